@@ -1,1 +1,50 @@
+//! aiw: keeps AI coding work going when an AI provider goes down.
+//!
+//! Data flows one way: `cli` (what the user asked) -> `commands/` (one file per subcommand)
+//! -> `router/` (which model, health, failover) -> `provider/` (one model's wire protocol,
+//! or the local llama.cpp model) -> events back up to `output` (stdout/stderr) or `tui/`.
+//!
+//! - `config/`: files, defaults, the resolved `Settings`, `Secret` keys.
+//! - `session/`: the provider-neutral conversation, its JSONL persistence, context fitting.
+//! - `output`: the only module that prints.
+//! - `logging`: tracing to a log file in the state dir, never to the terminal.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod logging;
+pub mod output;
+pub mod provider;
+pub mod router;
+pub mod session;
+pub mod tui;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Commands that need no configuration at all.
+    match &cli.command {
+        Command::Completions(args) => return commands::completions::run(args),
+        Command::Man => return commands::man::run(),
+        Command::Config(args) => return commands::config::run(cli.config.as_deref(), args.clone()),
+        _ => {}
+    }
+    let ctx = commands::Context::load(&cli)?;
+    logging::init(&ctx.settings.paths.state_dir, cli.verbose, cli.debug);
+    match cli.command {
+        Command::Ask(args) => commands::ask::run(&ctx, args).await,
+        Command::Chat(args) => commands::chat::run(&ctx, args).await,
+        Command::Review(args) => commands::review::run(&ctx, args).await,
+        Command::Status(args) => commands::status::run(&ctx, args).await,
+        Command::Model(args) => commands::model::run(&ctx, args).await,
+        Command::Sessions(args) => commands::sessions::run(&ctx, args),
+        Command::Queue(args) => commands::queue::run(&ctx, args).await,
+        Command::Completions(_) | Command::Man | Command::Config(_) => {
+            unreachable!("handled before loading settings")
+        }
+    }
+}

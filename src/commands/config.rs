@@ -1,0 +1,118 @@
+//! `aiw config init|path|check|trust`. Works even when the config file is broken, so the user
+//! can find and fix it.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::cli::{ConfigArgs, ConfigCommand};
+use crate::config::{DEFAULT_CONFIG_TEMPLATE, Paths, Settings, trust};
+use crate::exit;
+use crate::output;
+
+/// Runs `aiw config`.
+pub fn run(config_flag: Option<&Path>, args: ConfigArgs) -> anyhow::Result<ExitCode> {
+    let paths = Paths::resolve(config_flag)?;
+    match args.command {
+        ConfigCommand::Path => {
+            output::line(&paths.config_file.display().to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ConfigCommand::Init { force } => init(&paths.config_file, force),
+        ConfigCommand::Check => check(paths),
+        ConfigCommand::Trust { dir } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => std::env::current_dir().context("cannot read the current directory")?,
+            };
+            let canon = trust::trust(&paths.state_dir, &dir)
+                .with_context(|| format!("cannot trust {}", dir.display()))?;
+            output::line(&format!(
+                "trusted {}: its .aiw/config.toml may now change providers, endpoints and key variables",
+                canon.display()
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Writes the commented template atomically (temp file + rename); never overwrites without
+/// `--force`.
+fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    if path.exists() && !force {
+        return Err(output::Exit {
+            message: format!(
+                "{} already exists; use `aiw config init --force` to overwrite it",
+                path.display()
+            ),
+            code: exit::USAGE,
+        }
+        .into());
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".config.toml.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, DEFAULT_CONFIG_TEMPLATE)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    output::line(&format!("wrote {}", path.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Validates the file and reports providers, routes and which keys are present.
+fn check(paths: Paths) -> anyhow::Result<ExitCode> {
+    let file = paths.config_file.clone();
+    let cwd = std::env::current_dir().ok();
+    let settings = match Settings::load(paths, cwd.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            output::error(&e.to_string());
+            return Ok(exit::code(exit::USAGE));
+        }
+    };
+    if settings.config_file_found {
+        output::line(&format!("config file: {} (valid)", file.display()))?;
+    } else {
+        output::line(&format!(
+            "config file: {} (not found; using built-in defaults)",
+            file.display()
+        ))?;
+    }
+    output::line("providers:")?;
+    for p in settings.providers.values() {
+        let key = if p.kind == crate::config::ProviderKind::Local {
+            "no key needed".to_string()
+        } else if p.api_key.is_some() {
+            format!("key present ({})", p.api_key_env.join(" or "))
+        } else if p.api_key_env.is_empty() {
+            "no key configured".to_string()
+        } else {
+            format!("key missing: set {}", p.api_key_env.join(" or "))
+        };
+        let url = if p.base_url.is_empty() {
+            "in-process"
+        } else {
+            &p.base_url
+        };
+        output::line(&format!(
+            "  {:<12} {:<18} {url}  {key}",
+            p.name,
+            p.kind.as_str()
+        ))?;
+    }
+    output::line("routes:")?;
+    for (name, models) in &settings.routes {
+        let mark = if *name == settings.default_route {
+            " (default)"
+        } else {
+            ""
+        };
+        let list: Vec<String> = models.iter().map(ToString::to_string).collect();
+        output::line(&format!("  {name}{mark}: {}", list.join(" -> ")))?;
+    }
+    for w in &settings.warnings {
+        output::warn(w);
+    }
+    Ok(ExitCode::SUCCESS)
+}

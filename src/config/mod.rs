@@ -1,0 +1,720 @@
+//! Configuration: the TOML file schema, built-in defaults, where files live (config, data and
+//! state dirs with their `AIW_*` overrides), the project-local file and its trust rule, and
+//! the resolved [`Settings`] every command works from. Also [`ConfigError`] and [`Secret`].
+//!
+//! Precedence: command-line flags > environment > user config file > project `.aiw/config.toml`
+//! (restricted unless trusted) > built-in defaults.
+
+mod file;
+mod secret;
+pub mod trust;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{DEFAULT_CONFIG_TEMPLATE, FileConfig, GpuLayersFile, OneOrMany, ProviderFile};
+pub use secret::Secret;
+
+use crate::provider::ModelRef;
+
+/// The kind of API a provider speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// Anthropic Messages API.
+    Anthropic,
+    /// OpenAI Chat Completions.
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Google Gemini (Developer API).
+    Gemini,
+    /// Any server speaking OpenAI Chat Completions (OpenRouter, LiteLLM, Ollama, vLLM, llama.cpp).
+    #[serde(rename = "openai-compatible")]
+    OpenAiCompatible,
+    /// The in-process llama.cpp model.
+    Local,
+}
+
+impl ProviderKind {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Anthropic => "anthropic",
+            Self::OpenAi => "openai",
+            Self::Gemini => "gemini",
+            Self::OpenAiCompatible => "openai-compatible",
+            Self::Local => "local",
+        }
+    }
+
+    /// The provider's usual base URL.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Self::Anthropic => Some("https://api.anthropic.com"),
+            Self::OpenAi => Some("https://api.openai.com/v1"),
+            Self::Gemini => Some("https://generativelanguage.googleapis.com"),
+            Self::OpenAiCompatible | Self::Local => None,
+        }
+    }
+
+    /// The environment variables the key is read from by default, in order.
+    pub fn default_key_envs(self) -> &'static [&'static str] {
+        match self {
+            Self::Anthropic => &["ANTHROPIC_API_KEY"],
+            Self::OpenAi => &["OPENAI_API_KEY"],
+            Self::Gemini => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+            Self::OpenAiCompatible | Self::Local => &[],
+        }
+    }
+
+    /// The kind implied by a built-in provider name, when the file does not say.
+    pub fn from_builtin_name(name: &str) -> Option<Self> {
+        match name {
+            "anthropic" => Some(Self::Anthropic),
+            "openai" => Some(Self::OpenAi),
+            "gemini" => Some(Self::Gemini),
+            "local" => Some(Self::Local),
+            _ => None,
+        }
+    }
+}
+
+/// Where the local model comes from and how it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalSettings {
+    /// The model: a catalogue name (`smollm2-135m`), an installed file name, or a path to a .gguf.
+    pub model: String,
+    /// Layers to offload to the GPU: `None` = auto (all when a GPU back end is built in).
+    pub gpu_layers: Option<u32>,
+    /// CPU threads for generation and prompt processing.
+    pub threads: u32,
+    /// Context window in tokens.
+    pub context_size: u32,
+    /// Tokens per decode call when evaluating a prompt.
+    pub batch_size: u32,
+}
+
+/// One configured provider, resolved: kind, endpoint, and its key (if present).
+#[derive(Clone, Debug)]
+pub struct ProviderSettings {
+    /// The provider's name (the `[providers.NAME]` key).
+    pub name: String,
+    /// Which API it speaks.
+    pub kind: ProviderKind,
+    /// Base URL without a trailing slash (empty for local).
+    pub base_url: String,
+    /// The environment variables the key is read from, in order.
+    pub api_key_env: Vec<String>,
+    /// The key, if one of those variables is set and non-empty.
+    pub api_key: Option<Secret>,
+    /// An optional Statuspage v2 `summary.json` URL used as a health hint.
+    pub status_page: Option<String>,
+    /// The context window of this provider's models, when configured.
+    pub context_window: Option<u32>,
+    /// Local model settings (only for `kind = "local"`).
+    pub local: Option<LocalSettings>,
+}
+
+impl ProviderSettings {
+    /// Whether a call can be attempted at all: local needs nothing, OpenAI-compatible servers
+    /// may not need a key (Ollama), the big three need theirs.
+    pub fn is_usable(&self) -> bool {
+        match self.kind {
+            ProviderKind::Local | ProviderKind::OpenAiCompatible => true,
+            _ => self.api_key.is_some(),
+        }
+    }
+}
+
+/// Timeouts for one model call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connection.
+    pub connect: Duration,
+    /// From sending the request to the first text token.
+    pub first_token: Duration,
+    /// Longest silence between two chunks of a stream.
+    pub stall: Duration,
+    /// Whole call.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            first_token: Duration::from_secs(20),
+            stall: Duration::from_secs(15),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Circuit-breaker and retry tuning.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthSettings {
+    /// Consecutive failures that open a model's breaker.
+    pub failure_threshold: u32,
+    /// Failure rate over `window` that opens the breaker (with at least `min_requests`).
+    pub failure_rate: f64,
+    /// Window for the failure rate and latency statistics.
+    pub window: Duration,
+    /// Minimum calls in the window before the failure rate counts.
+    pub min_requests: u32,
+    /// Median latency above this multiple of the model's baseline median marks it degraded.
+    pub latency_factor: f64,
+    /// First open period; doubles on each failed probe up to `max_open`.
+    pub base_open: Duration,
+    /// Longest open period.
+    pub max_open: Duration,
+    /// Retries allowed per minute across the process (shared budget).
+    pub retry_budget_per_minute: u32,
+    /// Longest `Retry-After` worth waiting for instead of failing over.
+    pub max_retry_wait: Duration,
+    /// Timeout for a probe request.
+    pub probe_timeout: Duration,
+    /// Status pages are polled at most this often.
+    pub status_page_interval: Duration,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        Self {
+            failure_threshold: 3,
+            failure_rate: 0.05,
+            window: Duration::from_secs(120),
+            min_requests: 20,
+            latency_factor: 3.0,
+            base_open: Duration::from_secs(15),
+            max_open: Duration::from_secs(600),
+            retry_budget_per_minute: 6,
+            max_retry_wait: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(10),
+            status_page_interval: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Settings for `aiw review` that can come from config.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ReviewSettings {
+    /// Extra globs of files to skip (on top of the built-in generated/vendored list).
+    pub exclude: Vec<String>,
+    /// Globs that are reviewed even if the built-in list would skip them.
+    pub include: Vec<String>,
+    /// Chunks reviewed at once.
+    pub concurrency: Option<usize>,
+    /// Attempts before a queued review moves to the dead-letter list.
+    pub queue_max_attempts: Option<u32>,
+}
+
+/// The resolved directories aiw uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paths {
+    /// The user config file (may not exist).
+    pub config_file: PathBuf,
+    /// Sessions, installed models, the log file.
+    pub data_dir: PathBuf,
+    /// Health state, the attempt journal, the review queue, trusted directories.
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// Resolves the paths from an explicit config file (flag), then `AIW_CONFIG`,
+    /// `AIW_DATA_DIR`, `AIW_STATE_DIR`, then the platform directories.
+    pub fn resolve(config_flag: Option<&Path>) -> Result<Self, ConfigError> {
+        let env_path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        let dirs = directories::ProjectDirs::from("", "", "aiw");
+        let config_file = match config_flag
+            .map(Path::to_path_buf)
+            .or_else(|| env_path("AIW_CONFIG"))
+        {
+            Some(p) => p,
+            None => dirs
+                .as_ref()
+                .map(|d| d.config_dir().join("config.toml"))
+                .ok_or(ConfigError::NoHome)?,
+        };
+        let data_dir = match env_path("AIW_DATA_DIR") {
+            Some(p) => p,
+            None => dirs
+                .as_ref()
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or(ConfigError::NoHome)?,
+        };
+        let state_dir = match env_path("AIW_STATE_DIR") {
+            Some(p) => p,
+            None => dirs
+                .as_ref()
+                .map(|d| {
+                    d.state_dir()
+                        .map_or_else(|| d.data_dir().join("state"), Path::to_path_buf)
+                })
+                .ok_or(ConfigError::NoHome)?,
+        };
+        Ok(Self {
+            config_file,
+            data_dir,
+            state_dir,
+        })
+    }
+}
+
+/// Everything aiw runs from, after merging defaults, files and environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Configured providers by name.
+    pub providers: BTreeMap<String, ProviderSettings>,
+    /// Named routes: ordered models per use.
+    pub routes: BTreeMap<String, Vec<ModelRef>>,
+    /// The route used when a command has no route of its own name and none is given.
+    pub default_route: String,
+    /// Call timeouts.
+    pub timeouts: Timeouts,
+    /// Breaker and retry tuning.
+    pub health: HealthSettings,
+    /// Key bindings for `aiw chat` (action name -> key specs), as written in the file.
+    pub chat_keys: BTreeMap<String, Vec<String>>,
+    /// Review defaults.
+    pub review: ReviewSettings,
+    /// Files and directories.
+    pub paths: Paths,
+    /// Whether the user config file existed.
+    pub config_file_found: bool,
+    /// Non-fatal notes from loading (ignored project settings, etc.), shown once on stderr.
+    pub warnings: Vec<String>,
+}
+
+/// The name of the default local model in the catalogue.
+pub const DEFAULT_LOCAL_MODEL: &str = "smollm2-135m";
+
+impl Settings {
+    /// Loads settings: the user config file at `paths.config_file` if it exists, the project
+    /// file found from `project_dir` upwards (if any), and the environment.
+    pub fn load(paths: Paths, project_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        let (user, found) = match std::fs::read_to_string(&paths.config_file) {
+            Ok(text) => (FileConfig::parse(&text, &paths.config_file)?, true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileConfig::default(), false),
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: paths.config_file.clone(),
+                    source: e,
+                });
+            }
+        };
+        let mut warnings = Vec::new();
+        let project = match project_dir.and_then(file::find_project_file) {
+            Some(pf) => {
+                let text = std::fs::read_to_string(&pf).map_err(|e| ConfigError::Read {
+                    path: pf.clone(),
+                    source: e,
+                })?;
+                let parsed = FileConfig::parse(&text, &pf)?;
+                let root = pf
+                    .parent()
+                    .and_then(Path::parent)
+                    .map_or_else(|| pf.clone(), Path::to_path_buf);
+                let trusted = trust::is_trusted(&paths.state_dir, &root);
+                Some((parsed, pf, trusted))
+            }
+            None => None,
+        };
+        let merged = file::merge(user, project, &mut warnings);
+        Self::resolve(merged, paths, found, warnings, &|name| {
+            std::env::var(name).ok()
+        })
+    }
+
+    /// Builds settings from an already-merged file; `env` looks up environment variables
+    /// (injected so tests are hermetic).
+    pub fn resolve(
+        cfg: FileConfig,
+        paths: Paths,
+        config_file_found: bool,
+        mut warnings: Vec<String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let origin = paths.config_file.clone();
+        let mut providers = BTreeMap::new();
+        // Built-in providers exist even without a file.
+        for name in ["anthropic", "openai", "gemini", "local"] {
+            providers.insert(name.to_string(), ProviderFile::default());
+        }
+        for (name, p) in cfg.providers {
+            providers.insert(name, p);
+        }
+        let mut resolved = BTreeMap::new();
+        for (name, p) in providers {
+            let kind = match p.kind.or_else(|| ProviderKind::from_builtin_name(&name)) {
+                Some(k) => k,
+                None => {
+                    return Err(ConfigError::Invalid {
+                        path: origin.clone(),
+                        what: format!("providers.{name}"),
+                        message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\" or \"local\"".into(),
+                    });
+                }
+            };
+            let base_url = match (&p.base_url, kind.default_base_url()) {
+                (Some(u), _) => {
+                    if !(u.starts_with("http://") || u.starts_with("https://")) {
+                        return Err(ConfigError::Invalid {
+                            path: origin.clone(),
+                            what: format!("providers.{name}.base_url"),
+                            message: format!("`{u}` is not an http(s) URL"),
+                        });
+                    }
+                    u.trim_end_matches('/').to_string()
+                }
+                (None, Some(d)) => d.to_string(),
+                (None, None) if kind == ProviderKind::Local => String::new(),
+                (None, None) => {
+                    return Err(ConfigError::Invalid {
+                        path: origin.clone(),
+                        what: format!("providers.{name}"),
+                        message: "an openai-compatible provider needs base_url, e.g. base_url = \"http://localhost:11434/v1\"".into(),
+                    });
+                }
+            };
+            let api_key_env: Vec<String> = match &p.api_key_env {
+                Some(v) => vec![v.clone()],
+                None => kind
+                    .default_key_envs()
+                    .iter()
+                    .map(|s| (*s).to_string())
+                    .collect(),
+            };
+            let api_key = api_key_env
+                .iter()
+                .find_map(|var| env(var).filter(|v| !v.trim().is_empty()))
+                .map(|v| Secret::new(v.trim()));
+            let local = (kind == ProviderKind::Local).then(|| LocalSettings {
+                model: p
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_LOCAL_MODEL.to_string()),
+                gpu_layers: match p.gpu_layers {
+                    None | Some(GpuLayersFile::Auto(_)) => None,
+                    Some(GpuLayersFile::Count(n)) => Some(n),
+                },
+                threads: p.threads.unwrap_or_else(default_threads),
+                context_size: p.context_size.unwrap_or(4096),
+                batch_size: p.batch_size.unwrap_or(512),
+            });
+            resolved.insert(
+                name.clone(),
+                ProviderSettings {
+                    name,
+                    kind,
+                    base_url,
+                    api_key_env,
+                    api_key,
+                    status_page: p.status_page.clone(),
+                    context_window: p.context_window,
+                    local,
+                },
+            );
+        }
+
+        let mut timeouts = Timeouts::default();
+        let t = &cfg.timeouts;
+        for (field, value, slot) in [
+            ("connect", &t.connect, &mut timeouts.connect),
+            ("first_token", &t.first_token, &mut timeouts.first_token),
+            ("stall", &t.stall, &mut timeouts.stall),
+            ("total", &t.total, &mut timeouts.total),
+        ] {
+            if let Some(v) = value {
+                *slot = parse_duration(v).map_err(|m| ConfigError::Invalid {
+                    path: origin.clone(),
+                    what: format!("timeouts.{field}"),
+                    message: m,
+                })?;
+            }
+        }
+
+        let mut health = HealthSettings::default();
+        let h = &cfg.health;
+        if let Some(v) = h.failure_threshold {
+            health.failure_threshold = v.max(1);
+        }
+        if let Some(v) = h.failure_rate {
+            health.failure_rate = v;
+        }
+        if let Some(v) = h.latency_factor {
+            health.latency_factor = v;
+        }
+        if let Some(v) = h.retry_budget_per_minute {
+            health.retry_budget_per_minute = v;
+        }
+        for (field, value, slot) in [
+            ("window", &h.window, &mut health.window),
+            ("base_open", &h.base_open, &mut health.base_open),
+            ("max_open", &h.max_open, &mut health.max_open),
+            (
+                "max_retry_wait",
+                &h.max_retry_wait,
+                &mut health.max_retry_wait,
+            ),
+            ("probe_timeout", &h.probe_timeout, &mut health.probe_timeout),
+        ] {
+            if let Some(v) = value {
+                *slot = parse_duration(v).map_err(|m| ConfigError::Invalid {
+                    path: origin.clone(),
+                    what: format!("health.{field}"),
+                    message: m,
+                })?;
+            }
+        }
+
+        // Routes: from the file, or the built-in default made of usable providers.
+        let mut routes = BTreeMap::new();
+        for (name, entries) in &cfg.routes {
+            if entries.is_empty() {
+                return Err(ConfigError::Invalid {
+                    path: origin.clone(),
+                    what: format!("routes.{name}"),
+                    message: "is empty: list at least one model, e.g. [\"anthropic/claude-sonnet-4-6\", \"local/smollm2-135m\"]".into(),
+                });
+            }
+            let mut models = Vec::new();
+            for e in entries {
+                let m = ModelRef::parse(e).map_err(|message| ConfigError::Invalid {
+                    path: origin.clone(),
+                    what: format!("routes.{name}"),
+                    message,
+                })?;
+                if !resolved.contains_key(&m.provider) {
+                    return Err(ConfigError::Invalid {
+                        path: origin.clone(),
+                        what: format!("routes.{name}"),
+                        message: format!(
+                            "`{m}` names provider `{}`, which is not configured; known providers: {}",
+                            m.provider,
+                            resolved.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+                models.push(m);
+            }
+            routes.insert(name.clone(), models);
+        }
+        let default_route = cfg
+            .default_route
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        if !routes.contains_key(&default_route) {
+            if cfg.default_route.is_some() {
+                return Err(ConfigError::Invalid {
+                    path: origin.clone(),
+                    what: "default_route".into(),
+                    message: format!(
+                        "names route `{default_route}`, which is not defined under [routes]"
+                    ),
+                });
+            }
+            routes.insert(default_route.clone(), builtin_route(&resolved));
+        }
+        for model in routes.values().flatten() {
+            if let Some(p) = resolved.get(&model.provider) {
+                if !p.is_usable() {
+                    let msg = format!(
+                        "route model {model} has no API key: set {}",
+                        p.api_key_env.join(" or ")
+                    );
+                    if !warnings.contains(&msg) {
+                        warnings.push(msg);
+                    }
+                }
+            }
+        }
+
+        let chat_keys = cfg
+            .chat
+            .keys
+            .into_iter()
+            .map(|(k, v)| (k, v.into_vec()))
+            .collect();
+        let review = ReviewSettings {
+            exclude: cfg.review.exclude,
+            include: cfg.review.include,
+            concurrency: cfg.review.concurrency,
+            queue_max_attempts: cfg.review.queue_max_attempts,
+        };
+        Ok(Self {
+            providers: resolved,
+            routes,
+            default_route,
+            timeouts,
+            health,
+            chat_keys,
+            review,
+            paths,
+            config_file_found,
+            warnings,
+        })
+    }
+
+    /// The route for a use (`ask`, `chat`, `review`): an explicit name, else the route named
+    /// like the use if defined, else the default route.
+    pub fn route_for(
+        &self,
+        explicit: Option<&str>,
+        use_name: &str,
+    ) -> Result<(String, Vec<ModelRef>), ConfigError> {
+        if let Some(name) = explicit {
+            return self
+                .routes
+                .get(name)
+                .map(|r| (name.to_string(), r.clone()))
+                .ok_or_else(|| ConfigError::UnknownRoute {
+                    name: name.to_string(),
+                    known: self.routes.keys().cloned().collect(),
+                });
+        }
+        let name = if self.routes.contains_key(use_name) {
+            use_name
+        } else {
+            self.default_route.as_str()
+        };
+        Ok((
+            name.to_string(),
+            self.routes.get(name).cloned().unwrap_or_default(),
+        ))
+    }
+
+    /// Every model that appears in some route, in first-seen order.
+    pub fn all_route_models(&self) -> Vec<ModelRef> {
+        let mut out: Vec<ModelRef> = Vec::new();
+        let mut names: Vec<&String> = self.routes.keys().collect();
+        names.sort_by_key(|n| (*n != &self.default_route, (*n).clone()));
+        for n in names {
+            for m in &self.routes[n] {
+                if !out.contains(m) {
+                    out.push(m.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The provider settings for a model reference.
+    pub fn provider(&self, model: &ModelRef) -> Option<&ProviderSettings> {
+        self.providers.get(&model.provider)
+    }
+
+    /// Every configured secret, for scrubbing text that may echo one.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.providers
+            .values()
+            .filter_map(|p| p.api_key.clone())
+            .collect()
+    }
+}
+
+/// The route aiw uses with no config: Claude first, then the other cloud providers whose key
+/// is set, then the local model.
+fn builtin_route(providers: &BTreeMap<String, ProviderSettings>) -> Vec<ModelRef> {
+    let mut route = Vec::new();
+    for (provider, model) in [
+        ("anthropic", "claude-sonnet-4-6"),
+        ("openai", "gpt-5.5"),
+        ("gemini", "gemini-2.5-flash"),
+    ] {
+        if providers
+            .get(provider)
+            .is_some_and(ProviderSettings::is_usable)
+        {
+            route.push(ModelRef {
+                provider: provider.into(),
+                model: model.into(),
+            });
+        }
+    }
+    let local_model = providers
+        .get("local")
+        .and_then(|p| p.local.as_ref())
+        .map_or_else(|| DEFAULT_LOCAL_MODEL.to_string(), |l| l.model.clone());
+    route.push(ModelRef {
+        provider: "local".into(),
+        model: local_model,
+    });
+    route
+}
+
+/// Threads for the local model: the machine's cores, at most 8 (more rarely helps on CPU).
+fn default_threads() -> u32 {
+    std::thread::available_parallelism().map_or(4, |n| n.get().min(8) as u32)
+}
+
+/// Parses a duration like `30s`, `1m 30s`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+    }
+    humantime::parse_duration(s).map_err(|e| {
+        format!("`{s}` is not a duration ({e}); write e.g. \"30s\", \"2m\" or \"500ms\"")
+    })
+}
+
+/// What can go wrong loading or using configuration. Every message names the file and says
+/// how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the schema.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was found and what was expected.
+        message: String,
+    },
+    /// A value is well-formed but not acceptable.
+    #[error("{}: {what} {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The setting.
+        what: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A route name that is not configured.
+    #[error("no route named `{name}`; configured routes: {}", known.join(", "))]
+    UnknownRoute {
+        /// The name asked for.
+        name: String,
+        /// The configured ones.
+        known: Vec<String>,
+    },
+    /// No home directory to put config and data in.
+    #[error(
+        "cannot find a home directory for aiw's files: set AIW_CONFIG, AIW_DATA_DIR and AIW_STATE_DIR"
+    )]
+    NoHome,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! Talking to ONE model: the provider-neutral request and event types, and dispatch to the
+//! client for each provider kind. No retries and no failover here (that is `router/`).
+//!
+//! Contract every client keeps: `stream` returns once response headers (or the local model's
+//! first step) are in, or a classified [`ProviderError`]; the stream then yields
+//! [`ChatEvent::Text`] pieces and [`ChatEvent::Usage`] as they arrive and ends with exactly one
+//! [`ChatEvent::Done`] when, and only when, the provider's terminal event was seen. A stream
+//! that ends without it yields `Err(ErrorClass::Truncated)` instead; an error event in the
+//! stream yields the classified error. Timeouts between chunks are applied by the caller.
+
+pub mod anthropic;
+pub mod error;
+pub mod gemini;
+pub mod http;
+pub mod local;
+pub mod openai;
+pub mod sse;
+
+use std::fmt;
+use std::pin::Pin;
+
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+
+pub use error::{ErrorClass, ProviderError};
+
+use crate::config::{ProviderKind, ProviderSettings};
+
+/// Who wrote a message of the conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The person (or the script) asking.
+    User,
+    /// A model's answer.
+    Assistant,
+}
+
+/// One message of the conversation as sent to a provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Who wrote it.
+    pub role: Role,
+    /// Plain text content.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
+    }
+    /// An assistant message.
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
+    }
+}
+
+/// A provider-neutral chat request. Each client maps it to its wire format.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// System prompt, sent the way each provider wants it (Anthropic `system`, OpenAI a
+    /// `system` message, Gemini `systemInstruction`).
+    pub system: Option<String>,
+    /// The conversation, oldest first; the last message is normally the user's.
+    pub messages: Vec<ChatMessage>,
+    /// Output token limit (Anthropic requires one: clients fill in a default).
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    pub top_p: Option<f32>,
+    /// Top-k sampling (Anthropic, Gemini, local).
+    pub top_k: Option<u32>,
+    /// Seed (OpenAI, local).
+    pub seed: Option<u64>,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+    /// A GBNF grammar that constrains the local model's output; remote models ignore it and
+    /// are asked for JSON in the prompt instead.
+    pub grammar: Option<String>,
+}
+
+/// Token counts for one call, as reported by the provider.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub input_tokens: u64,
+    /// Generated tokens.
+    pub output_tokens: u64,
+}
+
+/// Why the model stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model finished its answer.
+    EndTurn,
+    /// The output token limit was reached: the answer is cut, and says so.
+    MaxTokens,
+    /// A stop sequence matched.
+    StopSequence,
+    /// A safety or content filter stopped it.
+    ContentFilter,
+    /// Anything else the provider reported, verbatim.
+    Other(String),
+}
+
+/// One event of a streamed answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatEvent {
+    /// The provider accepted the request; `model` is the model id it reports serving, if any.
+    Started {
+        /// Model id reported by the provider (e.g. `claude-sonnet-4-5-20250929`).
+        model: Option<String>,
+    },
+    /// A piece of the answer text.
+    Text(String),
+    /// Usage so far (cumulative; the last one wins).
+    Usage(Usage),
+    /// The provider's terminal event: the answer is complete.
+    Done {
+        /// Why generation stopped.
+        stop: StopReason,
+    },
+}
+
+/// A stream of answer events from one model.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;
+
+/// A model reference `provider/model-id`, split at the first `/` so
+/// `openrouter/anthropic/claude-sonnet-4.6` names model `anthropic/claude-sonnet-4.6` of
+/// provider `openrouter`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ModelRef {
+    /// Provider name: a key of the config's `[providers]` table.
+    pub provider: String,
+    /// The model id as the provider knows it.
+    pub model: String,
+}
+
+impl ModelRef {
+    /// Parses `provider/model-id`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        match s.split_once('/') {
+            Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok(Self {
+                provider: p.to_string(),
+                model: m.to_string(),
+            }),
+            _ => Err(format!(
+                "`{s}` is not a model reference: write it as provider/model-id, e.g. anthropic/claude-sonnet-4-6"
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for ModelRef {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ModelRef> for String {
+    fn from(m: ModelRef) -> String {
+        m.to_string()
+    }
+}
+
+impl fmt::Display for ModelRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.provider, self.model)
+    }
+}
+
+/// A client for one configured provider. Static dispatch over the provider kinds.
+#[derive(Clone)]
+pub enum Client {
+    /// Anthropic Messages API.
+    Anthropic(anthropic::AnthropicClient),
+    /// OpenAI Chat Completions, or any OpenAI-compatible server.
+    OpenAi(openai::OpenAiClient),
+    /// Google Gemini generateContent.
+    Gemini(gemini::GeminiClient),
+    /// The in-process llama.cpp model.
+    Local(local::LocalClient),
+}
+
+impl Client {
+    /// Builds the client for a configured provider, sharing one HTTP client (one connection
+    /// pool) across all remote providers.
+    pub fn new(settings: &ProviderSettings, http: &reqwest::Client) -> Self {
+        match settings.kind {
+            ProviderKind::Anthropic => {
+                Self::Anthropic(anthropic::AnthropicClient::new(settings, http.clone()))
+            }
+            ProviderKind::OpenAi | ProviderKind::OpenAiCompatible => {
+                Self::OpenAi(openai::OpenAiClient::new(settings, http.clone()))
+            }
+            ProviderKind::Gemini => Self::Gemini(gemini::GeminiClient::new(settings, http.clone())),
+            ProviderKind::Local => Self::Local(local::LocalClient::new(settings)),
+        }
+    }
+
+    /// Starts a streamed answer from `model`.
+    pub async fn stream(
+        &self,
+        model: &str,
+        req: &ChatRequest,
+    ) -> Result<EventStream, ProviderError> {
+        match self {
+            Self::Anthropic(c) => c.stream(model, req).await,
+            Self::OpenAi(c) => c.stream(model, req).await,
+            Self::Gemini(c) => c.stream(model, req).await,
+            Self::Local(c) => c.stream(model, req).await,
+        }
+    }
+
+    /// Whether this is the local tier (never subject to network outages).
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::Local(_))
+    }
+}

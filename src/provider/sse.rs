@@ -1,0 +1,1 @@
+//! Server-sent events parser (placeholder until the provider clients land).

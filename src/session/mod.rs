@@ -1,0 +1,1 @@
+//! The provider-neutral conversation (placeholder until sessions land).

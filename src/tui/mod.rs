@@ -1,0 +1,1 @@
+//! The full-screen chat (placeholder until `aiw chat` lands).

@@ -14,7 +14,7 @@ async fn down_then_switches_over_time() {
     emu.set_script(
         "m",
         Script::down_then(
-            Duration::from_millis(300),
+            Duration::from_millis(500),
             Action::error(ErrorKind::Overloaded),
             Action::reply("up"),
         ),
@@ -31,7 +31,7 @@ async fn down_then_switches_over_time() {
             .status(),
         529
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(550)).await;
     let r = generate(emu.addr(), Protocol::Anthropic, "m", false).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json()["content"][0]["text"], "up");
@@ -40,7 +40,7 @@ async fn down_then_switches_over_time() {
     emu.set_script(
         "m",
         Script::down_then(
-            Duration::from_millis(300),
+            Duration::from_millis(500),
             Action::error(ErrorKind::Overloaded),
             Action::reply("up"),
         ),

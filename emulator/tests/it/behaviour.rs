@@ -397,3 +397,38 @@ async fn handle_drop_stops_the_server() {
         "listener closed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_connections() {
+    let emu = Emulator::start().await.expect("start");
+    emu.set_script(
+        "slow",
+        Script::always(
+            aiw_emulator::Reply::new("abcdefgh")
+                .chunk_chars(2)
+                .interval(Duration::from_millis(50))
+                .into(),
+        ),
+    );
+    let hung = {
+        emu.set_script("hang", Script::always(Action::Hang));
+        start_stream(emu.addr(), Protocol::OpenAi, "hang").await
+    };
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let addr = emu.addr();
+            let p = ALL[i % 3];
+            tokio::spawn(async move { generate(addr, p, "slow", true).await.status() })
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), 200);
+    }
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "served concurrently despite a hung connection"
+    );
+    assert_eq!(emu.count("slow"), 40);
+    drop(hung);
+}

@@ -461,4 +461,72 @@ mod tests {
         assert!(b.get("system").is_none() && b.get("temperature").is_none());
         assert!(b.get("top_p").is_none() && b.get("stop_sequences").is_none());
     }
+
+    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = http::fixture(&format!("anthropic/{name}"));
+        http::map_transcript(&bytes, chunk, Mode::Standard, AnthropicMapper::default()).await
+    }
+
+    #[tokio::test]
+    async fn text_stream_maps_to_events() {
+        for chunk in [1, 7, 4096] {
+            let got: Vec<ChatEvent> = run("text.txt", chunk)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    ChatEvent::Started {
+                        model: Some("claude-3-opus-latest".into())
+                    },
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 11,
+                        output_tokens: 1
+                    }),
+                    ChatEvent::Text("Hello".into()),
+                    ChatEvent::Text(" there".into()),
+                    ChatEvent::Text("!".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 11,
+                        output_tokens: 6
+                    }),
+                    ChatEvent::Done {
+                        stop: StopReason::EndTurn
+                    },
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_final_blank_line_is_truncated() {
+        let got = run("no_final_blank_line.txt", 5).await;
+        let last = got.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(last.class, ErrorClass::Truncated);
+        assert!(got.iter().all(|e| !matches!(e, Ok(ChatEvent::Done { .. }))));
+    }
+
+    #[tokio::test]
+    async fn error_event_is_classified() {
+        let got = run("error_event.txt", 3).await;
+        assert_eq!(got[2].as_ref().unwrap(), &ChatEvent::Text("Hel".into()));
+        let e = got.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(e.class, ErrorClass::Overloaded);
+        assert_eq!(e.status, None);
+        assert!(e.message.contains("Overloaded"));
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_malformed() {
+        let bytes = b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\n\n";
+        let got = http::map_transcript(bytes, 4, Mode::Standard, AnthropicMapper::default()).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].as_ref().unwrap_err().class,
+            ErrorClass::MalformedStream
+        );
+    }
 }

@@ -574,4 +574,87 @@ mod tests {
                 .is_none()
         );
     }
+
+    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = http::fixture(&format!("gemini/{name}"));
+        http::map_transcript(&bytes, chunk, Mode::WithBareJson, GeminiMapper::default()).await
+    }
+
+    #[tokio::test]
+    async fn text_stream_maps_to_events() {
+        for chunk in [1, 20, 4096] {
+            let got: Vec<ChatEvent> = run("text.txt", chunk)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    ChatEvent::Started {
+                        model: Some("gemini-2.0-flash".into())
+                    },
+                    ChatEvent::Text("The".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 7,
+                        output_tokens: 0
+                    }),
+                    ChatEvent::Text(" capital of Wyoming".into()),
+                    ChatEvent::Text(" is **Cheyenne**.\n".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 7,
+                        output_tokens: 10
+                    }),
+                    ChatEvent::Done {
+                        stop: StopReason::EndTurn
+                    },
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn bare_json_error_mid_stream() {
+        let got = run("error_mid_stream.txt", 7).await;
+        assert_eq!(got[1].as_ref().unwrap(), &ChatEvent::Text("The".into()));
+        let e = got.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(e.class, ErrorClass::ServerError);
+        assert!(e.message.contains("cancelled"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn eof_without_finish_reason_is_truncated() {
+        let got = run("truncated.txt", 7).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::Truncated
+        );
+    }
+
+    #[tokio::test]
+    async fn blocked_prompt_ends_with_content_filter() {
+        let got = run("prompt_blocked.txt", 4096).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap(),
+            &ChatEvent::Done {
+                stop: StopReason::ContentFilter
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_malformed() {
+        let got = http::map_transcript(
+            b"data: {\"candidates\": [\r\n\r\n",
+            3,
+            Mode::WithBareJson,
+            GeminiMapper::default(),
+        )
+        .await;
+        assert_eq!(
+            got[0].as_ref().unwrap_err().class,
+            ErrorClass::MalformedStream
+        );
+    }
 }

@@ -436,8 +436,12 @@ pub fn event_stream<M: StreamMapper>(
     mapper: M,
     ep: Endpoint<'_>,
 ) -> EventStream {
+    pump(Box::pin(resp.bytes_stream()), mode, mapper, ep)
+}
+
+fn pump<M: StreamMapper>(body: Body, mode: Mode, mapper: M, ep: Endpoint<'_>) -> EventStream {
     let pump = Pump {
-        body: Some(Box::pin(resp.bytes_stream())),
+        body: Some(body),
         parser: SseParser::with_mode(mode),
         mapper,
         queue: VecDeque::new(),
@@ -464,6 +468,41 @@ pub fn event_stream<M: StreamMapper>(
             }
         }
     }))
+}
+
+/// Runs a recorded transcript through a mapper, delivered in `chunk`-byte pieces, and
+/// collects what the stream yields (test support for the provider files).
+#[cfg(test)]
+pub(crate) async fn map_transcript<M: StreamMapper>(
+    bytes: &[u8],
+    chunk: usize,
+    mode: Mode,
+    mapper: M,
+) -> Vec<Result<ChatEvent, ProviderError>> {
+    let pieces: Vec<reqwest::Result<Bytes>> = bytes
+        .chunks(chunk.max(1))
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let ep = Endpoint {
+        provider: "test",
+        key: None,
+        classify: |s, _, _| ProviderError::new(class_for_status(s), "unused"),
+    };
+    pump(
+        Box::pin(futures_util::stream::iter(pieces)),
+        mode,
+        mapper,
+        ep,
+    )
+    .collect()
+    .await
+}
+
+/// Reads a fixture under `tests/fixtures/sse/`.
+#[cfg(test)]
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/fixtures/sse/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("fixture {full}: {e}"))
 }
 
 /// The smallest real generation: one token of an answer to "ping". Used by health probes.

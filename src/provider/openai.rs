@@ -564,4 +564,91 @@ mod tests {
         assert!(b.get("max_completion_tokens").is_none());
         assert_eq!(b["top_k"], 5);
     }
+
+    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = http::fixture(&format!("openai/{name}"));
+        http::map_transcript(&bytes, chunk, Mode::Standard, OpenAiMapper::default()).await
+    }
+
+    #[tokio::test]
+    async fn text_stream_maps_to_events() {
+        for chunk in [1, 9, 4096] {
+            let got: Vec<ChatEvent> = run("text.txt", chunk)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    ChatEvent::Started {
+                        model: Some("gpt-4o-2024-08-06".into())
+                    },
+                    ChatEvent::Text("Foo".into()),
+                    ChatEvent::Text("Bar".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 9,
+                        output_tokens: 2
+                    }),
+                    ChatEvent::Done {
+                        stop: StopReason::EndTurn
+                    },
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn finish_reason_then_clean_eof_is_complete() {
+        let got = run("no_done.txt", 11).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap(),
+            &ChatEvent::Done {
+                stop: StopReason::MaxTokens
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn eof_without_finish_is_truncated() {
+        let text = String::from_utf8(http::fixture("openai/text.txt")).unwrap();
+        let cut = &text[..text.find("\"finish_reason\":\"stop\"").unwrap()];
+        let cut = &cut[..cut.rfind("\n\n").unwrap() + 2];
+        let got =
+            http::map_transcript(cut.as_bytes(), 13, Mode::Standard, OpenAiMapper::default()).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::Truncated
+        );
+    }
+
+    #[tokio::test]
+    async fn error_events_are_classified() {
+        let got = run("error_event.txt", 5).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::ServerError
+        );
+        let got = run("vllm_error_event.txt", 5).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::ContextTooLong
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_malformed() {
+        let got = http::map_transcript(
+            b"data: {oops\n\n",
+            3,
+            Mode::Standard,
+            OpenAiMapper::default(),
+        )
+        .await;
+        assert_eq!(
+            got[0].as_ref().unwrap_err().class,
+            ErrorClass::MalformedStream
+        );
+    }
 }

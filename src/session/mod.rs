@@ -347,6 +347,9 @@ fn answer_markdown(md: &mut String, a: &AnswerRecord) {
                     .find(|t| &t.model == prev && t.outcome == Outcome::Failed)
                     .map(|t| format!(" ({})", failure_reason(t)))
                     .unwrap_or_default();
+                if !md.ends_with('\n') {
+                    md.push('\n');
+                }
                 let _ = writeln!(
                     md,
                     "\n> continued by {} after {prev} failed{why}\n",
@@ -387,3 +390,252 @@ fn join_same_role(raw: Vec<ChatMessage>) -> Vec<ChatMessage> {
     out
 }
 
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::provider::{ErrorClass, Role};
+
+    /// A two-segment answer: `anthropic/opus` failed mid-stream, `openai/gpt` finished it.
+    pub(crate) fn seam_answer() -> AnswerRecord {
+        AnswerRecord {
+            text: "Hello, world".into(),
+            model: "openai/gpt".into(),
+            segments: vec![
+                Segment {
+                    model: "anthropic/opus".into(),
+                    text: "Hello, ".into(),
+                },
+                Segment {
+                    model: "openai/gpt".into(),
+                    text: "world".into(),
+                },
+            ],
+            attempts: vec![
+                Attempt {
+                    model: "anthropic/opus".into(),
+                    outcome: Outcome::Failed,
+                    error_class: Some(ErrorClass::Overloaded),
+                    error: Some("529 overloaded".into()),
+                    status: Some(529),
+                    ttft_ms: Some(120),
+                    ms: 900,
+                    chars: 7,
+                },
+                Attempt {
+                    model: "openai/gpt".into(),
+                    outcome: Outcome::Ok,
+                    error_class: None,
+                    error: None,
+                    status: Some(200),
+                    ttft_ms: Some(80),
+                    ms: 400,
+                    chars: 5,
+                },
+            ],
+            usage: Usage {
+                input_tokens: 30,
+                output_tokens: 4,
+            },
+            partial: false,
+            at: "2026-11-23T14:15:09.000Z".into(),
+        }
+    }
+
+    pub(crate) fn simple_answer(model: &str, text: &str) -> AnswerRecord {
+        AnswerRecord {
+            text: text.into(),
+            model: model.into(),
+            segments: vec![Segment {
+                model: model.into(),
+                text: text.into(),
+            }],
+            attempts: Vec::new(),
+            usage: Usage::default(),
+            partial: false,
+            at: now_rfc3339(),
+        }
+    }
+
+    #[test]
+    fn new_ids_are_time_sortable_and_distinct() {
+        let a = Session::new(None, None);
+        let b = Session::new(None, None);
+        assert_ne!(a.id, b.id);
+        let parts: Vec<&str> = a.id.split('-').collect();
+        assert_eq!(parts.len(), 3, "{}", a.id);
+        assert_eq!(parts[0].len(), 8);
+        assert_eq!(parts[1].len(), 6);
+        assert_eq!(parts[2].len(), 4);
+        assert!(a.id.starts_with("20"), "{}", a.id);
+        assert!(a.created_at.ends_with('Z') && a.created_at.contains('T'));
+    }
+
+    #[test]
+    fn to_request_has_system_attachments_turns_then_the_new_question() {
+        let mut s = Session::new(Some("Be terse.".into()), None);
+        s.attach(Attachment {
+            name: "src/main.rs".into(),
+            content: "fn main() {}".into(),
+            pinned: true,
+        });
+        s.push_user("first?");
+        s.set_answer(seam_answer());
+        s.push_user("second?");
+        let mut cut = simple_answer("openai/gpt", "half an ans");
+        cut.partial = true;
+        s.set_answer(cut);
+        let req = s.to_request(Some("third?"));
+        let system = req.system.expect("system prompt");
+        assert!(system.starts_with("Be terse.\n\n"), "{system}");
+        assert!(
+            system.contains("<attachment name=\"src/main.rs\">\nfn main() {}\n</attachment>"),
+            "{system}"
+        );
+        let got: Vec<(Role, &str)> = req
+            .messages
+            .iter()
+            .map(|m| (m.role, m.content.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Role::User, "first?"),
+                (Role::Assistant, "Hello, world"),
+                (Role::User, "second?"),
+                (Role::Assistant, "half an ans"),
+                (Role::User, "third?"),
+            ]
+        );
+    }
+
+    #[test]
+    fn to_request_keeps_roles_alternating_around_unanswered_turns() {
+        let mut s = Session::new(None, None);
+        s.push_user("nobody answered this");
+        s.push_user("so I ask again");
+        let req = s.to_request(None);
+        assert_eq!(req.system, None);
+        assert_eq!(req.messages.len(), 1);
+        assert_eq!(
+            req.messages[0].content,
+            "nobody answered this\n\nso I ask again"
+        );
+        // Re-asking the unanswered last question: the request ends with it.
+        assert_eq!(s.last_user(), Some("so I ask again"));
+    }
+
+    #[test]
+    fn system_with_filters_attachments() {
+        let mut s = Session::new(None, None);
+        s.attach(Attachment {
+            name: "a".into(),
+            content: "A\n".into(),
+            pinned: true,
+        });
+        s.attach(Attachment {
+            name: "b".into(),
+            content: "B".into(),
+            pinned: false,
+        });
+        let pinned = s.system_with(|a| a.pinned).expect("pinned attachment");
+        assert!(pinned.contains("name=\"a\">\nA\n</attachment>"), "{pinned}");
+        assert!(!pinned.contains("name=\"b\""));
+        assert_eq!(s.system_with(|_| false), None);
+        // Re-attaching a name replaces it.
+        s.attach(Attachment {
+            name: "a".into(),
+            content: "A2".into(),
+            pinned: true,
+        });
+        assert_eq!(s.attachments.len(), 2);
+        assert_eq!(s.attachments[0].content, "A2");
+    }
+
+    #[test]
+    fn markdown_names_models_seams_failures_and_partials() {
+        let mut s = Session::new(Some("sys".into()), Some("default".into()));
+        s.push_user("why?");
+        s.set_answer(seam_answer());
+        s.push_user("and then?");
+        let mut cut = simple_answer("local/smollm2", "because");
+        cut.partial = true;
+        cut.attempts = vec![Attempt {
+            model: "gemini/flash".into(),
+            outcome: Outcome::Failed,
+            error_class: Some(ErrorClass::Connection),
+            error: None,
+            status: None,
+            ttft_ms: None,
+            ms: 3,
+            chars: 0,
+        }];
+        s.set_answer(cut);
+        s.push_user("hello?");
+        let md = s.to_markdown();
+        for want in [
+            &format!("# aiw session {}", s.id),
+            "- Route: default",
+            "- Models: anthropic/opus, openai/gpt, local/smollm2",
+            "## System prompt\n\nsys",
+            "## Turn 1",
+            "why?",
+            "### Answer (answered by anthropic/opus)",
+            "Hello, \n\n> continued by openai/gpt after anthropic/opus failed (overloaded: 529 overloaded)\n\nworld",
+            "## Turn 2",
+            "### Answer (answered by local/smollm2)",
+            "> failed first: gemini/flash (connection)",
+            "because\n\n*(partial: this answer was cut short)*",
+            "## Turn 3",
+            "*No answer.*",
+        ] {
+            assert!(md.contains(want), "missing {want:?} in:\n{md}");
+        }
+        // The seam's failed attempt is not listed again as a "failed first".
+        assert!(!md.contains("failed first: anthropic/opus"), "{md}");
+    }
+
+    #[test]
+    fn answer_record_from_router_results() {
+        let failed = AllModelsFailed {
+            attempts: seam_answer().attempts,
+            partial: vec![Segment {
+                model: "anthropic/opus".into(),
+                text: "so far".into(),
+            }],
+        };
+        let rec = AnswerRecord::from_failure(&failed).expect("text was shown");
+        assert!(rec.partial);
+        assert_eq!(rec.text, "so far");
+        assert_eq!(rec.model, "anthropic/opus");
+        let none = AllModelsFailed {
+            attempts: Vec::new(),
+            partial: Vec::new(),
+        };
+        assert!(AnswerRecord::from_failure(&none).is_none());
+    }
+
+    /// Autoref probe: the inherent method (only when `T: Serialize`) wins over the trait's.
+    struct Probe<T>(std::marker::PhantomData<T>);
+    trait NotSerialize {
+        fn serializable(&self) -> bool {
+            false
+        }
+    }
+    impl<T> NotSerialize for Probe<T> {}
+    impl<T: Serialize> Probe<T> {
+        fn serializable(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn secrets_cannot_be_serialized_into_a_session() {
+        use std::marker::PhantomData;
+        // The probe works: session types are serializable...
+        assert!(Probe::<Session>(PhantomData).serializable());
+        assert!(Probe::<AnswerRecord>(PhantomData).serializable());
+        // ...and keys are not, so no session field can ever hold one.
+        assert!(!Probe::<crate::config::Secret>(PhantomData).serializable());
+    }
+}

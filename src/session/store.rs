@@ -681,7 +681,7 @@ fn parse(id: &str, bytes: &[u8]) -> Result<Loaded, SessionError> {
                 ));
             } else {
                 warnings.push(format!(
-                    "session {id}: the last line (line {line_no}) was cut off, probably by a crash while writing, and was dropped"
+                    "session {id}: line {line_no}, the last, was cut off (probably a crash while writing) and was dropped"
                 ));
                 torn_at = Some(line_start as u64);
             }
@@ -822,4 +822,398 @@ fn shorten(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::tests::{seam_answer, simple_answer};
+
+    fn store() -> (tempfile::TempDir, SessionStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SessionStore::new(dir.path());
+        (dir, store)
+    }
+
+    fn json<T: Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).expect("serializable")
+    }
+
+    fn session_with_id(id: &str) -> Session {
+        let mut s = Session::new(None, None);
+        s.id = id.to_string();
+        s
+    }
+
+    #[test]
+    fn multi_turn_session_with_a_failover_seam_round_trips() {
+        let (_d, store) = store();
+        let s = Session::new(Some("You review Rust.".into()), Some("default".into()));
+        let mut w = store.create(&s).expect("create");
+        w.attach(&Attachment {
+            name: "src/lib.rs".into(),
+            content: "pub fn f() {}\n".into(),
+            pinned: true,
+        })
+        .expect("attach");
+        w.user("first question").expect("user");
+        w.partial("Hello, ", "anthropic/opus").expect("partial");
+        w.answer(&seam_answer()).expect("answer");
+        w.user("second question\nwith two lines").expect("user");
+        w.answer(&simple_answer("openai/gpt", "Sure.")).expect("answer");
+        drop(w);
+
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(back.id, s.id);
+        assert_eq!(back.created_at, s.created_at);
+        assert_eq!(back.system.as_deref(), Some("You review Rust."));
+        assert_eq!(back.route.as_deref(), Some("default"));
+        assert_eq!(back.attachments.len(), 1);
+        assert!(back.attachments[0].pinned);
+        assert_eq!(back.turns.len(), 2);
+        assert_eq!(back.turns[0].user, "first question");
+        assert_eq!(
+            json(&back.turns[0].answer),
+            json(&Some(seam_answer())),
+            "the seam, attempts and usage survive"
+        );
+        assert_eq!(back.turns[1].user, "second question\nwith two lines");
+        assert_eq!(back.turns[1].answer.as_ref().map(|a| a.text.as_str()), Some("Sure."));
+        assert_eq!(json(&back.to_request(Some("x"))), json(&{
+            let mut s2 = back.clone();
+            s2.id = "other".into();
+            s2.to_request(Some("x"))
+        }));
+
+        let text = fs::read_to_string(store.path_of(&s.id)).expect("file");
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("a line")).expect("json");
+        assert_eq!(first["type"], "header");
+        assert_eq!(first["v"], FORMAT_VERSION);
+        assert!(text.lines().all(|l| l.contains("\"type\":")));
+    }
+
+    #[test]
+    fn an_interrupted_answer_is_recovered_as_partial() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.user("tell me a story").expect("user");
+        w.partial("Once upon", "anthropic/opus").expect("partial");
+        w.partial("Once upon a time", "anthropic/opus").expect("partial");
+        // Failover mid-stream: another model continues the text.
+        w.partial("Once upon a time, there", "openai/gpt").expect("partial");
+        drop(w); // crash: no answer() record
+
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let a = back.turns[0].answer.as_ref().expect("recovered answer");
+        assert!(a.partial);
+        assert_eq!(a.text, "Once upon a time, there");
+        assert_eq!(a.model, "openai/gpt");
+        assert_eq!(
+            a.segments,
+            vec![
+                Segment {
+                    model: "anthropic/opus".into(),
+                    text: "Once upon a time".into()
+                },
+                Segment {
+                    model: "openai/gpt".into(),
+                    text: ", there".into()
+                },
+            ]
+        );
+        // Checkpoints are deltas: the file does not repeat the text.
+        let file = fs::read_to_string(store.path_of(&s.id)).expect("file");
+        assert_eq!(file.matches("Once upon").count(), 1, "{file}");
+
+        // The next model is asked to continue from what was shown.
+        let req = back.to_request(None);
+        assert_eq!(req.messages.last().map(|m| m.content.as_str()), Some("Once upon a time, there"));
+    }
+
+    #[test]
+    fn a_checkpoint_that_rewrites_text_replaces_it() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.user("q").expect("user");
+        w.partial("héllo wörld", "a/m").expect("partial");
+        w.partial("héllo", "a/m").expect("same text again is not rewritten");
+        w.partial("héllo there", "a/m").expect("partial");
+        drop(w);
+        let (back, _) = store.load(&s.id).expect("load");
+        let a = back.turns[0].answer.as_ref().expect("answer");
+        assert_eq!(a.text, "héllo there");
+        assert!(a.partial);
+    }
+
+    #[test]
+    fn a_final_answer_supersedes_checkpoints() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.user("q").expect("user");
+        w.partial("draft", "a/m").expect("partial");
+        w.answer(&simple_answer("a/m", "draft and more")).expect("answer");
+        drop(w);
+        let (back, _) = store.load(&s.id).expect("load");
+        let a = back.turns[0].answer.as_ref().expect("answer");
+        assert!(!a.partial);
+        assert_eq!(a.text, "draft and more");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_with_a_warning_and_cut_on_resume() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.user("q1").expect("user");
+        w.answer(&simple_answer("a/m", "a1")).expect("answer");
+        drop(w);
+        let path = store.path_of(&s.id);
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(br#"{"type":"user","text":"q2 that was be"#).expect("tear");
+        drop(f);
+
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert_eq!(back.turns.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("line 4, the last, was cut off"), "{warnings:?}");
+        assert!(warnings[0].contains(&s.id));
+
+        let (again, mut w, warnings) = store.resume(Some(&s.id)).expect("resume");
+        assert_eq!(again.turns.len(), 1);
+        assert_eq!(warnings.len(), 1);
+        w.user("q2").expect("user");
+        drop(w);
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert!(warnings.is_empty(), "the torn tail was cut: {warnings:?}");
+        assert_eq!(back.last_user(), Some("q2"));
+    }
+
+    #[test]
+    fn a_whole_last_record_without_newline_is_kept_and_resume_ends_its_line() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        drop(store.create(&s).expect("create"));
+        let path = store.path_of(&s.id);
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(br#"{"type":"user","text":"q1","at":"2026-01-01T00:00:00.000Z"}"#)
+            .expect("write");
+        drop(f);
+        let (_s, mut w, warnings) = store.resume(None).expect("resume");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        w.user("q2").expect("user");
+        drop(w);
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let users: Vec<&str> = back.turns.iter().map(|t| t.user.as_str()).collect();
+        assert_eq!(users, ["q1", "q2"]);
+    }
+
+    #[test]
+    fn a_damaged_middle_line_is_skipped_with_a_warning() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.user("q1").expect("user");
+        w.answer(&simple_answer("a/m", "a1")).expect("answer");
+        w.user("q2").expect("user");
+        w.answer(&simple_answer("a/m", "a2")).expect("answer");
+        drop(w);
+        let path = store.path_of(&s.id);
+        let text = fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[2] = "{\"type\":\"answer\",\"te\u{0}garbage".into(); // the first answer
+        let mut bytes = lines.join("\n").into_bytes();
+        bytes.push(b'\n');
+        bytes.extend_from_slice(b"\xff\xfe not utf-8\n");
+        fs::write(&path, bytes).expect("write");
+
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert_eq!(
+            warnings,
+            vec![
+                format!("session {}: line 3 is damaged and was skipped", s.id),
+                format!("session {}: line 6 is damaged and was skipped", s.id),
+            ]
+        );
+        assert_eq!(back.turns.len(), 2);
+        assert!(back.turns[0].answer.is_none());
+        assert_eq!(back.turns[1].answer.as_ref().map(|a| a.text.as_str()), Some("a2"));
+    }
+
+    #[test]
+    fn a_lost_header_keeps_the_turns() {
+        let (_d, store) = store();
+        let mut s = session_with_id("20261123-141502-abcd");
+        s.system = Some("sys".into());
+        let mut w = store.create(&s).expect("create");
+        w.user("q1").expect("user");
+        drop(w);
+        let path = store.path_of(&s.id);
+        let text = fs::read_to_string(&path).expect("read");
+        let rest: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        fs::write(&path, format!("garbage\n{rest}")).expect("write");
+        let (back, warnings) = store.load(&s.id).expect("load");
+        assert_eq!(back.turns.len(), 1);
+        assert_eq!(back.created_at, "2026-11-23T14:15:02Z");
+        assert_eq!(back.system, None);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("header"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_newer_format_is_refused_with_upgrade_advice() {
+        let (_d, store) = store();
+        fs::create_dir_all(store.dir()).expect("dir");
+        fs::write(
+            store.path_of("20261123-141502-abcd"),
+            "{\"type\":\"header\",\"v\":99,\"id\":\"20261123-141502-abcd\",\"created_at\":\"x\",\"system\":null,\"route\":null}\n",
+        )
+        .expect("write");
+        let err = store.load("20261123").expect_err("newer format");
+        assert!(matches!(err, SessionError::NewerFormat { v: 99, .. }), "{err}");
+        assert!(err.to_string().contains("upgrade aiw"), "{err}");
+    }
+
+    #[test]
+    fn prefixes_resolve_and_ambiguity_lists_the_matches() {
+        let (_d, store) = store();
+        for id in ["20261123-141502-aaaa", "20261123-141502-aabb", "20261124-090000-cccc"] {
+            drop(store.create(&session_with_id(id)).expect("create"));
+        }
+        assert_eq!(store.resolve("20261124").expect("unique"), "20261124-090000-cccc");
+        assert_eq!(
+            store.resolve("20261123-141502-aaaa").expect("exact"),
+            "20261123-141502-aaaa"
+        );
+        match store.resolve("20261123-141502-aa") {
+            Err(SessionError::Ambiguous { prefix, matches }) => {
+                assert_eq!(prefix, "20261123-141502-aa");
+                assert_eq!(matches, ["20261123-141502-aabb", "20261123-141502-aaaa"]);
+            }
+            other => panic!("expected ambiguity, got {other:?}"),
+        }
+        let err = store.load("2027").expect_err("none");
+        assert!(matches!(err, SessionError::NotFound { .. }));
+        assert!(err.to_string().contains("aiw sessions list"), "{err}");
+        for bad in ["", "../etc/passwd", "a/b", "x.jsonl"] {
+            assert!(
+                matches!(store.load(bad), Err(SessionError::InvalidId { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_is_newest_first_and_resume_none_takes_the_latest() {
+        let (_d, store) = store();
+        assert!(store.list().expect("empty list").is_empty());
+        assert!(matches!(
+            store.resume(None),
+            Err(SessionError::NoSessions { .. })
+        ));
+        let mut old = session_with_id("20261123-141502-aaaa");
+        old.created_at = "2026-11-23T14:15:02.000Z".into();
+        let mut w = store.create(&old).expect("create");
+        w.user("the older one, with a very long first line that goes on and on and on and on")
+            .expect("user");
+        w.answer(&simple_answer("anthropic/opus", "ok")).expect("answer");
+        drop(w);
+        let mut new = session_with_id("20261122-000000-bbbb"); // created earlier...
+        new.created_at = "2026-11-22T00:00:00.000Z".into();
+        let mut w = store.create(&new).expect("create");
+        w.user("the newer one").expect("user"); // ...but updated now
+        w.partial("half", "openai/gpt").expect("partial");
+        drop(w);
+
+        let list = store.list().expect("list");
+        let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["20261122-000000-bbbb", "20261123-141502-aaaa"]);
+        assert_eq!(list[0].turns, 1);
+        assert!(list[0].partial);
+        assert_eq!(list[0].models, ["openai/gpt"]);
+        assert_eq!(list[1].models, ["anthropic/opus"]);
+        assert_eq!(list[1].title.chars().count(), 60);
+        assert!(list[1].title.ends_with('…'));
+        assert!(list[0].updated_at > list[1].updated_at);
+
+        let (s, w, _) = store.resume(None).expect("resume latest");
+        assert_eq!(s.id, "20261122-000000-bbbb");
+        assert_eq!(w.id(), s.id);
+    }
+
+    #[test]
+    fn clear_starts_over_but_keeps_the_history_in_the_file() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let mut w = store.create(&s).expect("create");
+        w.attach(&Attachment {
+            name: "f".into(),
+            content: "c".into(),
+            pinned: false,
+        })
+        .expect("attach");
+        w.user("before").expect("user");
+        w.clear().expect("clear");
+        w.user("after").expect("user");
+        drop(w);
+        let (back, _) = store.load(&s.id).expect("load");
+        assert!(back.attachments.is_empty());
+        let users: Vec<&str> = back.turns.iter().map(|t| t.user.as_str()).collect();
+        assert_eq!(users, ["after"]);
+        let file = fs::read_to_string(store.path_of(&s.id)).expect("file");
+        assert!(file.contains("before"));
+    }
+
+    #[test]
+    fn a_session_open_for_writing_is_locked_against_other_writers() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        let w = store.create(&s).expect("create");
+        let err = store.resume(Some(&s.id)).err().expect("locked");
+        assert!(matches!(err, SessionError::Locked { .. }), "{err}");
+        assert!(err.to_string().contains("another aiw process"), "{err}");
+        assert!(matches!(store.remove(&s.id), Err(SessionError::Locked { .. })));
+        // Readers do not need the lock.
+        store.load(&s.id).expect("load while open");
+        drop(w);
+        let (_s, w2, _) = store.resume(Some(&s.id)).expect("free after drop");
+        drop(w2);
+    }
+
+    #[test]
+    fn remove_deletes_the_file() {
+        let (_d, store) = store();
+        let s = Session::new(None, None);
+        drop(store.create(&s).expect("create"));
+        store.remove(&s.id[..10]).expect("remove by prefix");
+        assert!(!store.path_of(&s.id).exists());
+        assert!(matches!(
+            store.remove(&s.id),
+            Err(SessionError::NotFound { .. })
+        ));
+        assert!(matches!(
+            store.create(&s).map(|_| ()),
+            Ok(())
+        ), "the ID is free again");
+        assert!(matches!(
+            store.create(&s).map(|_| ()),
+            Err(SessionError::Exists { .. })
+        ));
+    }
+
+    #[test]
+    fn the_store_reads_no_environment_variables() {
+        // Keys come from the environment; the store takes only a directory, and the session
+        // types hold only conversation text. A key-like string is stored like any other text.
+        let src = include_str!("store.rs");
+        let code = &src[..src.find("#[cfg(test)]").expect("a test module")];
+        assert!(!code.contains("std::env"), "the store must not read the environment");
+        assert!(!code.contains("env::var"), "the store must not read the environment");
+    }
 }

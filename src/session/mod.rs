@@ -320,11 +320,7 @@ fn answer_markdown(md: &mut String, a: &AnswerRecord) {
     let _ = writeln!(md, "\n### Answer (answered by {first})\n");
     // Failed attempts that are not the seam of a mid-stream failover: the models that were
     // tried (and failed) before one answered.
-    let seam_models: Vec<&str> = a
-        .segments
-        .windows(2)
-        .map(|w| w[0].model.as_str())
-        .collect();
+    let seam_models: Vec<&str> = a.segments.windows(2).map(|w| w[0].model.as_str()).collect();
     let failed: Vec<String> = a
         .attempts
         .iter()
@@ -389,7 +385,6 @@ fn join_same_role(raw: Vec<ChatMessage>) -> Vec<ChatMessage> {
     }
     out
 }
-
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -624,6 +619,10 @@ pub(crate) mod tests {
     }
     impl<T> NotSerialize for Probe<T> {}
     impl<T: Serialize> Probe<T> {
+        #[expect(
+            clippy::unused_self,
+            reason = "called as a method for autoref dispatch"
+        )]
         fn serializable(&self) -> bool {
             true
         }

@@ -283,8 +283,7 @@ impl SessionStore {
             file.sync_data().map_err(io_err("repair", &path))?;
             good = &bytes[..usize::try_from(len).unwrap_or(bytes.len())];
         }
-        file.seek(SeekFrom::End(0))
-            .map_err(io_err("open", &path))?;
+        file.seek(SeekFrom::End(0)).map_err(io_err("open", &path))?;
         let mut w = SessionWriter {
             id,
             path,
@@ -644,20 +643,8 @@ impl Pending {
 
 /// Rebuilds a session from its file's bytes, salvaging what it can.
 fn parse(id: &str, bytes: &[u8]) -> Result<Loaded, SessionError> {
-    let mut warnings = Vec::new();
-    let mut session = Session {
-        id: id.to_string(),
-        created_at: String::new(),
-        system: None,
-        route: None,
-        turns: Vec::new(),
-        attachments: Vec::new(),
-    };
-    let mut updated_at = String::new();
-    let mut pending = Pending::default();
-    let mut header_seen = false;
+    let mut r = Replay::new(id);
     let mut torn_at = None;
-
     let mut start = 0usize;
     let mut line_no = 0usize;
     while start < bytes.len() {
@@ -674,20 +661,59 @@ fn parse(id: &str, bytes: &[u8]) -> Result<Loaded, SessionError> {
         let rec = std::str::from_utf8(line)
             .ok()
             .and_then(|s| serde_json::from_str::<Record>(s).ok());
-        let Some(rec) = rec else {
-            if complete {
-                warnings.push(format!(
-                    "session {id}: line {line_no} is damaged and was skipped"
-                ));
-            } else {
-                warnings.push(format!(
-                    "session {id}: line {line_no}, the last, was cut off (probably a crash while writing) and was dropped"
-                ));
+        match rec {
+            Some(rec) => r.apply(rec, line_no)?,
+            None if complete => r.warn(line_no, "is damaged and was skipped"),
+            None => {
+                r.warn(
+                    line_no,
+                    ", the last, was cut off (probably a crash while writing) and was dropped",
+                );
                 torn_at = Some(line_start as u64);
             }
-            continue;
-        };
-        match rec {
+        }
+    }
+    Ok(r.finish(torn_at))
+}
+
+/// The state of reading a session file record by record.
+struct Replay {
+    session: Session,
+    updated_at: String,
+    warnings: Vec<String>,
+    pending: Pending,
+    header_seen: bool,
+}
+
+impl Replay {
+    fn new(id: &str) -> Self {
+        Self {
+            session: Session {
+                id: id.to_string(),
+                created_at: String::new(),
+                system: None,
+                route: None,
+                turns: Vec::new(),
+                attachments: Vec::new(),
+            },
+            updated_at: String::new(),
+            warnings: Vec::new(),
+            pending: Pending::default(),
+            header_seen: false,
+        }
+    }
+
+    /// `session ID: line N <what>`.
+    fn warn(&mut self, line_no: usize, what: &str) {
+        let sep = if what.starts_with(',') { "" } else { " " };
+        self.warnings.push(format!(
+            "session {}: line {line_no}{sep}{what}",
+            self.session.id
+        ));
+    }
+
+    fn apply(&mut self, rec: Record, line_no: usize) -> Result<(), SessionError> {
+        let at = match rec {
             Record::Header {
                 v,
                 created_at,
@@ -697,30 +723,28 @@ fn parse(id: &str, bytes: &[u8]) -> Result<Loaded, SessionError> {
             } => {
                 if v > FORMAT_VERSION {
                     return Err(SessionError::NewerFormat {
-                        id: id.to_string(),
+                        id: self.session.id.clone(),
                         v,
                     });
                 }
-                if header_seen {
-                    warnings.push(format!(
-                        "session {id}: line {line_no} is a second header and was skipped"
-                    ));
-                    continue;
+                if self.header_seen {
+                    self.warn(line_no, "is a second header and was skipped");
+                    return Ok(());
                 }
-                header_seen = true;
-                updated_at.clone_from(&created_at);
-                session.created_at = created_at;
-                session.system = system;
-                session.route = route;
+                self.header_seen = true;
+                self.session.system = system;
+                self.session.route = route;
+                self.session.created_at.clone_from(&created_at);
+                created_at
             }
             Record::User { text, at } => {
-                pending = Pending::default();
-                session.turns.push(Turn {
+                self.pending = Pending::default();
+                self.session.turns.push(Turn {
                     user: text,
                     at: at.clone(),
                     answer: None,
                 });
-                updated_at = at;
+                at
             }
             Record::Partial {
                 model,
@@ -728,66 +752,72 @@ fn parse(id: &str, bytes: &[u8]) -> Result<Loaded, SessionError> {
                 text,
                 at,
             } => {
-                let Some(turn) = session.turns.last_mut() else {
-                    warnings.push(format!(
-                        "session {id}: line {line_no} is part of an answer to no question and was skipped"
-                    ));
-                    continue;
+                let Some(turn) = self.session.turns.last_mut() else {
+                    self.warn(
+                        line_no,
+                        "is part of an answer to no question and was skipped",
+                    );
+                    return Ok(());
                 };
                 if turn.answer.as_ref().is_some_and(|a| !a.partial) {
                     // A new answer to an answered question (a re-ask): start over.
-                    pending = Pending::default();
+                    self.pending = Pending::default();
                 }
-                if offset > pending.len() || !pending.truncate(offset) {
-                    warnings.push(format!(
-                        "session {id}: line {line_no} does not continue the answer before it and was skipped"
-                    ));
-                    continue;
+                if offset > self.pending.len() || !self.pending.truncate(offset) {
+                    self.warn(
+                        line_no,
+                        "does not continue the answer before it and was skipped",
+                    );
+                    return Ok(());
                 }
-                pending.push(&model, &text);
-                turn.answer = Some(pending.record(&model, &at));
-                updated_at = at;
+                self.pending.push(&model, &text);
+                turn.answer = Some(self.pending.record(&model, &at));
+                at
             }
             Record::Answer(rec) => {
-                pending = Pending::default();
+                self.pending = Pending::default();
                 let at = rec.at.clone();
-                if !session.set_answer(rec) {
-                    warnings.push(format!(
-                        "session {id}: line {line_no} is an answer to no question and was skipped"
-                    ));
-                    continue;
+                if !self.session.set_answer(rec) {
+                    self.warn(line_no, "is an answer to no question and was skipped");
+                    return Ok(());
                 }
-                updated_at = at;
+                at
             }
             Record::Attach { at, attachment } => {
-                session.attach(attachment);
-                updated_at = at;
+                self.session.attach(attachment);
+                at
             }
             Record::Clear { at } => {
-                pending = Pending::default();
-                session.clear();
-                updated_at = at;
+                self.pending = Pending::default();
+                self.session.clear();
+                at
+            }
+        };
+        self.updated_at = at;
+        Ok(())
+    }
+
+    fn finish(mut self, torn_at: Option<u64>) -> Loaded {
+        if !self.header_seen {
+            let id = &self.session.id;
+            self.warnings.insert(
+                0,
+                format!(
+                    "session {id}: the header (system prompt, route) is missing or damaged; the turns were kept"
+                ),
+            );
+            self.session.created_at = created_from_id(id);
+            if self.updated_at.is_empty() {
+                self.updated_at.clone_from(&self.session.created_at);
             }
         }
-    }
-    if !header_seen {
-        warnings.insert(
-            0,
-            format!(
-                "session {id}: the header (system prompt, route) is missing or damaged; the turns were kept"
-            ),
-        );
-        session.created_at = created_from_id(id);
-        if updated_at.is_empty() {
-            updated_at.clone_from(&session.created_at);
+        Loaded {
+            session: self.session,
+            updated_at: self.updated_at,
+            warnings: self.warnings,
+            torn_at,
         }
     }
-    Ok(Loaded {
-        session,
-        updated_at,
-        warnings,
-        torn_at,
-    })
 }
 
 fn summarize(l: &Loaded) -> SessionSummary {
@@ -860,7 +890,8 @@ mod tests {
         w.partial("Hello, ", "anthropic/opus").expect("partial");
         w.answer(&seam_answer()).expect("answer");
         w.user("second question\nwith two lines").expect("user");
-        w.answer(&simple_answer("openai/gpt", "Sure.")).expect("answer");
+        w.answer(&simple_answer("openai/gpt", "Sure."))
+            .expect("answer");
         drop(w);
 
         let (back, warnings) = store.load(&s.id).expect("load");
@@ -879,12 +910,18 @@ mod tests {
             "the seam, attempts and usage survive"
         );
         assert_eq!(back.turns[1].user, "second question\nwith two lines");
-        assert_eq!(back.turns[1].answer.as_ref().map(|a| a.text.as_str()), Some("Sure."));
-        assert_eq!(json(&back.to_request(Some("x"))), json(&{
-            let mut s2 = back.clone();
-            s2.id = "other".into();
-            s2.to_request(Some("x"))
-        }));
+        assert_eq!(
+            back.turns[1].answer.as_ref().map(|a| a.text.as_str()),
+            Some("Sure.")
+        );
+        assert_eq!(
+            json(&back.to_request(Some("x"))),
+            json(&{
+                let mut s2 = back.clone();
+                s2.id = "other".into();
+                s2.to_request(Some("x"))
+            })
+        );
 
         let text = fs::read_to_string(store.path_of(&s.id)).expect("file");
         let first: serde_json::Value =
@@ -901,9 +938,11 @@ mod tests {
         let mut w = store.create(&s).expect("create");
         w.user("tell me a story").expect("user");
         w.partial("Once upon", "anthropic/opus").expect("partial");
-        w.partial("Once upon a time", "anthropic/opus").expect("partial");
+        w.partial("Once upon a time", "anthropic/opus")
+            .expect("partial");
         // Failover mid-stream: another model continues the text.
-        w.partial("Once upon a time, there", "openai/gpt").expect("partial");
+        w.partial("Once upon a time, there", "openai/gpt")
+            .expect("partial");
         drop(w); // crash: no answer() record
 
         let (back, warnings) = store.load(&s.id).expect("load");
@@ -931,7 +970,10 @@ mod tests {
 
         // The next model is asked to continue from what was shown.
         let req = back.to_request(None);
-        assert_eq!(req.messages.last().map(|m| m.content.as_str()), Some("Once upon a time, there"));
+        assert_eq!(
+            req.messages.last().map(|m| m.content.as_str()),
+            Some("Once upon a time, there")
+        );
     }
 
     #[test]
@@ -941,7 +983,8 @@ mod tests {
         let mut w = store.create(&s).expect("create");
         w.user("q").expect("user");
         w.partial("héllo wörld", "a/m").expect("partial");
-        w.partial("héllo", "a/m").expect("same text again is not rewritten");
+        w.partial("héllo", "a/m")
+            .expect("same text again is not rewritten");
         w.partial("héllo there", "a/m").expect("partial");
         drop(w);
         let (back, _) = store.load(&s.id).expect("load");
@@ -957,7 +1000,8 @@ mod tests {
         let mut w = store.create(&s).expect("create");
         w.user("q").expect("user");
         w.partial("draft", "a/m").expect("partial");
-        w.answer(&simple_answer("a/m", "draft and more")).expect("answer");
+        w.answer(&simple_answer("a/m", "draft and more"))
+            .expect("answer");
         drop(w);
         let (back, _) = store.load(&s.id).expect("load");
         let a = back.turns[0].answer.as_ref().expect("answer");
@@ -975,13 +1019,17 @@ mod tests {
         drop(w);
         let path = store.path_of(&s.id);
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
-        f.write_all(br#"{"type":"user","text":"q2 that was be"#).expect("tear");
+        f.write_all(br#"{"type":"user","text":"q2 that was be"#)
+            .expect("tear");
         drop(f);
 
         let (back, warnings) = store.load(&s.id).expect("load");
         assert_eq!(back.turns.len(), 1);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("line 4, the last, was cut off"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("line 4, the last, was cut off"),
+            "{warnings:?}"
+        );
         assert!(warnings[0].contains(&s.id));
 
         let (again, mut w, warnings) = store.resume(Some(&s.id)).expect("resume");
@@ -1043,7 +1091,10 @@ mod tests {
         );
         assert_eq!(back.turns.len(), 2);
         assert!(back.turns[0].answer.is_none());
-        assert_eq!(back.turns[1].answer.as_ref().map(|a| a.text.as_str()), Some("a2"));
+        assert_eq!(
+            back.turns[1].answer.as_ref().map(|a| a.text.as_str()),
+            Some("a2")
+        );
     }
 
     #[test]
@@ -1056,8 +1107,8 @@ mod tests {
         drop(w);
         let path = store.path_of(&s.id);
         let text = fs::read_to_string(&path).expect("read");
-        let rest: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
-        fs::write(&path, format!("garbage\n{rest}")).expect("write");
+        let rest: Vec<&str> = text.lines().skip(1).collect();
+        fs::write(&path, format!("garbage\n{}\n", rest.join("\n"))).expect("write");
         let (back, warnings) = store.load(&s.id).expect("load");
         assert_eq!(back.turns.len(), 1);
         assert_eq!(back.created_at, "2026-11-23T14:15:02Z");
@@ -1076,17 +1127,27 @@ mod tests {
         )
         .expect("write");
         let err = store.load("20261123").expect_err("newer format");
-        assert!(matches!(err, SessionError::NewerFormat { v: 99, .. }), "{err}");
+        assert!(
+            matches!(err, SessionError::NewerFormat { v: 99, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("upgrade aiw"), "{err}");
     }
 
     #[test]
     fn prefixes_resolve_and_ambiguity_lists_the_matches() {
         let (_d, store) = store();
-        for id in ["20261123-141502-aaaa", "20261123-141502-aabb", "20261124-090000-cccc"] {
+        for id in [
+            "20261123-141502-aaaa",
+            "20261123-141502-aabb",
+            "20261124-090000-cccc",
+        ] {
             drop(store.create(&session_with_id(id)).expect("create"));
         }
-        assert_eq!(store.resolve("20261124").expect("unique"), "20261124-090000-cccc");
+        assert_eq!(
+            store.resolve("20261124").expect("unique"),
+            "20261124-090000-cccc"
+        );
         assert_eq!(
             store.resolve("20261123-141502-aaaa").expect("exact"),
             "20261123-141502-aaaa"
@@ -1122,7 +1183,8 @@ mod tests {
         let mut w = store.create(&old).expect("create");
         w.user("the older one, with a very long first line that goes on and on and on and on")
             .expect("user");
-        w.answer(&simple_answer("anthropic/opus", "ok")).expect("answer");
+        w.answer(&simple_answer("anthropic/opus", "ok"))
+            .expect("answer");
         drop(w);
         let mut new = session_with_id("20261122-000000-bbbb"); // created earlier...
         new.created_at = "2026-11-22T00:00:00.000Z".into();
@@ -1175,10 +1237,13 @@ mod tests {
         let (_d, store) = store();
         let s = Session::new(None, None);
         let w = store.create(&s).expect("create");
-        let err = store.resume(Some(&s.id)).err().expect("locked");
+        let err = store.resume(Some(&s.id)).expect_err("locked");
         assert!(matches!(err, SessionError::Locked { .. }), "{err}");
         assert!(err.to_string().contains("another aiw process"), "{err}");
-        assert!(matches!(store.remove(&s.id), Err(SessionError::Locked { .. })));
+        assert!(matches!(
+            store.remove(&s.id),
+            Err(SessionError::Locked { .. })
+        ));
         // Readers do not need the lock.
         store.load(&s.id).expect("load while open");
         drop(w);
@@ -1197,10 +1262,10 @@ mod tests {
             store.remove(&s.id),
             Err(SessionError::NotFound { .. })
         ));
-        assert!(matches!(
-            store.create(&s).map(|_| ()),
-            Ok(())
-        ), "the ID is free again");
+        assert!(
+            matches!(store.create(&s).map(|_| ()), Ok(())),
+            "the ID is free again"
+        );
         assert!(matches!(
             store.create(&s).map(|_| ()),
             Err(SessionError::Exists { .. })
@@ -1213,7 +1278,13 @@ mod tests {
         // types hold only conversation text. A key-like string is stored like any other text.
         let src = include_str!("store.rs");
         let code = &src[..src.find("#[cfg(test)]").expect("a test module")];
-        assert!(!code.contains("std::env"), "the store must not read the environment");
-        assert!(!code.contains("env::var"), "the store must not read the environment");
+        assert!(
+            !code.contains("std::env"),
+            "the store must not read the environment"
+        );
+        assert!(
+            !code.contains("env::var"),
+            "the store must not read the environment"
+        );
     }
 }

@@ -586,7 +586,6 @@ async fn june_5_staggered_recovery_replay() {
     emu.set_script("gpt-5.5", Script::reply("from gpt-5.5"));
     let t0 = Instant::now();
     let up_tier = |at: u64| -> usize { (0..3).find(|&i| at >= recover_ms[i]).unwrap_or(3) };
-    let slack = 250; // open period (<= 80 ms + jitter) + probe round trip
     let mut answered = Vec::new();
     while t0.elapsed() < Duration::from_millis(1600) {
         let at = t0.elapsed().as_millis() as u64;
@@ -594,20 +593,26 @@ async fn june_5_staggered_recovery_replay() {
         let a = res.unwrap();
         let tier = route.iter().position(|x| x.to_string() == a.model).unwrap();
         answered.push((at, tier));
-        // Never a model that was still down when the request started...
+        // Never a model that was still down when the request started.
         assert!(
-            tier >= up_tier(at) || tier == 3 || at + 50 >= recover_ms[tier],
-            "t={at} answered by tier {tier}"
-        );
-        // ...and never a lower tier than the best one that has been up for longer than the slack.
-        assert!(
-            tier <= up_tier(at.saturating_sub(slack)),
-            "t={at}: tier {tier}, but tier {} was up",
-            up_tier(at.saturating_sub(slack))
+            tier == 3 || at + 50 >= recover_ms[tier],
+            "t={at} answered by tier {tier} before it recovered"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     r.finish_background(Duration::from_secs(2)).await;
+    // Traffic returns to a recovered higher tier as soon as its breaker's probe succeeds: only
+    // the few requests inside the open period (<= 80 ms + jitter) plus the probe's round trip
+    // may still go to a lower tier. Counted in requests, not milliseconds, so a loaded CI
+    // machine does not make it flaky.
+    let late: Vec<_> = answered
+        .iter()
+        .filter(|(at, tier)| *tier > up_tier(at.saturating_sub(100)))
+        .collect();
+    assert!(
+        late.len() <= 6,
+        "answered below the best recovered tier: {late:?} of {answered:?}"
+    );
     let tiers: Vec<usize> = answered.iter().map(|(_, t)| *t).collect();
     assert!(tiers.contains(&3) && tiers.contains(&1), "{answered:?}");
     assert_eq!(*tiers.last().unwrap(), 0, "ends on Opus 4.8: {answered:?}");

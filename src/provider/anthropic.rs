@@ -263,6 +263,8 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
             "not_found_error" => ErrorClass::NotFound,
             "rate_limit_error" => ErrorClass::RateLimited,
             "overloaded_error" => ErrorClass::Overloaded,
+            // A 503 "Service unavailable" says the same as 529, whatever the body's type.
+            "api_error" if status == 503 => ErrorClass::Overloaded,
             "api_error" | "timeout_error" | "conflict_error" => ErrorClass::ServerError,
             "invalid_request_error" | "request_too_large" => ErrorClass::InvalidRequest,
             _ if status == 402 => http::billing_class(&message),

@@ -21,6 +21,28 @@
 //! A model without a script streams `Hello from {model}.` in 8-character chunks. Input
 //! tokens = number of whitespace-separated words in the system text plus all message
 //! texts; output tokens = number of text chunks; [`Reply`] can override both.
+//!
+//! # Runtime
+//! The server runs as tasks on the Tokio runtime that calls [`Emulator::start`]. With a
+//! current-thread runtime (plain `#[tokio::test]`) it only makes progress while the test
+//! awaits, so drive blocking HTTP clients from `spawn_blocking` or use
+//! `#[tokio::test(flavor = "multi_thread")]`.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::time::Duration;
+//! use aiw_emulator::{Action, Emulator, ErrorKind, Script};
+//!
+//! let emu = Emulator::start().await?;
+//! emu.set_script(
+//!     "claude-sonnet-4-5",
+//!     Script::down_then(Duration::from_secs(2), Action::error(ErrorKind::Overloaded), Action::reply("back")),
+//! );
+//! // point the client at emu.base_url() …
+//! assert_eq!(emu.count("claude-sonnet-4-5"), 0);
+//! # Ok(()) }
+//! ```
 
 #![warn(missing_docs)]
 

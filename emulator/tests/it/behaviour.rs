@@ -14,7 +14,7 @@ async fn down_then_switches_over_time() {
     emu.set_script(
         "m",
         Script::down_then(
-            Duration::from_millis(300),
+            Duration::from_millis(500),
             Action::error(ErrorKind::Overloaded),
             Action::reply("up"),
         ),
@@ -31,7 +31,7 @@ async fn down_then_switches_over_time() {
             .status(),
         529
     );
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(550)).await;
     let r = generate(emu.addr(), Protocol::Anthropic, "m", false).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json()["content"][0]["text"], "up");
@@ -40,7 +40,7 @@ async fn down_then_switches_over_time() {
     emu.set_script(
         "m",
         Script::down_then(
-            Duration::from_millis(300),
+            Duration::from_millis(500),
             Action::error(ErrorKind::Overloaded),
             Action::reply("up"),
         ),
@@ -396,4 +396,39 @@ async fn handle_drop_stops_the_server() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "listener closed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_connections() {
+    let emu = Emulator::start().await.expect("start");
+    emu.set_script(
+        "slow",
+        Script::always(
+            aiw_emulator::Reply::new("abcdefgh")
+                .chunk_chars(2)
+                .interval(Duration::from_millis(50))
+                .into(),
+        ),
+    );
+    let hung = {
+        emu.set_script("hang", Script::always(Action::Hang));
+        start_stream(emu.addr(), Protocol::OpenAi, "hang").await
+    };
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let addr = emu.addr();
+            let p = ALL[i % 3];
+            tokio::spawn(async move { generate(addr, p, "slow", true).await.status() })
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), 200);
+    }
+    assert!(
+        t0.elapsed() < Duration::from_secs(3),
+        "served concurrently despite a hung connection"
+    );
+    assert_eq!(emu.count("slow"), 40);
+    drop(hung);
 }

@@ -223,7 +223,7 @@ async fn pacing_is_observable() {
         Script::always(
             Reply::new("abcdef")
                 .chunk_chars(2)
-                .first_token_delay(Duration::from_millis(200))
+                .first_token_delay(Duration::from_millis(400))
                 .interval(Duration::from_millis(100))
                 .into(),
         ),
@@ -241,7 +241,7 @@ async fn pacing_is_observable() {
     );
     c.next_chunk().await.expect("first text");
     let first = t0.elapsed();
-    assert!(first >= Duration::from_millis(200), "{first:?}");
+    assert!(first >= Duration::from_millis(400), "{first:?}");
     c.next_chunk().await.expect("second text");
     c.next_chunk().await.expect("third text");
     let third = t0.elapsed();

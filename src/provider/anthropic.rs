@@ -170,10 +170,11 @@ impl StreamMapper for AnthropicMapper {
             "content_block_delta" => {
                 // Only text; thinking, signature, tool input and citation deltas are ignored.
                 let delta = &v["delta"];
-                if delta["type"] == "text_delta" {
-                    if let Some(t) = delta["text"].as_str().filter(|t| !t.is_empty()) {
-                        out.push(ChatEvent::Text(t.to_string()));
-                    }
+                if let Some(t) = delta["text"]
+                    .as_str()
+                    .filter(|t| delta["type"] == "text_delta" && !t.is_empty())
+                {
+                    out.push(ChatEvent::Text(t.to_string()));
                 }
             }
             "message_delta" => {

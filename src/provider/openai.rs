@@ -301,7 +301,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn err(status: u16, kind: &str, code: Value, message: &str) -> ProviderError {
+    fn err(status: u16, kind: &str, code: &Value, message: &str) -> ProviderError {
         let body = json!({"error":{"message":message,"type":kind,"param":null,"code":code}});
         classify(status, &HeaderMap::new(), &body.to_string())
     }
@@ -464,7 +464,7 @@ mod tests {
             ),
         ];
         for (status, kind, code, msg, want) in rows {
-            let e = err(status, kind, code.clone(), msg);
+            let e = err(status, kind, &code, msg);
             assert_eq!(e.class, want, "{status} {kind} {code} {msg}");
             assert_eq!(e.status, Some(status));
             assert_eq!(e.message, msg);

@@ -147,7 +147,12 @@ impl StreamMapper for AnthropicMapper {
         ev: &SseEvent,
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
-        let v = http::parse_json(&ev.data)?;
+        // An event without data (a bare `event: ping` from a proxy) is named by its event field.
+        let v = if ev.data.trim().is_empty() {
+            json!({})
+        } else {
+            http::parse_json(&ev.data)?
+        };
         let kind = v
             .get("type")
             .and_then(Value::as_str)
@@ -530,6 +535,19 @@ mod tests {
         assert_eq!(
             got[0].as_ref().unwrap_err().class,
             ErrorClass::MalformedStream
+        );
+    }
+
+    #[tokio::test]
+    async fn events_without_data_are_tolerated() {
+        let bytes = b"event: ping\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        let got = http::map_transcript(bytes, 3, Mode::Standard, AnthropicMapper::default()).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].as_ref().expect("done"),
+            &ChatEvent::Done {
+                stop: StopReason::EndTurn
+            }
         );
     }
 }

@@ -161,6 +161,9 @@ impl StreamMapper for OpenAiMapper {
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
         let data = ev.data.trim();
+        if data.is_empty() {
+            return Ok(Progress::More);
+        }
         if data.starts_with("[DONE]") {
             self.start(None, out);
             return Ok(Progress::Done(
@@ -649,6 +652,24 @@ mod tests {
         assert_eq!(
             got[0].as_ref().unwrap_err().class,
             ErrorClass::MalformedStream
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_data_is_ignored() {
+        let got = http::map_transcript(
+            b"data:\n\ndata: [DONE]\n\n",
+            2,
+            Mode::Standard,
+            OpenAiMapper::default(),
+        )
+        .await;
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[1].as_ref().expect("done"),
+            &ChatEvent::Done {
+                stop: StopReason::EndTurn
+            }
         );
     }
 }

@@ -4,6 +4,10 @@
 
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
+/// Provider conformance: one list of cases run against the Anthropic, OpenAI and Gemini
+/// clients (streaming, usage, every error class, truncation, malformed and error events,
+/// connection failures, exact request shape, missing key).
+mod providers;
 /// Failover, breakers, probes, retries, timeouts, mid-stream seams, exact call counts.
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.

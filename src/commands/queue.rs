@@ -2,6 +2,7 @@
 //! `aiw review --on-unavailable queue`. The storage and its crash-safety rules live in
 //! `commands/review/queue.rs`; this file is the command.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::exit;
 use crate::output;
 
 /// Time budget for one queued review; the claim is held for as long as it runs.
-const JOB_BUDGET: Duration = Duration::from_secs(20 * 60);
+const JOB_BUDGET: Duration = Duration::from_mins(20);
 
 /// Runs `aiw queue`.
 pub async fn run(ctx: &Context, args: QueueArgs) -> anyhow::Result<ExitCode> {
@@ -59,7 +60,7 @@ fn list(q: &store::Queue, json: bool) -> anyhow::Result<ExitCode> {
             j.id, j.attempts, j.created_at, j.description, j.diff_bytes
         );
         if let Some(e) = &j.last_error {
-            line.push_str(&format!("\n    last error: {e}"));
+            let _ = write!(line, "\n    last error: {e}");
         }
         output::line(&line)?;
     }

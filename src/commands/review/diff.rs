@@ -1,5 +1,5 @@
 //! The change under review: gathering it (a `--diff` file or stdin, `--staged`, `--base REF`,
-//! the CI base from GITHUB_BASE_REF / CI_MERGE_REQUEST_DIFF_BASE_SHA, or the merge base with
+//! the CI base from `GITHUB_BASE_REF` / `CI_MERGE_REQUEST_DIFF_BASE_SHA`, or the merge base with
 //! the default branch), parsing unified diffs (renames, deletions, binary files, quoted paths,
 //! non-UTF-8 bytes decoded lossily), deciding which files are skipped and why (binary,
 //! deleted, generated, vendored, configurable globs), and splitting what is left into chunks
@@ -61,14 +61,9 @@ impl Hunk {
         )
     }
 
-    /// The new-side line numbers this hunk covers (empty for a pure deletion).
-    pub fn new_range(&self) -> std::ops::RangeInclusive<u32> {
-        if self.new_len == 0 {
-            // An empty range: start > end.
-            1..=0
-        } else {
-            self.new_start..=self.new_start + self.new_len - 1
-        }
+    /// The first and last new-side line this hunk covers (`None` for a pure deletion).
+    pub fn new_range(&self) -> Option<(u32, u32)> {
+        (self.new_len > 0).then(|| (self.new_start, self.new_start + self.new_len - 1))
     }
 
     /// The new-side text of line `n` (an added or context line), if this hunk has it.
@@ -151,8 +146,8 @@ impl FileDiff {
     /// Whether the new-side lines `start..=end` overlap a hunk of this file.
     pub fn covers(&self, start: u32, end: u32) -> bool {
         self.hunks.iter().any(|h| {
-            let r = h.new_range();
-            !r.is_empty() && start <= *r.end() && end >= *r.start()
+            h.new_range()
+                .is_some_and(|(first, last)| start <= last && end >= first)
         })
     }
 
@@ -346,7 +341,7 @@ fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
             }
         }
         if parts.len() == 2 {
-            return (strip(&parts[0], "a/"), strip(&parts[1], "b/"));
+            return (Some(strip(&parts[0], "a/")), Some(strip(&parts[1], "b/")));
         }
     }
     // Same path on both sides: "a/P b/P" has length 2*len(P) + 5.
@@ -361,13 +356,16 @@ fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
         }
     }
     match rest.find(" b/") {
-        Some(i) => (strip(&rest[..i], "a/"), strip(&rest[i + 1..], "b/")),
+        Some(i) => (
+            Some(strip(&rest[..i], "a/")),
+            Some(strip(&rest[i + 1..], "b/")),
+        ),
         None => (None, None),
     }
 }
 
-fn strip(p: &str, prefix: &str) -> Option<String> {
-    Some(p.strip_prefix(prefix).unwrap_or(p).to_string())
+fn strip(p: &str, prefix: &str) -> String {
+    p.strip_prefix(prefix).unwrap_or(p).to_string()
 }
 
 /// The path on a `---`/`+++` line: `/dev/null` is none; a tab and timestamp (plain diff) is
@@ -400,10 +398,11 @@ fn quoted_end(s: &str) -> usize {
 }
 
 /// Undoes git's C-style path quoting (`"caf\303\251.txt"`); unquoted input is returned as is.
-pub fn unquote(s: &str) -> String {
-    let s = s.trim_end();
-    let Some(inner) = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')) else {
-        return s.to_string();
+#[expect(clippy::many_single_char_names, reason = "a byte-level scanner")]
+pub fn unquote(quoted: &str) -> String {
+    let quoted = quoted.trim_end();
+    let Some(inner) = quoted.strip_prefix('"').and_then(|x| x.strip_suffix('"')) else {
+        return quoted.to_string();
     };
     let b = inner.as_bytes();
     let mut out = Vec::with_capacity(b.len());

@@ -217,7 +217,7 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The contents of ``` fenced blocks, JSON-tagged ones first.
+/// The contents of fenced code blocks, JSON-tagged ones first.
 fn fenced_blocks(s: &str) -> Vec<String> {
     let mut tagged = Vec::new();
     let mut other = Vec::new();

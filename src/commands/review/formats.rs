@@ -1,7 +1,7 @@
 //! Every output of `aiw review`, rendered from one [`Report`]: human text and markdown, the
 //! JSON report, SARIF 2.1.0, reviewdog rdjson, GitLab Code Quality, GitHub workflow
 //! annotations (escaped, most severe first, within the per-step caps), the job summary for
-//! GITHUB_STEP_SUMMARY (under 1 MiB) and the step outputs for GITHUB_OUTPUT; plus writing
+//! `GITHUB_STEP_SUMMARY` (under 1 MiB) and the step outputs for `GITHUB_OUTPUT`; plus writing
 //! files atomically and appending to the GitHub files.
 //!
 //! See: ../../../../shared/reference/ci-formats.md (limits) and the issue 6 spec.
@@ -18,7 +18,7 @@ use super::report::{Report, SKIP_MESSAGE, Status};
 
 /// GitHub shows at most this many error annotations per step (and as many warnings).
 pub const GITHUB_CAP_PER_LEVEL: usize = 10;
-/// GITHUB_STEP_SUMMARY uploads over 1 MiB fail; stay well below.
+/// `GITHUB_STEP_SUMMARY` uploads over 1 MiB fail; stay well below.
 pub const SUMMARY_LIMIT: usize = 1_000_000;
 /// The SARIF rule every finding is reported under (the level carries the severity).
 pub const SARIF_RULE: &str = "aiw-review";
@@ -92,8 +92,7 @@ pub fn summary(report: &Report) -> String {
     let annotated = annotated_set(report);
     if !report.findings.is_empty() {
         s.push_str("| Severity | Location | Finding | Model |\n|---|---|---|---|\n");
-        let mut shown = 0;
-        for (i, f) in report.findings.iter().enumerate() {
+        for (shown, (i, f)) in report.findings.iter().enumerate().enumerate() {
             let x = &f.finding;
             let mut loc = format!("`{}:{}", md_cell(&x.file), x.start_line);
             if x.end_line > x.start_line {
@@ -123,7 +122,6 @@ pub fn summary(report: &Report) -> String {
                 break;
             }
             s.push_str(&row);
-            shown += 1;
         }
         s.push('\n');
     }
@@ -510,7 +508,7 @@ pub fn github_annotations(report: &Report) -> Vec<String> {
     out
 }
 
-/// Step outputs for GITHUB_OUTPUT in the `name<<DELIM` form, with a delimiter that does
+/// Step outputs for `GITHUB_OUTPUT` in the `name<<DELIM` form, with a delimiter that does
 /// not occur in any value: `degraded`, `model`, `findings`, `skipped`, `partial`, `status`.
 pub fn github_outputs(report: &Report) -> String {
     let pairs = [
@@ -570,7 +568,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     result.with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Appends `text` to a file GitHub gave us (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT).
+/// Appends `text` to a file GitHub gave us (`GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`).
 pub fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -942,17 +940,17 @@ mod tests {
 
     #[test]
     fn outputs_use_heredoc_delimiters() {
-        let (mut r, _) = sample();
-        r.degraded = true;
-        let o = github_outputs(&r);
-        let mut lines = o.lines();
+        let (mut report, _) = sample();
+        report.degraded = true;
+        let text = github_outputs(&report);
+        let mut lines = text.lines();
         let mut seen = std::collections::BTreeMap::new();
         while let Some(head) = lines.next() {
-            let (k, d) = head.split_once("<<").expect("name<<delim");
-            assert!(d.starts_with("aiw_EOF_") && d.len() == 24);
-            let v = lines.next().expect("value");
-            assert_eq!(lines.next(), Some(d));
-            seen.insert(k.to_string(), v.to_string());
+            let (name, delim) = head.split_once("<<").expect("name<<delim");
+            assert!(delim.starts_with("aiw_EOF_") && delim.len() == 24);
+            let value = lines.next().expect("value");
+            assert_eq!(lines.next(), Some(delim));
+            seen.insert(name.to_string(), value.to_string());
         }
         assert_eq!(seen["degraded"], "true");
         assert_eq!(seen["model"], "anthropic/claude-sonnet-4-6");

@@ -286,8 +286,27 @@ pub async fn review_diff(
             ..ChatRequest::default()
         })
         .collect();
+    let results = run_chunks(model, &requests, opts).await;
+
+    Ok(assemble(
+        &parsed,
+        &chunks,
+        results,
+        skipped,
+        description,
+        opts,
+    ))
+}
+
+/// Reviews every request, at most `opts.concurrency` at once, until all are answered or
+/// the deadline passes (then the rest are cancelled and stay `None`).
+async fn run_chunks(
+    model: &dyn ReviewModel,
+    requests: &[ChatRequest],
+    opts: &EngineOptions,
+) -> Vec<Option<ChunkResult>> {
     let cancel = CancellationToken::new();
-    let mut results: Vec<Option<ChunkResult>> = (0..total).map(|_| None).collect();
+    let mut results: Vec<Option<ChunkResult>> = (0..requests.len()).map(|_| None).collect();
     {
         let cancel = &cancel;
         let mut stream = futures_util::stream::iter(requests.iter().enumerate())
@@ -327,6 +346,19 @@ pub async fn review_diff(
         }
     }
 
+    results
+}
+
+/// Turns per-chunk results into the report: models, degraded, merged findings, status.
+fn assemble(
+    parsed: &diff::Diff,
+    chunks: &[diff::Chunk],
+    results: Vec<Option<ChunkResult>>,
+    skipped: Vec<Skipped>,
+    description: &str,
+    opts: &EngineOptions,
+) -> Outcome {
+    let total = chunks.len();
     let mut r = Report::new(Status::Complete, description, opts.route.clone());
     r.skipped_files = skipped;
     r.chunks.total = total;
@@ -391,47 +423,52 @@ pub async fn review_diff(
                 })
                 .map_or("", |(_, m)| m.as_str())
                 .to_string();
-            Reported::new(f, &parsed, &m)
+            Reported::new(f, parsed, &m)
         })
         .collect();
-    let c = &r.chunks;
-    r.status = if c.reviewed == c.total {
-        Status::Complete
-    } else if c.unavailable == c.total {
-        Status::Unavailable(format!(
-            "every model of the route failed: {}",
-            reasons.join("; ")
-        ))
-    } else if c.timed_out > 0 {
-        Status::Partial(format!(
-            "the time budget ran out with {} part(s) unfinished",
-            c.timed_out
-        ))
-    } else {
-        let mut why = Vec::new();
-        if c.unavailable > 0 {
-            why.push(format!(
-                "{} part(s) could not be reviewed because no model answered ({})",
-                c.unavailable,
-                reasons.join("; ")
-            ));
-        }
-        if c.unreadable > 0 {
-            why.push(format!(
-                "{} answer(s) could not be read as findings",
-                c.unreadable
-            ));
-        }
-        Status::Partial(why.join("; "))
-    };
+    r.status = status_of(&r.chunks, &reasons);
     if r.chunks.timed_out > 0 && !reasons.is_empty() {
         r.notes
             .push(format!("models that failed: {}", reasons.join("; ")));
     }
-    Ok(Outcome {
+    Outcome {
         report: r,
         unreviewed,
-    })
+    }
+}
+
+/// The status for chunk counts: complete, unavailable (nothing answered), or partial (why).
+fn status_of(c: &report::ChunkStats, reasons: &[String]) -> Status {
+    if c.reviewed == c.total {
+        return Status::Complete;
+    }
+    if c.unavailable == c.total {
+        return Status::Unavailable(format!(
+            "every model of the route failed: {}",
+            reasons.join("; ")
+        ));
+    }
+    if c.timed_out > 0 {
+        return Status::Partial(format!(
+            "the time budget ran out with {} part(s) unfinished",
+            c.timed_out
+        ));
+    }
+    let mut why = Vec::new();
+    if c.unavailable > 0 {
+        why.push(format!(
+            "{} part(s) could not be reviewed because no model answered ({})",
+            c.unavailable,
+            reasons.join("; ")
+        ));
+    }
+    if c.unreadable > 0 {
+        why.push(format!(
+            "{} answer(s) could not be read as findings",
+            c.unreadable
+        ));
+    }
+    Status::Partial(why.join("; "))
 }
 
 /// Safety margin before a `--timeout` budget runs out: 10% or 5 s, whichever is larger, but
@@ -455,9 +492,9 @@ pub struct Outputs {
     pub markdown: bool,
     /// GitHub Actions: annotations on stdout.
     pub github: bool,
-    /// GITHUB_STEP_SUMMARY.
+    /// `GITHUB_STEP_SUMMARY`.
     pub step_summary: Option<PathBuf>,
-    /// GITHUB_OUTPUT.
+    /// `GITHUB_OUTPUT`.
     pub step_output: Option<PathBuf>,
 }
 
@@ -487,6 +524,7 @@ impl Outputs {
 /// are written (atomically; the GitHub files appended). Every file is attempted; the first
 /// error is returned after the rest were written.
 pub fn write_outputs(report: &Report, out: &Outputs) -> (String, anyhow::Result<()>) {
+    type Render = fn(&Report) -> serde_json::Value;
     let mut stdout = formats::text(report, out.markdown);
     if out.github {
         for a in formats::github_annotations(report) {
@@ -502,7 +540,7 @@ pub fn write_outputs(report: &Report, out: &Outputs) -> (String, anyhow::Result<
             first_err = Some(e);
         }
     };
-    let files: [(&Option<PathBuf>, fn(&Report) -> serde_json::Value); 4] = [
+    let files: [(&Option<PathBuf>, Render); 4] = [
         (&out.json, formats::json),
         (&out.sarif, formats::sarif),
         (&out.rdjson, formats::rdjson),

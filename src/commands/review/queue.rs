@@ -28,9 +28,9 @@ use crate::cli::FailOn;
 /// Attempts before a job moves to `dead/` when `review.queue_max_attempts` is not set.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// First wait after a failed attempt; doubles each time up to [`MAX_BACKOFF`].
-pub const BASE_BACKOFF: Duration = Duration::from_secs(60);
+pub const BASE_BACKOFF: Duration = Duration::from_mins(1);
 /// Longest wait between attempts.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+pub const MAX_BACKOFF: Duration = Duration::from_hours(1);
 
 /// The review options a job replays with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -275,13 +275,15 @@ pub fn exit_code(report: &Report, fail_on: FailOn, on_unavailable: OnUnavailable
         OnUnavailable::Warn => exit::OK,
         OnUnavailable::Fail => exit::NO_MODEL,
     };
-    match &report.status {
-        Status::NothingToReview(_) => exit::OK,
-        Status::Unavailable(_) => unavailable(),
-        Status::Partial(_) if report.blocking(fail_on) => exit::FINDINGS,
-        Status::Partial(_) => unavailable(),
-        Status::Complete if report.blocking(fail_on) => exit::FINDINGS,
-        Status::Complete => exit::OK,
+    if matches!(report.status, Status::NothingToReview(_)) {
+        return exit::OK;
+    }
+    if report.blocking(fail_on) {
+        return exit::FINDINGS;
+    }
+    match report.status {
+        Status::Complete | Status::NothingToReview(_) => exit::OK,
+        Status::Partial(_) | Status::Unavailable(_) => unavailable(),
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Outage-like: a non-zero exit with overload / 5xx / connection / timeout words in the
 //! output, a hang past the time limit, exit 0 with no output, or exit 0 with an unmistakable
-//! API error at the end of the output (Claude Code exited 0 after a StopFailure during the
+//! API error at the end of the output (Claude Code exited 0 after a `StopFailure` during the
 //! June 2026 outage: max-sixty/tend#646).
 
 use std::process::Stdio;
@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt as _;
 use crate::output;
 
 /// Time limit for the wrapped command when neither --wrap-timeout nor --timeout is given.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(10);
 /// Bytes of output kept for classification (the tail).
 const KEEP: usize = 64 * 1024;
 
@@ -167,16 +167,15 @@ pub async fn run_wrapped(cmd: &[String], timeout: Duration) -> anyhow::Result<Wr
     };
     let out_task = child.stdout.take().map(|s| pump(Box::new(s), true));
     let err_task = child.stderr.take().map(|s| pump(Box::new(s), false));
-    let (status, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(s) => (
+    let (status, timed_out) = if let Ok(s) = tokio::time::timeout(timeout, child.wait()).await {
+        (
             Some(s.context("waiting for the wrapped review command")?),
             false,
-        ),
-        Err(_) => {
-            let _ = child.start_kill();
-            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-            (None, true)
-        }
+        )
+    } else {
+        let _ = child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        (None, true)
     };
     // Grandchildren may keep the pipes open: give the readers a moment, then move on.
     for t in [out_task, err_task].into_iter().flatten() {

@@ -4,6 +4,8 @@
 
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
+/// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.
+mod review;
 /// Failover, breakers, probes, retries, timeouts, mid-stream seams, exact call counts.
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.

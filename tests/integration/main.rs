@@ -8,6 +8,8 @@ mod ask;
 /// clients (streaming, usage, every error class, truncation, malformed and error events,
 /// connection failures, exact request shape, missing key).
 mod providers;
+/// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.
+mod review;
 /// Failover, breakers, probes, retries, timeouts, mid-stream seams, exact call counts.
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.

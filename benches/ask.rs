@@ -24,7 +24,11 @@ fn ms(d: Duration) -> f64 {
 
 fn timed(mut cmd: Command) -> Duration {
     let start = Instant::now();
-    let out = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("spawn");
+    let out = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("spawn");
     assert!(out.success(), "command failed: {cmd:?}");
     start.elapsed()
 }
@@ -38,7 +42,12 @@ async fn main() {
     let text = "fn failover() -> Result<(), Error> { /* keep going */ }\n".repeat(36);
     emu.set_script(
         "bench-model",
-        Script::always(Reply::new(&text).chunk_chars(8).interval(Duration::from_millis(2)).into()),
+        Script::always(
+            Reply::new(&text)
+                .chunk_chars(8)
+                .interval(Duration::from_millis(2))
+                .into(),
+        ),
     );
     std::fs::write(
         dir.path().join("config.toml"),
@@ -116,8 +125,13 @@ async fn main() {
     .await
     .expect("rss thread");
     match rss {
-        Some(kb) => println!("ask: peak RSS {:.1} MB (target <= 20 MB)", kb as f64 / 1024.0),
-        None => println!("ask: peak RSS not measured (/usr/bin/time missing: apt-get install time)"),
+        Some(kb) => println!(
+            "ask: peak RSS {:.1} MB (target <= 20 MB)",
+            kb as f64 / 1024.0
+        ),
+        None => {
+            println!("ask: peak RSS not measured (/usr/bin/time missing: apt-get install time)")
+        }
     }
 
     let mut v = Vec::new();
@@ -126,5 +140,8 @@ async fn main() {
         c.arg("--version");
         v.push(timed(c));
     }
-    println!("ask: `aiw --version` start-up {:.2} ms (median of 30)", ms(median(v)));
+    println!(
+        "ask: `aiw --version` start-up {:.2} ms (median of 30)",
+        ms(median(v))
+    );
 }

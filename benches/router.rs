@@ -47,7 +47,11 @@ stall = "500ms"
 }
 
 fn router(s: &Settings) -> Router {
-    Router::with_parts(Arc::new(s.clone()), HealthStore::in_memory(), Journal::disabled())
+    Router::with_parts(
+        Arc::new(s.clone()),
+        HealthStore::in_memory(),
+        Journal::disabled(),
+    )
 }
 
 /// Time to the first text event of one request.
@@ -87,9 +91,16 @@ async fn main() {
     // The fallback answers after a realistic 20 ms "model think time".
     emu.set_script(
         "fallback",
-        Script::always(Reply::new("ok from fallback").first_token_delay(Duration::from_millis(20)).into()),
+        Script::always(
+            Reply::new("ok from fallback")
+                .first_token_delay(Duration::from_millis(20))
+                .into(),
+        ),
     );
-    emu.set_script("primary", Script::always(Action::error(ErrorKind::Overloaded)));
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
     let s = settings(&emu.base_url(), "failure_threshold = 1000", dir.path());
     let n = 40;
 
@@ -108,7 +119,10 @@ async fn main() {
         fast_fail.push(ttft(&warm, &route).await);
     }
     let (b, f) = (median(base), median(fast_fail));
-    println!("router: ttft calling fallback directly        {:8.2} ms (median of {n})", ms(b));
+    println!(
+        "router: ttft calling fallback directly        {:8.2} ms (median of {n})",
+        ms(b)
+    );
     println!(
         "router: ttft with primary failing fast (529)  {:8.2} ms  ratio {:.3}  added {:+.2} ms  (target <= 1.05 and <= 5 ms)",
         ms(f),

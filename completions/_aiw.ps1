@@ -92,6 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('--sarif', '--sarif', [CompletionResultType]::ParameterName, 'Write SARIF 2.1.0')
             [CompletionResult]::new('--rdjson', '--rdjson', [CompletionResultType]::ParameterName, 'Write reviewdog diagnostic JSON (rdjson)')
             [CompletionResult]::new('--gitlab', '--gitlab', [CompletionResultType]::ParameterName, 'Write a GitLab Code Quality report')
+            [CompletionResult]::new('--wrap-timeout', '--wrap-timeout', [CompletionResultType]::ParameterName, 'Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
             [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Review staged changes')
             [CompletionResult]::new('--markdown', '--markdown', [CompletionResultType]::ParameterName, 'Markdown output on stdout instead of plain text')

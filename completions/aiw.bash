@@ -1324,7 +1324,7 @@ _aiw() {
             return 0
             ;;
         aiw__subcmd__review)
-            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --timeout --json --sarif --rdjson --gitlab --markdown --config --verbose --debug --help"
+            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --timeout --json --sarif --rdjson --gitlab --markdown --wrap-timeout --config --verbose --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1383,6 +1383,10 @@ _aiw() {
                     return 0
                     ;;
                 --gitlab)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wrap-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -86,6 +86,7 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand --sarif 'Write SARIF 2.1.0'
             cand --rdjson 'Write reviewdog diagnostic JSON (rdjson)'
             cand --gitlab 'Write a GitLab Code Quality report'
+            cand --wrap-timeout 'Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage'
             cand --config 'Config file to use instead of the default'
             cand --staged 'Review staged changes'
             cand --markdown 'Markdown output on stdout instead of plain text'

@@ -77,6 +77,7 @@ complete -c aiw -n "__fish_aiw_using_subcommand review" -l json -d 'Write findin
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l sarif -d 'Write SARIF 2.1.0' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l rdjson -d 'Write reviewdog diagnostic JSON (rdjson)' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l gitlab -d 'Write a GitLab Code Quality report' -r -F
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l wrap-timeout -d 'Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage' -r
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l config -d 'Config file to use instead of the default' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l staged -d 'Review staged changes'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l markdown -d 'Markdown output on stdout instead of plain text'

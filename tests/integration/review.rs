@@ -583,3 +583,42 @@ async fn nothing_to_review_and_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--timeout"), "{}", stderr(&o));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_keys_everywhere_fail_the_step_instead_of_skipping_it() {
+    // A broken setup is not an outage: skipping (exit 75) would hide it from the team.
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    for m in ["primary", "fallback"] {
+        emu.set_script(m, Script::always(Action::error(ErrorKind::Auth)));
+    }
+    let diff = fixture("simple.diff");
+    let o = run(
+        dir.path(),
+        &[
+            "review",
+            "--diff",
+            diff.to_str().expect("utf8"),
+            "--on-unavailable",
+            "queue",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("configuration problem"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        !dir.path().join("state/queue").exists()
+            || std::fs::read_dir(dir.path().join("state/queue"))
+                .expect("queue dir")
+                .filter_map(Result::ok)
+                .all(|e| e.path().is_dir()),
+        "a configuration problem is not queued"
+    );
+    no_keys(&o);
+}

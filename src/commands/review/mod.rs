@@ -63,6 +63,9 @@ pub struct ModelAnswer {
 pub struct Unavailable {
     /// Every attempt and why it failed, for the report.
     pub reason: String,
+    /// Every model failed with a configuration problem (auth, permission, unknown model, bad
+    /// request): the user must fix something; skipping as if it were an outage would hide it.
+    pub config_problem: bool,
 }
 
 /// What reviews one chunk: the router in production, a scripted fake in tests.
@@ -110,10 +113,18 @@ impl ReviewModel for RouterModel {
                 }),
                 Err(e) if e.attempts.is_empty() => Err(Unavailable {
                     reason: "no model of the route could be tried".into(),
+                    config_problem: false,
                 }),
-                Err(e) => Err(Unavailable {
-                    reason: e.to_string(),
-                }),
+                Err(e) => {
+                    let config_problem = e.attempts.iter().all(|a| {
+                        a.error_class
+                            .is_some_and(crate::provider::ErrorClass::is_config_problem)
+                    });
+                    Err(Unavailable {
+                        reason: e.to_string(),
+                        config_problem,
+                    })
+                }
             }
         })
     }
@@ -229,7 +240,7 @@ enum ChunkResult {
         degraded: bool,
         error: String,
     },
-    Unavailable(String),
+    Unavailable(Unavailable),
 }
 
 /// Reviews `diff_bytes`: parse, skip, chunk, review chunks in parallel (at most
@@ -341,7 +352,7 @@ async fn run_chunks(
                         error: e.to_string(),
                     },
                 },
-                Err(u) => ChunkResult::Unavailable(u.reason),
+                Err(u) => ChunkResult::Unavailable(u),
             });
         }
     }
@@ -399,8 +410,12 @@ fn assemble(
                 r.notes.push(format!("part {}: {m}: {error}", i + 1));
                 unreviewed.push_str(&chunks[i].text);
             }
-            Some(ChunkResult::Unavailable(reason)) => {
+            Some(ChunkResult::Unavailable(Unavailable {
+                reason,
+                config_problem,
+            })) => {
                 r.chunks.unavailable += 1;
+                r.chunks.config_problems += usize::from(config_problem);
                 if !reasons.contains(&reason) {
                     reasons.push(reason);
                 }
@@ -663,9 +678,18 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     report.wrapped = wrapped_note;
 
     let mut code = report::exit_code(&report, args.fail_on, args.on_unavailable);
+    let c = &report.chunks;
+    if c.unavailable > 0 && c.config_problems == c.unavailable && c.reviewed == 0 {
+        // Not an outage: every model rejected the call. Skipping would hide a broken setup.
+        report.notes.push(
+            "every model failed with a configuration problem (API key, permission, model name or request): this is not an outage, so the step fails; fix the configuration shown above".into(),
+        );
+        code = exit::USAGE;
+    }
     if args.on_unavailable == OnUnavailable::Queue
         && (report.is_skipped() || report.is_partial())
         && code != exit::FINDINGS
+        && code != exit::USAGE
     {
         let text = if report.is_skipped() {
             String::from_utf8_lossy(&gathered.bytes).into_owned()

@@ -100,6 +100,9 @@ pub struct ChunkStats {
     pub reviewed: usize,
     /// No model could answer.
     pub unavailable: usize,
+    /// Of those, chunks where every model failed with a configuration problem (bad key,
+    /// permission, unknown model, rejected request): not an outage.
+    pub config_problems: usize,
     /// The answer could not be read as findings.
     pub unreadable: usize,
     /// Not finished before the time budget ran out.

@@ -55,24 +55,26 @@ async fn main() {
     )
     .expect("config");
     let aiw = env!("CARGO_BIN_EXE_aiw");
-    let aiw_cmd = || {
+    let cfg_dir = dir.path().to_path_buf();
+    let aiw_cmd = move || {
         let mut c = Command::new(aiw);
         c.args(["ask", "Write the failover function"])
-            .env("AIW_CONFIG", dir.path().join("config.toml"))
-            .env("AIW_DATA_DIR", dir.path().join("data"))
-            .env("AIW_STATE_DIR", dir.path().join("state"))
+            .env("AIW_CONFIG", cfg_dir.join("config.toml"))
+            .env("AIW_DATA_DIR", cfg_dir.join("data"))
+            .env("AIW_STATE_DIR", cfg_dir.join("state"))
             .env("ANTHROPIC_API_KEY", "bench-key")
             .stdin(Stdio::null());
         c
     };
     let body = r#"{"model":"bench-model","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"Write the failover function"}]}"#;
-    let curl_cmd = || {
+    let url = format!("{base}/v1/messages");
+    let curl_cmd = move || {
         let mut c = Command::new("curl");
         c.args([
             "-sN",
             "-X",
             "POST",
-            &format!("{base}/v1/messages"),
+            &url,
             "-H",
             "x-api-key: bench-key",
             "-H",

@@ -21,6 +21,8 @@ mod review;
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.
 mod sessions;
+/// `aiw status`: health table, JSON, parallel probes, pre-flight exit code.
+mod status;
 /// Settings and routers pointing at an emulator (library level).
 mod support;
 /// The sandboxed `aiw` command and config files pointing at the emulator (binary level).

@@ -1,1 +1,2 @@
 //! The provider-neutral conversation (placeholder until sessions land).
+pub mod fit;

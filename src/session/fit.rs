@@ -8,7 +8,7 @@
 use crate::provider::{ChatMessage, Role};
 
 /// Tokens added per message for the chat template's role markers (`<|im_start|>user\n` …
-/// `<|im_end|>\n` is 5 tokens for ChatML; other templates are similar or smaller).
+/// `<|im_end|>\n` is 5 tokens for `ChatML`; other templates are similar or smaller).
 pub const MESSAGE_OVERHEAD: usize = 8;
 
 /// A rough token count for remote models: one token per 4 characters, rounded up.

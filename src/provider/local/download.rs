@@ -107,6 +107,7 @@ pub struct Pulled {
 }
 
 /// Downloads `target` into `{data_dir}/models/`, resuming a partial file when present.
+#[expect(clippy::too_many_lines, reason = "one download, step by step")]
 pub async fn pull(
     data_dir: &Path,
     http: &reqwest::Client,
@@ -189,12 +190,10 @@ pub async fn pull(
             source,
         })?;
     }
-    if let Some(t) = total {
-        if have < t {
-            return Err(dl_err(format!(
-                "the connection ended after {have} of {t} bytes; run the same command again to resume"
-            )));
-        }
+    if let Some(t) = total.filter(|&t| have < t) {
+        return Err(dl_err(format!(
+            "the connection ended after {have} of {t} bytes; run the same command again to resume"
+        )));
     }
 
     progress(Progress::Verifying);
@@ -317,7 +316,7 @@ mod tests {
         let target = PullTarget::resolve(&url, Some(&sha)).unwrap();
         let mut events = Vec::new();
         let pulled = pull(tmp.path(), &reqwest::Client::new(), &target, &mut |p| {
-            events.push(p)
+            events.push(p);
         })
         .await
         .unwrap();

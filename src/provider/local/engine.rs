@@ -197,7 +197,7 @@ struct Serving<'m> {
     load_ms: f64,
 }
 
-impl<'m> Serving<'m> {
+impl Serving<'_> {
     fn info(&self) -> ModelInfo {
         ModelInfo {
             name: self.model.meta_val_str("general.name").ok(),
@@ -252,6 +252,8 @@ impl<'m> Serving<'m> {
                 params.context_size
             ))
         })?;
+        let mut ctx = ctx;
+        warm_up(self.model, &mut ctx);
         self.slot = Some(Slot {
             ctx,
             params: params.clone(),
@@ -270,7 +272,7 @@ impl<'m> Serving<'m> {
         }
     }
 
-    /// Renders the chat with the model's template (ChatML when it is missing or unsupported).
+    /// Renders the chat with the model's template (`ChatML` when it is missing or unsupported).
     fn render(
         &self,
         system: &str,
@@ -538,6 +540,28 @@ impl<'m> Serving<'m> {
         }
         Ok(LlamaSampler::chain_simple(chain))
     }
+}
+
+/// One throw-away decode, as llama.cpp's own tools do after loading: it pages the weights in
+/// from the memory map and allocates compute buffers, so that cost lands in the (pre-)warm
+/// and not in the first answer.
+fn warm_up(model: &LlamaModel, ctx: &mut LlamaContext<'_>) {
+    let started = Instant::now();
+    let vocab = model.vocab();
+    let tok = vocab.bos();
+    let mut batch = LlamaBatch::new(1, 1);
+    let result = batch
+        .add(tok, 0, &[0], true)
+        .map_err(|e| e.to_string())
+        .and_then(|()| ctx.decode(&mut batch).map_err(|e| e.to_string()));
+    if let Err(e) = result {
+        tracing::debug!("warm-up decode failed: {e}");
+    }
+    ctx.clear_kv_cache();
+    tracing::debug!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "local model warmed up"
+    );
 }
 
 fn chatml() -> LlamaChatTemplate {

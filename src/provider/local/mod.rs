@@ -172,6 +172,10 @@ fn not_built() -> ProviderError {
 impl LocalClient {
     /// Starts a streamed answer and returns its stats handle (always Unavailable: built
     /// without `local`).
+    #[expect(
+        clippy::unused_async,
+        reason = "the same signature as with the `local` feature"
+    )]
     pub async fn stream_with_stats(
         &self,
         model: &str,
@@ -182,6 +186,10 @@ impl LocalClient {
     }
 
     /// Checks that the model loads (always Unavailable: built without `local`).
+    #[expect(
+        clippy::unused_async,
+        reason = "the same signature as with the `local` feature"
+    )]
     pub async fn probe(&self, _model: &str) -> Result<ModelInfo, ProviderError> {
         Err(not_built())
     }

@@ -6,7 +6,7 @@
 //!
 //! See: issue 5, "Sessions".
 
-// pub mod fit; (added by the local-tier work)
+pub mod fit;
 pub mod store;
 
 use std::fmt::Write as _;

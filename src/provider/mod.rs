@@ -197,7 +197,11 @@ pub enum Client {
 impl Client {
     /// Builds the client for a configured provider, sharing one HTTP client (one connection
     /// pool) across all remote providers.
-    pub fn new(settings: &ProviderSettings, http: &reqwest::Client) -> Self {
+    pub fn new(
+        settings: &ProviderSettings,
+        http: &reqwest::Client,
+        data_dir: &std::path::Path,
+    ) -> Self {
         match settings.kind {
             ProviderKind::Anthropic => {
                 Self::Anthropic(anthropic::AnthropicClient::new(settings, http.clone()))
@@ -206,7 +210,10 @@ impl Client {
                 Self::OpenAi(openai::OpenAiClient::new(settings, http.clone()))
             }
             ProviderKind::Gemini => Self::Gemini(gemini::GeminiClient::new(settings, http.clone())),
-            ProviderKind::Local => Self::Local(local::LocalClient::new(settings)),
+            ProviderKind::Local => Self::Local(local::LocalClient::with_data_dir(
+                settings,
+                data_dir.to_path_buf(),
+            )),
         }
     }
 
@@ -232,7 +239,7 @@ impl Client {
             Self::OpenAi(c) => c.probe(model).await,
             Self::Gemini(c) => c.probe(model).await,
             // Placeholder until the local tier grows its own probe.
-            Self::Local(_) => Ok(()),
+            Self::Local(c) => c.probe(model).await.map(|_| ()),
         }
     }
 

@@ -227,7 +227,12 @@ impl Router {
         let clients = settings
             .providers
             .iter()
-            .map(|(name, p)| (name.clone(), Client::new(p, &http)))
+            .map(|(name, p)| {
+                (
+                    name.clone(),
+                    Client::new(p, &http, &settings.paths.data_dir),
+                )
+            })
             .collect();
         let budget = RetryBudget::new(settings.health.retry_budget_per_minute);
         Self {

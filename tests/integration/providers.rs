@@ -39,7 +39,11 @@ fn settings(kind: ProviderKind, emu: &Emulator, key: Option<&str>) -> ProviderSe
 
 fn client(kind: ProviderKind, emu: &Emulator) -> Client {
     let http = aiw::provider::http::client(Duration::from_secs(2));
-    Client::new(&settings(kind, emu, Some(KEY)), &http)
+    Client::new(
+        &settings(kind, emu, Some(KEY)),
+        &http,
+        std::path::Path::new("."),
+    )
 }
 
 fn request() -> ChatRequest {
@@ -384,10 +388,13 @@ async fn connection_refused() {
             .base_url
             .replace(&emu.addr().port().to_string(), &port.to_string());
         let http = aiw::provider::http::client(Duration::from_secs(2));
-        let e = call(&Client::new(&s, &http), &request())
-            .await
-            .error
-            .expect("error");
+        let e = call(
+            &Client::new(&s, &http, std::path::Path::new(".")),
+            &request(),
+        )
+        .await
+        .error
+        .expect("error");
         assert_eq!(e.class, ErrorClass::Connection, "{kind:?}: {e}");
         assert!(e.class.is_network());
     }
@@ -398,7 +405,11 @@ async fn missing_key_is_auth_without_a_request() {
     let emu = Emulator::start().await.expect("emulator");
     let http = aiw::provider::http::client(Duration::from_secs(2));
     for kind in ALL {
-        let c = Client::new(&settings(kind, &emu, None), &http);
+        let c = Client::new(
+            &settings(kind, &emu, None),
+            &http,
+            std::path::Path::new("."),
+        );
         let e = call(&c, &request()).await.error.expect("error");
         assert_eq!(e.class, ErrorClass::Auth, "{kind:?}");
         let var = kind.default_key_envs()[0];
@@ -416,7 +427,11 @@ async fn openai_compatible_works_without_a_key() {
     let emu = Emulator::start().await.expect("emulator");
     emu.set_script(MODEL, Script::reply("ok"));
     let http = aiw::provider::http::client(Duration::from_secs(2));
-    let c = Client::new(&settings(ProviderKind::OpenAiCompatible, &emu, None), &http);
+    let c = Client::new(
+        &settings(ProviderKind::OpenAiCompatible, &emu, None),
+        &http,
+        std::path::Path::new("."),
+    );
     let out = call(&c, &request()).await;
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.text(), "ok");

@@ -11,6 +11,8 @@ mod cli;
 /// `install.sh` into a temporary prefix, then the installed binary (runs when
 /// `AIW_TEST_INSTALL=1`, as `scripts/test.sh` sets it).
 mod install;
+/// The local llama.cpp model as the last tier of a route (feature `local`, real model).
+mod local_route;
 /// Provider conformance: one list of cases run against the Anthropic, OpenAI and Gemini
 /// clients (streaming, usage, every error class, truncation, malformed and error events,
 /// connection failures, exact request shape, missing key).

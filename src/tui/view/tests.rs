@@ -1,0 +1,1 @@
+//! Snapshot tests of the rendered screen (TestBackend + insta), including tiny sizes.

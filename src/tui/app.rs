@@ -1489,4 +1489,5 @@ pub const COMMANDS: &[(&str, &str)] = &[
 ];
 
 #[cfg(test)]
-mod tests;
+#[path = "app_tests.rs"]
+pub(crate) mod tests;

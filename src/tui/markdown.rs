@@ -384,7 +384,7 @@ pub fn wrap(block: &Block, width: u16) -> Vec<Line<'static>> {
         width.saturating_sub(p).max(1)
     };
     let emit = |out: &mut Vec<Line<'static>>, cur: &mut Vec<(char, Style)>| {
-        while cur.last().is_some_and(|(c, _)| *c == ' ') && !out.is_empty() {
+        while cur.last().is_some_and(|(c, _)| *c == ' ') {
             cur.pop();
         }
         let mut spans = if out.is_empty() {

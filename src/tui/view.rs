@@ -13,7 +13,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block as Frame_, Borders, Clear, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
-use crate::provider::ModelRef;
 use crate::router::{HealthState, Segment};
 
 use super::app::{self, App, Level, Mode, Overlay, Phase, Scroll};
@@ -46,6 +45,11 @@ impl Cache {
     /// Layout facts from the last frame.
     pub fn metrics(&self) -> Metrics {
         self.metrics.get()
+    }
+
+    /// Records the layout of a frame (the view does this; tests may too).
+    pub(crate) fn set_metrics(&self, m: Metrics) {
+        self.metrics.set(m);
     }
 }
 
@@ -250,7 +254,7 @@ fn draw_transcript(app: &App, area: Rect, buf: &mut Buffer) {
         total += cache[i].lines.len();
     }
     let height = usize::from(area.height);
-    app.cache.metrics.set(super::view::Metrics { total, height });
+    app.cache.set_metrics(Metrics { total, height });
     if n == 0 {
         let hint = format!(
             "Type a message and press Enter. {} for help, {} to pick a model.",
@@ -488,39 +492,55 @@ fn draw_box(title: &str, lines: Vec<Line<'static>>, area: Rect, buf: &mut Buffer
 }
 
 fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
-    let mut lines = Vec::new();
-    for b in app.keymap.bindings() {
-        if b.name.starts_with("pin_") && b.name != "pin_1" {
+    const SCROLL: [&str; 6] = [
+        "scroll_up",
+        "scroll_down",
+        "page_up",
+        "page_down",
+        "scroll_top",
+        "scroll_bottom",
+    ];
+    let bindings = app.keymap.bindings();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for b in &bindings {
+        if SCROLL.contains(&b.name) || (b.name.starts_with("pin_") && b.name != "pin_1") {
             continue;
         }
-        let keys = if b.name == "pin_1" {
-            "Alt+1..9".to_string()
+        if b.name == "pin_1" {
+            rows.push(("Alt+1..9".into(), "pin route model 1..9".into()));
         } else {
-            b.keys.join(", ")
-        };
-        let desc = if b.name == "pin_1" {
-            "pin route model 1..9"
-        } else {
-            b.description
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{keys:<22}"), Style::new().fg(Color::Cyan)),
-            Span::raw(desc),
-        ]));
+            rows.push((b.keys.join(", "), b.description.into()));
+        }
     }
+    let scroll_keys: Vec<String> = bindings
+        .iter()
+        .filter(|b| SCROLL.contains(&b.name))
+        .filter_map(|b| b.keys.first().cloned())
+        .collect();
+    rows.push((scroll_keys.join(" "), "scroll (and mouse wheel)".into()));
+    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).min(28) + 1;
+    let mut lines: Vec<Line<'static>> = rows
+        .into_iter()
+        .map(|(k, d)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<key_w$}"), Style::new().fg(Color::Cyan)),
+                Span::raw(d),
+            ])
+        })
+        .collect();
     lines.push(Line::default());
-    for (c, d) in app::COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{c:<22}"), Style::new().fg(Color::Yellow)),
-            Span::raw(*d),
-        ]));
+    let cmds: Vec<&str> = app::COMMANDS.iter().map(|(c, _)| *c).collect();
+    for chunk in cmds.chunks(5) {
+        lines.push(Line::from(Span::styled(
+            chunk.join("  "),
+            Style::new().fg(Color::Yellow),
+        )));
     }
-    lines.push(Line::default());
     lines.push(Line::from(Span::styled(
         "Rebind keys under [chat.keys] in the config. Esc closes.",
         DIM,
     )));
-    draw_box("help", lines, area, buf, 72);
+    draw_box("help", lines, area, buf, 76);
 }
 
 fn draw_status_overlay(app: &App, area: Rect, buf: &mut Buffer) {
@@ -616,4 +636,5 @@ fn draw_picker(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut B
 }
 
 #[cfg(test)]
+#[path = "view_tests.rs"]
 mod tests;

@@ -1,1 +1,0 @@
-//! Pure `update()` tests: keys, model switching, cancel, failover, stale messages, commands.

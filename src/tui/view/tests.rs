@@ -1,1 +1,0 @@
-//! Snapshot tests of the rendered screen (TestBackend + insta), including tiny sizes.

@@ -512,18 +512,16 @@ fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
             rows.push((b.keys.join(", "), b.description.into()));
         }
     }
-    let scroll_keys: Vec<String> = bindings
-        .iter()
-        .filter(|b| SCROLL.contains(&b.name))
-        .filter_map(|b| b.keys.first().cloned())
-        .collect();
-    rows.push((scroll_keys.join(" "), "scroll (and mouse wheel)".into()));
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).min(28) + 1;
+    rows.push((
+        "PageUp/PageDown, Ctrl+Up/Down".into(),
+        "scroll (Ctrl+Home/End: top/bottom, mouse wheel)".into(),
+    ));
+    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).min(30);
     let mut lines: Vec<Line<'static>> = rows
         .into_iter()
         .map(|(k, d)| {
             Line::from(vec![
-                Span::styled(format!("{k:<key_w$}"), Style::new().fg(Color::Cyan)),
+                Span::styled(format!("{k:<key_w$} "), Style::new().fg(Color::Cyan)),
                 Span::raw(d),
             ])
         })

@@ -1,1 +1,185 @@
+//! `aiw-emulator`: a fault-injecting fake of the Anthropic Messages, OpenAI Chat
+//! Completions and Gemini streaming HTTP APIs on 127.0.0.1, for aiw's tests and
+//! benchmarks. This file holds the crate docs, module layout, re-exports, and the
+//! [`Emulator`] handle.
+//!
+//! # Endpoints
+//! - `POST /v1/messages` (Anthropic; needs `anthropic-version`), `POST
+//!   /v1/chat/completions` and `/chat/completions` (OpenAI), `POST
+//!   /v1beta/models/{model}:streamGenerateContent?alt=sse` and `:generateContent`
+//!   (Gemini; without `alt=sse` the stream is a JSON array, as Google's).
+//! - `GET /v1/models[/{id}]` (Anthropic shape when `anthropic-version` is sent, else
+//!   OpenAI), `GET /v1beta/models[/{id}]`. They list the models that have a script and
+//!   whose `require_key` (if any) the request presents; when every scripted model needs a
+//!   key the request lacks, the provider's auth error.
+//! - `GET /status/{name}/api/v2/summary.json` (and `status.json`), see
+//!   [`Emulator::set_status_page`].
+//! - Control API: `POST /_emulator/scripts` (`{"model-id": Script, …}`), `GET
+//!   /_emulator/requests`, `DELETE /_emulator/requests`, `POST /_emulator/status/{name}`.
+//!
+//! # Defaults
+//! A model without a script streams `Hello from {model}.` in 8-character chunks. Input
+//! tokens = number of whitespace-separated words in the system text plus all message
+//! texts; output tokens = number of text chunks; [`Reply`] can override both.
+//!
+//! # Runtime
+//! The server runs as tasks on the Tokio runtime that calls [`Emulator::start`]. With a
+//! current-thread runtime (plain `#[tokio::test]`) it only makes progress while the test
+//! awaits, so drive blocking HTTP clients from `spawn_blocking` or use
+//! `#[tokio::test(flavor = "multi_thread")]`.
+//!
+//! # Example
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::time::Duration;
+//! use aiw_emulator::{Action, Emulator, ErrorKind, Script};
+//!
+//! let emu = Emulator::start().await?;
+//! emu.set_script(
+//!     "claude-sonnet-4-5",
+//!     Script::down_then(Duration::from_secs(2), Action::error(ErrorKind::Overloaded), Action::reply("back")),
+//! );
+//! // point the client at emu.base_url() …
+//! assert_eq!(emu.count("claude-sonnet-4-5"), 0);
+//! # Ok(()) }
+//! ```
 
+#![warn(missing_docs)]
+
+mod http;
+mod protocol;
+mod record;
+mod script;
+mod server;
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use record::{Protocol, RecordedRequest};
+pub use script::{Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault};
+
+use server::{Shared, lock};
+
+/// A running emulator. Cheap to clone (an `Arc` inside); the server stops when the last
+/// handle is dropped or on [`Emulator::shutdown`].
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.inner.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator on `127.0.0.1` on a free port. Must be called inside a Tokio
+    /// runtime; the server runs as a task on it.
+    pub async fn start() -> std::io::Result<Emulator> {
+        Emulator::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Starts an emulator listening on `addr`.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Emulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new());
+        let (stop, stop_rx) = watch::channel(false);
+        tokio::spawn(server::serve(listener, shared.clone(), stop_rx));
+        Ok(Emulator {
+            inner: Arc::new(Inner { addr, shared, stop }),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    /// Sets (replaces) the script of `model` and restarts its clock and counters.
+    pub fn set_script(&self, model: &str, script: Script) {
+        self.inner.shared.set_script(model, script);
+    }
+
+    /// Every recorded request (provider endpoints and model lists; not status pages or
+    /// control calls), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.inner.shared.requests).clone()
+    }
+
+    /// The recorded requests whose model is `model`.
+    pub fn requests_for(&self, model: &str) -> Vec<RecordedRequest> {
+        lock(&self.inner.shared.requests)
+            .iter()
+            .filter(|r| r.model == model)
+            .cloned()
+            .collect()
+    }
+
+    /// Generation requests (POST) received for `model`, including rejected ones.
+    pub fn count(&self, model: &str) -> usize {
+        lock(&self.inner.shared.requests)
+            .iter()
+            .filter(|r| r.model == model && r.method == "POST")
+            .count()
+    }
+
+    /// Forgets all recorded requests (scripts and their clocks are kept).
+    pub fn clear_requests(&self) {
+        lock(&self.inner.shared.requests).clear();
+    }
+
+    /// Serves `summary` at `GET /status/{name}/api/v2/summary.json` (and its `page` and
+    /// `status` at `…/status.json`).
+    pub fn set_status_page(&self, name: &str, summary: serde_json::Value) {
+        lock(&self.inner.shared.status_pages).insert(name.to_owned(), summary);
+    }
+
+    /// How many times `GET /status/{name}/api/v2/…` was requested.
+    pub fn status_requests(&self, name: &str) -> usize {
+        lock(&self.inner.shared.status_hits)
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Recorded requests as the JSON array served at `GET /_emulator/requests`.
+    pub fn requests_json(&self) -> serde_json::Value {
+        let started = self.inner.shared.started;
+        serde_json::Value::Array(
+            lock(&self.inner.shared.requests)
+                .iter()
+                .map(|r| server::request_json(r, started))
+                .collect(),
+        )
+    }
+
+    /// Stops accepting connections and ends all open ones (hung and stalled included).
+    pub fn shutdown(&self) {
+        self.inner.stop.send_replace(true);
+    }
+}

@@ -1,0 +1,268 @@
+//! Wire formatting shared by the three provider modules: the per-request context,
+//! stream events tagged preamble/text/closing, HTTP error payloads, and the dispatch
+//! from [`Protocol`] to the provider-specific formatter.
+
+pub(crate) mod anthropic;
+pub(crate) mod gemini;
+pub(crate) mod openai;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::record::Protocol;
+use crate::script::{ErrorKind, ErrorReply};
+
+/// Facts about one request that the formatters need.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub(crate) model: String,
+    /// `req_…`, sent as `request-id` / `x-request-id` and in Anthropic error bodies.
+    pub(crate) request_id: String,
+    /// `msg_…` / `chatcmpl-…` / Gemini `responseId`.
+    pub(crate) response_id: String,
+    /// Unix seconds.
+    pub(crate) created: u64,
+    /// Input tokens counted from the request (words), used by errors and defaults.
+    pub(crate) input_tokens: u64,
+    /// OpenAI `stream_options.include_usage`.
+    pub(crate) include_usage: bool,
+    /// Gemini `alt=sse` (otherwise a streamed JSON array).
+    pub(crate) sse: bool,
+}
+
+impl Ctx {
+    pub(crate) fn new(protocol: Protocol, model: &str, input_tokens: u64) -> Ctx {
+        let response_id = match protocol {
+            Protocol::Anthropic => format!("msg_{}", random_id(24)),
+            Protocol::OpenAi => format!("chatcmpl-{}", random_id(29)),
+            Protocol::Gemini => random_id(22),
+        };
+        Ctx {
+            model: model.to_owned(),
+            request_id: format!("req_{}", random_id(24)),
+            response_id,
+            created: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            input_tokens,
+            include_usage: false,
+            sse: true,
+        }
+    }
+}
+
+/// Token usage reported by a reply.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Usage {
+    pub(crate) input: u64,
+    pub(crate) output: u64,
+}
+
+/// Where an event sits in a stream; faults count `Text` events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    Preamble,
+    Text,
+    Closing,
+}
+
+/// One SSE event (sent as one HTTP chunk).
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    pub(crate) kind: EventKind,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl Event {
+    pub(crate) fn new(kind: EventKind, s: String) -> Event {
+        Event {
+            kind,
+            bytes: s.into_bytes(),
+        }
+    }
+}
+
+/// An HTTP error answer.
+#[derive(Clone, Debug)]
+pub(crate) struct HttpError {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) body: Vec<u8>,
+}
+
+impl HttpError {
+    pub(crate) fn json(status: u16, body: String) -> HttpError {
+        HttpError {
+            status,
+            content_type: "application/json",
+            body: body.into_bytes(),
+        }
+    }
+}
+
+/// JSON string literal for `s`.
+pub(crate) fn q(s: &str) -> String {
+    serde_json::to_string(s).expect("serializing a str cannot fail")
+}
+
+/// A unique-enough base62 id of `len` characters.
+pub(crate) fn random_id(len: usize) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut state = nanos ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    let mut out = String::with_capacity(len);
+    for _ in 0..len {
+        // splitmix64
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        out.push(char::from(ALPHABET[(z % 62) as usize]));
+    }
+    out
+}
+
+/// The Cloudflare-style HTML error page for `status`.
+pub(crate) fn cloudflare_html(status: u16) -> HttpError {
+    let title = format!("{status} {}", crate::http::reason(status));
+    HttpError {
+        status,
+        content_type: "text/html",
+        body: format!(
+            "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+        )
+        .into_bytes(),
+    }
+}
+
+/// The HTTP error for `kind`.
+pub(crate) fn error_for(
+    protocol: Protocol,
+    kind: ErrorKind,
+    ctx: &Ctx,
+    er: &ErrorReply,
+) -> HttpError {
+    if kind == ErrorKind::CloudflareHtml {
+        return cloudflare_html(502);
+    }
+    match protocol {
+        Protocol::Anthropic => anthropic::error(kind, ctx),
+        Protocol::OpenAi => openai::error(kind, ctx),
+        Protocol::Gemini => gemini::error(kind, ctx, gemini::retry_delay(er)),
+    }
+}
+
+/// The provider's error for a request without the required key.
+pub(crate) fn auth_error(protocol: Protocol, ctx: &Ctx) -> HttpError {
+    error_for(
+        protocol,
+        ErrorKind::Auth,
+        ctx,
+        &ErrorReply::new(ErrorKind::Auth),
+    )
+}
+
+/// The provider's 400 with a specific message.
+pub(crate) fn bad_request(protocol: Protocol, ctx: &Ctx, message: &str) -> HttpError {
+    match protocol {
+        Protocol::Anthropic => {
+            anthropic::error_body(400, "invalid_request_error", message, ctx, None)
+        }
+        Protocol::OpenAi => openai::error_body(400, message, "invalid_request_error", None, None),
+        Protocol::Gemini => gemini::error_body(400, message, "INVALID_ARGUMENT", &[]),
+    }
+}
+
+/// Content type of a streamed answer.
+pub(crate) fn stream_content_type(protocol: Protocol, ctx: &Ctx) -> &'static str {
+    match protocol {
+        Protocol::Gemini if !ctx.sse => "application/json; charset=UTF-8",
+        Protocol::Gemini => "text/event-stream",
+        Protocol::Anthropic | Protocol::OpenAi => "text/event-stream; charset=utf-8",
+    }
+}
+
+/// Headers every answer to this protocol carries.
+pub(crate) fn base_headers(protocol: Protocol, ctx: &Ctx) -> Vec<(String, String)> {
+    match protocol {
+        Protocol::Anthropic => vec![("request-id".into(), ctx.request_id.clone())],
+        Protocol::OpenAi => vec![
+            ("x-request-id".into(), ctx.request_id.clone()),
+            ("openai-version".into(), "2020-10-01".into()),
+        ],
+        Protocol::Gemini => Vec::new(),
+    }
+}
+
+/// All events of a streamed reply.
+pub(crate) fn stream_events(
+    protocol: Protocol,
+    ctx: &Ctx,
+    chunks: &[String],
+    usage: Usage,
+) -> Vec<Event> {
+    match protocol {
+        Protocol::Anthropic => anthropic::stream(ctx, chunks, usage),
+        Protocol::OpenAi => openai::stream(ctx, chunks, usage),
+        Protocol::Gemini => gemini::stream(ctx, chunks, usage),
+    }
+}
+
+/// The non-streaming 200 body.
+pub(crate) fn full_body(protocol: Protocol, ctx: &Ctx, text: &str, usage: Usage) -> String {
+    match protocol {
+        Protocol::Anthropic => anthropic::message(ctx, text, usage),
+        Protocol::OpenAi => openai::completion(ctx, text, usage),
+        Protocol::Gemini => gemini::response(ctx, text, usage),
+    }
+}
+
+/// The provider's mid-stream error event.
+pub(crate) fn stream_error(protocol: Protocol, kind: ErrorKind, ctx: &Ctx) -> Vec<u8> {
+    match protocol {
+        Protocol::Anthropic => anthropic::stream_error(kind, ctx),
+        Protocol::OpenAi => openai::stream_error(kind, ctx),
+        Protocol::Gemini => gemini::stream_error(kind, ctx),
+    }
+    .into_bytes()
+}
+
+/// An event whose data is invalid JSON.
+pub(crate) fn malformed(protocol: Protocol, ctx: &Ctx) -> Vec<u8> {
+    match protocol {
+        Protocol::Anthropic => "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\n\n".to_owned(),
+        Protocol::OpenAi => format!("data: {{\"id\":{},\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\n\n", q(&ctx.response_id)),
+        Protocol::Gemini => "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \r\n\r\n".to_owned(),
+    }
+    .into_bytes()
+}
+
+/// The model list body for `models`.
+pub(crate) fn models_list(protocol: Protocol, models: &[String]) -> String {
+    match protocol {
+        Protocol::Anthropic => anthropic::models(models),
+        Protocol::OpenAi => openai::models(models),
+        Protocol::Gemini => gemini::models(models),
+    }
+}
+
+/// One model object.
+pub(crate) fn model_info(protocol: Protocol, model: &str) -> String {
+    match protocol {
+        Protocol::Anthropic => anthropic::model_info(model),
+        Protocol::OpenAi => openai::model_info(model),
+        Protocol::Gemini => gemini::model_info(model),
+    }
+}
+
+/// Content type of a JSON (non-streamed) answer.
+pub(crate) fn json_content_type(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Gemini => "application/json; charset=UTF-8",
+        Protocol::Anthropic | Protocol::OpenAi => "application/json",
+    }
+}

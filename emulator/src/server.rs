@@ -1,0 +1,689 @@
+//! The server: accept loop, one task per connection, routing (provider endpoints, model
+//! lists, status pages, the `/_emulator/` control API), request recording, and the
+//! execution of script actions including the socket-level faults.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::http::{self, Conn, ReadError, Request};
+use crate::protocol::{self, Ctx, EventKind, HttpError, Usage};
+use crate::record::{self, Protocol, RecordedRequest};
+use crate::script::{Action, ErrorReply, Reply, Script, ScriptState, StreamFault};
+
+/// State shared by the handle and all connection tasks.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) scripts: Mutex<HashMap<String, ScriptState>>,
+    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) status_pages: Mutex<HashMap<String, Value>>,
+    pub(crate) status_hits: Mutex<HashMap<String, usize>>,
+    pub(crate) started: Instant,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Shared {
+        Shared {
+            scripts: Mutex::new(HashMap::new()),
+            requests: Mutex::new(Vec::new()),
+            status_pages: Mutex::new(HashMap::new()),
+            status_hits: Mutex::new(HashMap::new()),
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn set_script(&self, model: &str, script: Script) {
+        lock(&self.scripts).insert(model.to_owned(), ScriptState::new(script));
+    }
+}
+
+/// Locks `m`, ignoring poisoning (the data stays consistent: every critical section is
+/// a single insert/read).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Resolves once the stop flag is set or the sender is gone.
+pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Accepts connections until stopped.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let for_tasks = stop.clone();
+    loop {
+        tokio::select! {
+            () = stopped(&mut stop) => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(connection(stream, shared.clone(), for_tasks.clone()));
+                }
+                // E.g. out of file descriptors: back off briefly instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+        }
+    }
+}
+
+/// Whether to keep the connection open after a response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    KeepAlive,
+    Close,
+}
+
+impl Flow {
+    fn from_keep(keep: bool) -> Flow {
+        if keep { Flow::KeepAlive } else { Flow::Close }
+    }
+}
+
+async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    // Best effort: pacing is still correct with Nagle, only less prompt.
+    let _ = stream.set_nodelay(true);
+    let mut conn = Conn::new(stream);
+    loop {
+        let req = tokio::select! {
+            () = stopped(&mut stop) => return,
+            r = conn.read_request() => r,
+        };
+        let req = match req {
+            Ok(r) => r,
+            Err(ReadError::Closed | ReadError::Io) => return,
+            Err(ReadError::Bad(status, msg)) => {
+                let body = json!({ "error": msg }).to_string();
+                let _ = conn
+                    .write_all(&http::full_response(
+                        status,
+                        &json_headers(),
+                        body.as_bytes(),
+                        true,
+                    ))
+                    .await;
+                return;
+            }
+        };
+        let flow = tokio::select! {
+            () = stopped(&mut stop) => return,
+            f = handle(&mut conn, req, &shared) => f,
+        };
+        if flow == Flow::Close {
+            return;
+        }
+    }
+}
+
+fn json_headers() -> Vec<(String, String)> {
+    vec![("content-type".into(), "application/json".into())]
+}
+
+async fn send_json(conn: &mut Conn, status: u16, body: &str, keep: bool) -> Flow {
+    let bytes = http::full_response(status, &json_headers(), body.as_bytes(), !keep);
+    if conn.write_all(&bytes).await.is_err() {
+        return Flow::Close;
+    }
+    Flow::from_keep(keep)
+}
+
+async fn handle(conn: &mut Conn, req: Request, shared: &Shared) -> Flow {
+    let keep = req.keep_alive();
+    let path = req.path.clone();
+    if let Some(rest) = path.strip_prefix("/_emulator/") {
+        return control(conn, &req, rest, shared, keep).await;
+    }
+    match (req.method.as_str(), path.as_str()) {
+        ("POST", "/v1/messages") => generate(conn, req, Protocol::Anthropic, None, shared).await,
+        ("POST", "/v1/chat/completions" | "/chat/completions") => {
+            generate(conn, req, Protocol::OpenAi, None, shared).await
+        }
+        ("GET", "/v1/models" | "/models") => {
+            let protocol = models_protocol(&req);
+            list_models(conn, req, protocol, None, shared).await
+        }
+        ("GET", "/v1beta/models") => list_models(conn, req, Protocol::Gemini, None, shared).await,
+        ("POST", p) if gemini_call(p).is_some() => {
+            let call = gemini_call(p);
+            generate(conn, req, Protocol::Gemini, call, shared).await
+        }
+        ("GET", p) if p.starts_with("/v1beta/models/") => {
+            let id = http::percent_decode(&p["/v1beta/models/".len()..]);
+            list_models(conn, req, Protocol::Gemini, Some(id), shared).await
+        }
+        ("GET", p) if p.starts_with("/v1/models/") => {
+            let id = http::percent_decode(&p["/v1/models/".len()..]);
+            let protocol = models_protocol(&req);
+            list_models(conn, req, protocol, Some(id), shared).await
+        }
+        ("GET", p) if p.starts_with("/status/") => {
+            status_page(conn, &p["/status/".len()..], shared, keep).await
+        }
+        _ => {
+            let body =
+                json!({ "error": { "message": format!("no route for {} {}", req.method, path) } })
+                    .to_string();
+            send_json(conn, 404, &body, keep).await
+        }
+    }
+}
+
+/// `GET /v1/models` is Anthropic's when `anthropic-version` is present, else OpenAI's.
+fn models_protocol(req: &Request) -> Protocol {
+    if req.header("anthropic-version").is_some() {
+        Protocol::Anthropic
+    } else {
+        Protocol::OpenAi
+    }
+}
+
+/// `/v1beta/models/{model}:generateContent` → `(model, false)`,
+/// `…:streamGenerateContent` → `(model, true)`. Also accepts `/v1/`.
+fn gemini_call(path: &str) -> Option<(String, bool)> {
+    let rest = path
+        .strip_prefix("/v1beta/models/")
+        .or_else(|| path.strip_prefix("/v1/models/"))?;
+    let (model, method) = rest.rsplit_once(':')?;
+    let stream = match method {
+        "generateContent" => false,
+        "streamGenerateContent" => true,
+        _ => return None,
+    };
+    let model = http::percent_decode(model);
+    (!model.is_empty()).then_some((model, stream))
+}
+
+/// The API key the request presents, the way each provider's SDK sends it.
+fn presented_key(protocol: Protocol, req: &Request) -> Option<String> {
+    let bearer = || {
+        req.header("authorization").and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+    };
+    match protocol {
+        Protocol::Anthropic => req.header("x-api-key").map(str::to_owned).or_else(bearer),
+        Protocol::OpenAi => bearer(),
+        Protocol::Gemini => req
+            .header("x-goog-api-key")
+            .map(str::to_owned)
+            .or_else(|| http::query_param(&req.query, "key")),
+    }
+}
+
+fn record(
+    req: Request,
+    protocol: Protocol,
+    json: Option<Value>,
+    model: &str,
+    stream: bool,
+    action: Option<Action>,
+) -> RecordedRequest {
+    RecordedRequest {
+        protocol,
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        headers: req.headers,
+        body: req.body,
+        json,
+        model: model.to_owned(),
+        stream,
+        at: Instant::now(),
+        action,
+    }
+}
+
+async fn generate(
+    conn: &mut Conn,
+    req: Request,
+    protocol: Protocol,
+    gemini: Option<(String, bool)>,
+    shared: &Shared,
+) -> Flow {
+    let keep = req.keep_alive();
+    let json: Option<Value> = serde_json::from_slice(&req.body).ok();
+    let (model, stream) = match gemini {
+        Some(call) => call,
+        None => (
+            json.as_ref()
+                .and_then(|j| j.get("model"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            json.as_ref()
+                .and_then(|j| j.get("stream"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
+    };
+    let words = json
+        .as_ref()
+        .map_or(0, |j| record::count_words(protocol, j));
+    let mut ctx = Ctx::new(protocol, &model, words);
+    ctx.include_usage = json
+        .as_ref()
+        .and_then(|j| j.pointer("/stream_options/include_usage"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    ctx.sse = protocol != Protocol::Gemini
+        || http::query_param(&req.query, "alt").as_deref() == Some("sse");
+
+    let rejection = if protocol == Protocol::Anthropic && req.header("anthropic-version").is_none()
+    {
+        Some(protocol::bad_request(
+            protocol,
+            &ctx,
+            "anthropic-version: header is required",
+        ))
+    } else if json.as_ref().is_none_or(|j| !j.is_object()) {
+        Some(protocol::bad_request(
+            protocol,
+            &ctx,
+            "The request body is not valid JSON.",
+        ))
+    } else if model.is_empty() {
+        Some(protocol::bad_request(
+            protocol,
+            &ctx,
+            "model: Field required",
+        ))
+    } else {
+        None
+    };
+    let (rejection, action) = match rejection {
+        Some(r) => (Some(r), None),
+        None => {
+            let mut scripts = lock(&shared.scripts);
+            match scripts.get_mut(&model) {
+                None => (None, None),
+                Some(st) => match &st.script.require_key {
+                    Some(k) if presented_key(protocol, &req).as_deref() != Some(k.as_str()) => {
+                        (Some(protocol::auth_error(protocol, &ctx)), None)
+                    }
+                    _ => (None, st.next_action(Instant::now())),
+                },
+            }
+        }
+    };
+    let rec = record(req, protocol, json, &model, stream, action.clone());
+    lock(&shared.requests).push(rec);
+
+    if let Some(e) = rejection {
+        return send_error(conn, protocol, &ctx, e, None, keep).await;
+    }
+    let action = action.unwrap_or_else(|| Action::reply(&format!("Hello from {model}.")));
+    match action {
+        Action::Reply(r) => send_reply(conn, protocol, &ctx, &r, stream, keep).await,
+        Action::Error(er) => {
+            tokio::time::sleep(Duration::from_millis(er.delay_ms)).await;
+            let e = protocol::error_for(protocol, er.kind, &ctx, &er);
+            send_error(conn, protocol, &ctx, e, Some(&er), keep).await
+        }
+        Action::Reset => {
+            conn.arm_reset();
+            Flow::Close
+        }
+        Action::Hang => {
+            conn.wait_for_client_close().await;
+            Flow::Close
+        }
+    }
+}
+
+async fn send_error(
+    conn: &mut Conn,
+    protocol: Protocol,
+    ctx: &Ctx,
+    e: HttpError,
+    er: Option<&ErrorReply>,
+    keep: bool,
+) -> Flow {
+    let mut headers = protocol::base_headers(protocol, ctx);
+    headers.push(("content-type".into(), e.content_type.into()));
+    let mut status = e.status;
+    if let Some(er) = er {
+        if let Some(v) = &er.retry_after {
+            headers.push(("retry-after".into(), v.clone()));
+        }
+        if let Some(v) = &er.retry_after_ms {
+            headers.push(("retry-after-ms".into(), v.clone()));
+        }
+        if let Some(v) = er.should_retry {
+            headers.push(("x-should-retry".into(), v.to_string()));
+        }
+        if let Some(s) = er.status_override {
+            status = s;
+        }
+    }
+    let bytes = http::full_response(status, &headers, &e.body, !keep);
+    if conn.write_all(&bytes).await.is_err() {
+        return Flow::Close;
+    }
+    Flow::from_keep(keep)
+}
+
+/// Index of the event before which a fault after `n` text chunks fires.
+fn fault_position(events: &[protocol::Event], n: usize) -> usize {
+    let mut seen = 0;
+    for (i, e) in events.iter().enumerate() {
+        match e.kind {
+            EventKind::Text if seen == n => return i,
+            EventKind::Text => seen += 1,
+            EventKind::Closing => return i,
+            EventKind::Preamble => {}
+        }
+    }
+    events.len()
+}
+
+async fn send_reply(
+    conn: &mut Conn,
+    protocol: Protocol,
+    ctx: &Ctx,
+    r: &Reply,
+    stream: bool,
+    keep: bool,
+) -> Flow {
+    let chunks = r.chunks();
+    let usage = Usage {
+        input: r.input_tokens.unwrap_or(ctx.input_tokens),
+        output: r.output_tokens.unwrap_or(chunks.len() as u64),
+    };
+    if !stream {
+        return send_full_reply(conn, protocol, ctx, r, &chunks, usage, keep).await;
+    }
+    let events = protocol::stream_events(protocol, ctx, &chunks, usage);
+    let close = !keep || r.fault.is_some();
+    let mut headers = protocol::base_headers(protocol, ctx);
+    headers.push((
+        "content-type".into(),
+        protocol::stream_content_type(protocol, ctx).into(),
+    ));
+    headers.push(("cache-control".into(), "no-cache".into()));
+    if conn
+        .write_all(&http::chunked_head(200, &headers, close))
+        .await
+        .is_err()
+    {
+        return Flow::Close;
+    }
+    let fault_at = r
+        .fault
+        .as_ref()
+        .map(|f| fault_position(&events, f.chunks()));
+    let mut texts_sent = 0usize;
+    for i in 0..=events.len() {
+        if fault_at == Some(i) {
+            let fault = r
+                .fault
+                .as_ref()
+                .expect("fault_at is only set when a fault exists");
+            if let StreamFault::MalformedAfter { .. } = fault {
+                if conn
+                    .write_all(&http::chunk(&protocol::malformed(protocol, ctx)))
+                    .await
+                    .is_err()
+                {
+                    return Flow::Close;
+                }
+            } else {
+                return stream_fault(conn, protocol, ctx, fault).await;
+            }
+        }
+        let Some(ev) = events.get(i) else { break };
+        if ev.kind == EventKind::Text {
+            let ms = if texts_sent == 0 {
+                r.first_token_delay_ms
+            } else {
+                r.interval_ms
+            };
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            texts_sent += 1;
+        }
+        if conn.write_all(&http::chunk(&ev.bytes)).await.is_err() {
+            return Flow::Close;
+        }
+    }
+    if conn.write_all(http::LAST_CHUNK).await.is_err() || close {
+        return Flow::Close;
+    }
+    Flow::KeepAlive
+}
+
+async fn stream_fault(conn: &mut Conn, protocol: Protocol, ctx: &Ctx, fault: &StreamFault) -> Flow {
+    match fault {
+        StreamFault::StallAfter { .. } => conn.wait_for_client_close().await,
+        StreamFault::CutAfter { clean_eof, .. } => {
+            if *clean_eof {
+                let _ = conn.write_all(http::LAST_CHUNK).await;
+            }
+        }
+        StreamFault::MalformedAfter { .. } => {}
+        StreamFault::ErrorEventAfter { kind, .. } => {
+            let mut bytes = http::chunk(&protocol::stream_error(protocol, *kind, ctx));
+            bytes.extend_from_slice(http::LAST_CHUNK);
+            let _ = conn.write_all(&bytes).await;
+        }
+        StreamFault::ResetAfter { .. } => conn.arm_reset(),
+    }
+    Flow::Close
+}
+
+async fn send_full_reply(
+    conn: &mut Conn,
+    protocol: Protocol,
+    ctx: &Ctx,
+    r: &Reply,
+    chunks: &[String],
+    usage: Usage,
+    keep: bool,
+) -> Flow {
+    if let Some(StreamFault::ErrorEventAfter { kind, .. }) = &r.fault {
+        let er = ErrorReply::new(*kind);
+        let e = protocol::error_for(protocol, *kind, ctx, &er);
+        return send_error(conn, protocol, ctx, e, Some(&er), keep).await;
+    }
+    let delay = r.first_token_delay_ms + r.interval_ms * (chunks.len().saturating_sub(1) as u64);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
+    let mut body = protocol::full_body(protocol, ctx, &r.text, usage).into_bytes();
+    let half = body.len() / 2;
+    if let Some(StreamFault::MalformedAfter { .. }) = &r.fault {
+        body.truncate(half);
+    }
+    let mut headers = protocol::base_headers(protocol, ctx);
+    headers.push((
+        "content-type".into(),
+        protocol::json_content_type(protocol).into(),
+    ));
+    let close = !keep || r.fault.is_some();
+    let bytes = http::full_response(200, &headers, &body, close);
+    let head_len = bytes.len() - body.len();
+    let (to_send, then) = match &r.fault {
+        None | Some(StreamFault::MalformedAfter { .. } | StreamFault::ErrorEventAfter { .. }) => {
+            (&bytes[..], None)
+        }
+        Some(f @ StreamFault::StallAfter { .. }) => (&bytes[..head_len], Some(f)),
+        Some(f) => (&bytes[..head_len + half], Some(f)),
+    };
+    if conn.write_all(to_send).await.is_err() {
+        return Flow::Close;
+    }
+    match then {
+        None => Flow::from_keep(!close),
+        Some(StreamFault::StallAfter { .. }) => {
+            conn.wait_for_client_close().await;
+            Flow::Close
+        }
+        Some(StreamFault::ResetAfter { .. }) => {
+            conn.arm_reset();
+            Flow::Close
+        }
+        Some(_) => Flow::Close,
+    }
+}
+
+async fn list_models(
+    conn: &mut Conn,
+    req: Request,
+    protocol: Protocol,
+    one: Option<String>,
+    shared: &Shared,
+) -> Flow {
+    let keep = req.keep_alive();
+    let key = presented_key(protocol, &req);
+    let (visible, locked) = {
+        let scripts = lock(&shared.scripts);
+        let mut visible = Vec::new();
+        let mut locked = false;
+        for (m, st) in scripts.iter() {
+            if one.as_ref().is_some_and(|o| o != m) {
+                continue;
+            }
+            match &st.script.require_key {
+                Some(k) if key.as_deref() != Some(k.as_str()) => locked = true,
+                _ => visible.push(m.clone()),
+            }
+        }
+        visible.sort();
+        (visible, locked)
+    };
+    let model = one.clone().unwrap_or_default();
+    let ctx = Ctx::new(protocol, &model, 0);
+    lock(&shared.requests).push(record(req, protocol, None, &model, false, None));
+    if visible.is_empty() && locked {
+        return send_error(
+            conn,
+            protocol,
+            &ctx,
+            protocol::auth_error(protocol, &ctx),
+            None,
+            keep,
+        )
+        .await;
+    }
+    let body = match &one {
+        Some(m) => protocol::model_info(protocol, m),
+        None => protocol::models_list(protocol, &visible),
+    };
+    let mut headers = protocol::base_headers(protocol, &ctx);
+    headers.push((
+        "content-type".into(),
+        protocol::json_content_type(protocol).into(),
+    ));
+    if conn
+        .write_all(&http::full_response(200, &headers, body.as_bytes(), !keep))
+        .await
+        .is_err()
+    {
+        return Flow::Close;
+    }
+    Flow::from_keep(keep)
+}
+
+/// `GET /status/{name}/api/v2/summary.json` (and `status.json`, derived from it).
+async fn status_page(conn: &mut Conn, rest: &str, shared: &Shared, keep: bool) -> Flow {
+    let Some((name, file)) = rest.split_once("/api/v2/") else {
+        return send_json(conn, 404, r#"{"error":"not found"}"#, keep).await;
+    };
+    *lock(&shared.status_hits)
+        .entry(name.to_owned())
+        .or_insert(0) += 1;
+    let page = lock(&shared.status_pages).get(name).cloned();
+    let body = match (page, file) {
+        (Some(p), "summary.json") => p,
+        (Some(p), "status.json") => json!({ "page": p.get("page"), "status": p.get("status") }),
+        _ => return send_json(conn, 404, r#"{"error":"not found"}"#, keep).await,
+    };
+    send_json(conn, 200, &body.to_string(), keep).await
+}
+
+/// The JSON form of a recorded request used by `GET /_emulator/requests`.
+pub(crate) fn request_json(r: &RecordedRequest, started: Instant) -> Value {
+    json!({
+        "protocol": r.protocol,
+        "method": r.method,
+        "path": r.path,
+        "query": r.query,
+        "headers": r.headers,
+        "body": r.body_text(),
+        "json": r.json,
+        "model": r.model,
+        "stream": r.stream,
+        "at_ms": r.at.saturating_duration_since(started).as_secs_f64() * 1000.0,
+        "action": r.action,
+    })
+}
+
+async fn control(conn: &mut Conn, req: &Request, rest: &str, shared: &Shared, keep: bool) -> Flow {
+    match (req.method.as_str(), rest) {
+        ("POST", "scripts") => match serde_json::from_slice::<HashMap<String, Script>>(&req.body) {
+            Ok(scripts) => {
+                let mut models: Vec<String> = scripts.keys().cloned().collect();
+                models.sort();
+                for (m, s) in scripts {
+                    shared.set_script(&m, s);
+                }
+                send_json(
+                    conn,
+                    200,
+                    &json!({ "ok": true, "models": models }).to_string(),
+                    keep,
+                )
+                .await
+            }
+            Err(e) => {
+                send_json(
+                    conn,
+                    400,
+                    &json!({ "error": e.to_string() }).to_string(),
+                    keep,
+                )
+                .await
+            }
+        },
+        ("GET", "requests") => {
+            let all: Vec<Value> = lock(&shared.requests)
+                .iter()
+                .map(|r| request_json(r, shared.started))
+                .collect();
+            send_json(conn, 200, &Value::Array(all).to_string(), keep).await
+        }
+        ("DELETE", "requests") => {
+            lock(&shared.requests).clear();
+            send_json(conn, 200, r#"{"ok":true}"#, keep).await
+        }
+        ("POST", p) if p.starts_with("status/") => match serde_json::from_slice::<Value>(&req.body)
+        {
+            Ok(v) => {
+                lock(&shared.status_pages).insert(p["status/".len()..].to_owned(), v);
+                send_json(conn, 200, r#"{"ok":true}"#, keep).await
+            }
+            Err(e) => {
+                send_json(
+                    conn,
+                    400,
+                    &json!({ "error": e.to_string() }).to_string(),
+                    keep,
+                )
+                .await
+            }
+        },
+        _ => send_json(conn, 404, r#"{"error":"unknown control endpoint"}"#, keep).await,
+    }
+}

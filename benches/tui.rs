@@ -89,15 +89,28 @@ fn main() {
     let steady = start.elapsed() / frames;
     let start = Instant::now();
     for i in 0..frames {
-        let a = if i % 2 == 0 { Action::PageUp } else { Action::ScrollUp };
+        let a = if i % 2 == 0 {
+            Action::PageUp
+        } else {
+            Action::ScrollUp
+        };
         update(&mut app, Msg::Action(a));
         draw(&mut t, &app);
     }
     let scrolling = start.elapsed() / frames;
     println!("5,000-turn transcript at {w}x{h}:");
-    println!("  first frame (wraps every turn once): {:>8.2} ms", ms(cold));
-    println!("  frame, idle:                         {:>8.3} ms  (target <= 4 ms)", ms(steady));
-    println!("  frame, while scrolling:              {:>8.3} ms", ms(scrolling));
+    println!(
+        "  first frame (wraps every turn once): {:>8.2} ms",
+        ms(cold)
+    );
+    println!(
+        "  frame, idle:                         {:>8.3} ms  (target <= 4 ms)",
+        ms(steady)
+    );
+    println!(
+        "  frame, while scrolling:              {:>8.3} ms",
+        ms(scrolling)
+    );
 
     // 2. Streaming into that transcript: tokens arrive as Msgs, the screen is redrawn after
     // every `per_frame` tokens (the event loop drains pending messages before each frame).
@@ -115,7 +128,16 @@ fn main() {
             })
             .expect("request started");
         let tokens = 3000usize;
-        let words = ["the ", "router ", "fails ", "over ", "`mid` ", "stream\n\n", "- item ", "```rust\nlet x = 1;\n```\n"];
+        let words = [
+            "the ",
+            "router ",
+            "fails ",
+            "over ",
+            "`mid` ",
+            "stream\n\n",
+            "- item ",
+            "```rust\nlet x = 1;\n```\n",
+        ];
         let start = Instant::now();
         let mut worst = Duration::ZERO;
         for i in 0..tokens {

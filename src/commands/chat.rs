@@ -17,6 +17,10 @@ use crate::tui::session::{Session, SessionStore};
 use crate::tui::{self, Chat, Ended, app, keys};
 
 /// Runs `aiw chat`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "linear setup: session, route, pin, keys, run"
+)]
 pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
     // Before touching any session file: without a terminal there is nothing to do.
     tui::require_terminal()?;
@@ -32,6 +36,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
             .map(|id| (!id.is_empty()).then_some(id))
     };
     let mut warnings = Vec::new();
+    #[expect(clippy::single_match_else, reason = "resume vs new session")]
     let (session, writer) = match resume {
         Some(id) => {
             let (session, writer, salvage) = store.resume(id).with_context(|| match id {
@@ -47,8 +52,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
             warnings.extend(salvage);
             if args.system.is_some() {
                 warnings.push(
-                    "--system is ignored when resuming: the session keeps its system prompt"
-                        .into(),
+                    "--system is ignored when resuming: the session keeps its system prompt".into(),
                 );
             }
             (session, writer)
@@ -83,7 +87,12 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
                     message: format!(
                         "-m {m}: provider `{}` is not configured; known providers: {}",
                         m.provider,
-                        settings.providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                        settings
+                            .providers
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     code: crate::exit::USAGE,
                 }

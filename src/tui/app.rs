@@ -353,10 +353,7 @@ impl App {
             routes: init.routes,
             providers: init.providers,
             choices: Vec::new(),
-            mode: init
-                .pinned
-                .clone()
-                .map_or(Mode::Auto, Mode::Pinned),
+            mode: init.pinned.clone().map_or(Mode::Auto, Mode::Pinned),
             last_pinned: init.pinned,
             health: BTreeMap::new(),
             phase: Phase::Idle,
@@ -392,10 +389,10 @@ impl App {
             }
         }
         app.rebuild_choices();
-        if let Mode::Pinned(m) = &app.mode {
-            if !app.choices.contains(m) {
-                app.choices.push(m.clone());
-            }
+        if let Mode::Pinned(m) = &app.mode
+            && !app.choices.contains(m)
+        {
+            app.choices.push(m.clone());
         }
         if !init.warnings.is_empty() {
             let text = init.warnings.join("; ");
@@ -463,10 +460,10 @@ impl App {
 
     /// The model answering now (busy) or first in line (idle).
     pub fn active_model(&self) -> Option<ModelRef> {
-        if let Phase::Busy(p) = &self.phase {
-            if let Some(m) = &p.current {
-                return Some(m.clone());
-            }
+        if let Phase::Busy(p) = &self.phase
+            && let Some(m) = &p.current
+        {
+            return Some(m.clone());
         }
         self.effective_route().into_iter().next()
     }
@@ -542,7 +539,11 @@ pub fn fuzzy_score(text: &str, pattern: &str) -> Option<i64> {
     let mut score = 0i64;
     let mut ti = 0usize;
     let mut last: Option<usize> = None;
-    for pc in pattern.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
+    for pc in pattern
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+    {
         let found = (ti..text.len()).find(|&i| text[i] == pc)?;
         score += if last.is_some_and(|l| l + 1 == found) {
             5
@@ -676,6 +677,10 @@ fn page(app: &App) -> i32 {
     (app.cache.metrics().height.saturating_sub(2).max(1)) as i32
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per action keeps the key meanings in one place"
+)]
 fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
     // Any key but Quit disarms the pending quit.
     if a != Action::Quit {
@@ -683,18 +688,16 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
     }
     match &app.overlay {
         Overlay::Picker { .. } => return on_picker(app, a),
-        Overlay::Help | Overlay::Status => {
-            match a {
-                Action::Quit => {}
-                Action::Cancel | Action::Help | Action::Send | Action::Insert('?' | 'q') => {
-                    app.overlay = Overlay::None;
-                    return Vec::new();
-                }
-                _ => {
-                    app.overlay = Overlay::None;
-                }
+        Overlay::Help | Overlay::Status => match a {
+            Action::Quit => {}
+            Action::Cancel | Action::Help | Action::Send | Action::Insert('?' | 'q') => {
+                app.overlay = Overlay::None;
+                return Vec::new();
             }
-        }
+            _ => {
+                app.overlay = Overlay::None;
+            }
+        },
         Overlay::None => {}
     }
     match a {
@@ -789,6 +792,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
                     .as_ref()
                     .and_then(|a| markdown::last_code_block(&a.text))
             });
+            #[expect(clippy::single_match_else, reason = "both arms are real outcomes")]
             match code {
                 Some(c) => {
                     app.flash(
@@ -861,7 +865,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
         Action::Up => {
             if app.editor.on_first_line() {
                 let cur = app.editor.text();
-                if let Some(h) = app.history.prev(&cur) {
+                if let Some(h) = app.history.older(&cur) {
                     app.editor = Editor::with_text(h);
                 }
             } else {
@@ -871,7 +875,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Action::Down => {
             if app.editor.on_last_line() {
-                if let Some(h) = app.history.next() {
+                if let Some(h) = app.history.newer() {
                     app.editor = Editor::with_text(h);
                 }
             } else {
@@ -1021,12 +1025,12 @@ fn send(app: &mut App) -> Vec<Effect> {
     if trimmed.is_empty() {
         return Vec::new();
     }
-    if let Some(cmd) = trimmed.strip_prefix('/') {
-        if !cmd.starts_with('/') {
-            app.history.push(trimmed.to_string());
-            app.editor = Editor::default();
-            return slash(app, cmd);
-        }
+    if let Some(cmd) = trimmed.strip_prefix('/')
+        && !cmd.starts_with('/')
+    {
+        app.history.push(trimmed.to_string());
+        app.editor = Editor::default();
+        return slash(app, cmd);
     }
     if matches!(app.phase, Phase::Busy(_)) {
         app.flash(
@@ -1086,16 +1090,16 @@ fn reask(app: &mut App) -> Vec<Effect> {
         .answer
         .as_ref()
         .and_then(|a| ModelRef::parse(&a.model).ok());
-    let list = if app.route.len() > 1 {
+    let models = if app.route.len() > 1 {
         app.route.clone()
     } else {
         app.choices.clone()
     };
     if let Some(next) = answered_by
         .as_ref()
-        .and_then(|m| list.iter().position(|x| x == m))
-        .map(|i| list[(i + 1) % list.len()].clone())
-        .or_else(|| list.get(1).cloned())
+        .and_then(|m| models.iter().position(|x| x == m))
+        .map(|i| models[(i + 1) % models.len()].clone())
+        .or_else(|| models.get(1).cloned())
     {
         pin(app, next);
     }
@@ -1113,7 +1117,10 @@ fn stop(app: &mut App, why: &str) -> Vec<Effect> {
     };
     let mut fx = vec![Effect::Cancel { id: p.id }];
     let text = p.text();
-    app.note(format!("{why} after {}", elapsed(app.now, p.started)), Level::Warn);
+    app.note(
+        format!("{why} after {}", elapsed(app.now, p.started)),
+        Level::Warn,
+    );
     if !text.is_empty() {
         let rec = AnswerRecord {
             model: p
@@ -1146,6 +1153,7 @@ pub fn elapsed(now: Instant, since: Instant) -> String {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per router event")]
 fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
     let pinned = match &app.mode {
         Mode::Pinned(m) => Some(m.clone()),
@@ -1247,12 +1255,11 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
     if let Some(b) = banner {
         app.banner = Some(b);
     }
-    match note {
-        Some(n) => app.note(n.text, n.level),
-        None => {
-            let n = app.extras.len().saturating_sub(1);
-            app.touch(n);
-        }
+    if let Some(n) = note {
+        app.note(n.text, n.level);
+    } else {
+        let n = app.extras.len().saturating_sub(1);
+        app.touch(n);
     }
     Vec::new()
 }
@@ -1283,8 +1290,10 @@ fn on_finished(
             let first = p.route.first();
             if !answer.degraded {
                 app.banner = None;
-            } else if let (Some(first), Some(m)) = (first, &model) {
-                if app.banner.is_none() {
+            } else if let (Some(first), Some(m)) = (first, &model)
+                && app.banner.is_none()
+            {
+                {
                     let text = if app.is_local(m) {
                         format!("{first} is unavailable: answered locally with {m}")
                     } else {
@@ -1324,10 +1333,7 @@ fn on_finished(
                 return Vec::new();
             }
             let rec = AnswerRecord {
-                model: segments
-                    .last()
-                    .map(|s| s.model.clone())
-                    .unwrap_or_default(),
+                model: segments.last().map(|s| s.model.clone()).unwrap_or_default(),
                 text,
                 segments,
                 attempts: failed.attempts,
@@ -1341,6 +1347,7 @@ fn on_finished(
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "one arm per slash command")]
 fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
     let (name, arg) = match cmd.split_once(char::is_whitespace) {
         Some((n, a)) => (n, a.trim()),
@@ -1419,7 +1426,10 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
             app.extras.clear();
             app.banner = None;
             app.scroll = Scroll::Follow;
-            app.flash("conversation cleared (the session file keeps the history)", Level::Info);
+            app.flash(
+                "conversation cleared (the session file keeps the history)",
+                Level::Info,
+            );
             fx.push(Effect::SaveClear);
             fx
         }
@@ -1471,12 +1481,18 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
 }
 
 fn names(ms: &[ModelRef]) -> String {
-    ms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    ms.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Slash commands with their help text.
 pub const COMMANDS: &[(&str, &str)] = &[
-    ("/model NAME", "pin a model (`/model auto` for auto routing)"),
+    (
+        "/model NAME",
+        "pin a model (`/model auto` for auto routing)",
+    ),
     ("/route NAME", "switch to another configured route"),
     ("/add FILE", "attach a file as context"),
     ("/diff", "attach `git diff` as context"),

@@ -110,7 +110,10 @@ pub(crate) fn ask(app: &mut App, prompt: &str) -> RequestId {
 }
 
 fn flash(app: &App) -> String {
-    app.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default()
+    app.flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -272,7 +275,10 @@ fn failover_to_local_and_from_a_pinned_model_say_so() {
         },
     );
     let b = app.banner.clone().unwrap().text;
-    assert!(b.contains("answering locally with local/smollm2-135m"), "{b}");
+    assert!(
+        b.contains("answering locally with local/smollm2-135m"),
+        "{b}"
+    );
     update(&mut app, Msg::Action(Action::Cancel));
 
     update(&mut app, Msg::Action(Action::Pin(2)));
@@ -345,9 +351,19 @@ fn retry_skip_and_config_problems_become_notes() {
     ] {
         update(&mut app, Msg::Router { id, event });
     }
-    let notes: Vec<&str> = app.extras[0].notes.iter().map(|n| n.text.as_str()).collect();
-    assert_eq!(notes[0], "529 overloaded from anthropic/claude-opus-4-8, retrying in 2.0s");
-    assert_eq!(notes[1], "skipped openai/gpt-5.5: circuit open until 14:03:10");
+    let notes: Vec<&str> = app.extras[0]
+        .notes
+        .iter()
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(
+        notes[0],
+        "529 overloaded from anthropic/claude-opus-4-8, retrying in 2.0s"
+    );
+    assert_eq!(
+        notes[1],
+        "skipped openai/gpt-5.5: circuit open until 14:03:10"
+    );
     assert!(notes[2].contains("aiw config check"), "{}", notes[2]);
     assert_eq!(app.extras[0].notes[2].level, Level::Error);
 }
@@ -461,9 +477,11 @@ fn quit_window_expires_and_other_keys_disarm() {
     );
     assert!(update(&mut app, Msg::Action(Action::Quit)).is_empty());
     update(&mut app, Msg::Action(Action::Insert('x')));
-    assert!(!update(&mut app, Msg::Action(Action::Quit))
-        .iter()
-        .any(|e| matches!(e, Effect::Quit)));
+    assert!(
+        !update(&mut app, Msg::Action(Action::Quit))
+            .iter()
+            .any(|e| matches!(e, Effect::Quit))
+    );
 }
 
 #[test]
@@ -548,7 +566,9 @@ fn streaming_answers_are_checkpointed_every_second() {
     };
     assert!(tick(&mut app, 500).is_empty());
     let fx = tick(&mut app, 1100);
-    assert!(matches!(&fx[..], [Effect::SavePartial { text, model }] if text == "abc" && model == OPUS));
+    assert!(
+        matches!(&fx[..], [Effect::SavePartial { text, model }] if text == "abc" && model == OPUS)
+    );
     // Nothing new: no second checkpoint.
     assert!(tick(&mut app, 2500).is_empty());
 }
@@ -577,7 +597,11 @@ fn reask_uses_another_model_without_the_old_answer() {
     match &fx[1] {
         Effect::Start { route, request, .. } => {
             assert_eq!(route[0], m(GPT));
-            let texts: Vec<&str> = request.messages.iter().map(|m| m.content.as_str()).collect();
+            let texts: Vec<&str> = request
+                .messages
+                .iter()
+                .map(|m| m.content.as_str())
+                .collect();
             assert_eq!(texts, vec!["q1", "a1", "q2"]);
         }
         other => panic!("{other:?}"),
@@ -594,7 +618,11 @@ fn copy_code_copies_the_last_block() {
         &mut app,
         Msg::Finished {
             id,
-            result: Ok(answer(OPUS, "```rust\nfn a() {}\n```\n```sh\nls\n```", false)),
+            result: Ok(answer(
+                OPUS,
+                "```rust\nfn a() {}\n```\n```sh\nls\n```",
+                false,
+            )),
         },
     );
     let fx = update(&mut app, Msg::Action(Action::CopyCode));
@@ -623,11 +651,15 @@ fn slash_commands_produce_effects() {
     assert_eq!(app.mode, Mode::Auto);
     cmd(&mut app, "/route nope");
     assert!(flash(&app).contains("configured routes: default, fast"));
-    assert!(matches!(&cmd(&mut app, "/add src/main.rs")[..], [Effect::AttachFile(p)] if p.to_str() == Some("src/main.rs")));
+    assert!(
+        matches!(&cmd(&mut app, "/add src/main.rs")[..], [Effect::AttachFile(p)] if p.to_str() == Some("src/main.rs"))
+    );
     assert!(cmd(&mut app, "/add").is_empty());
     assert!(matches!(&cmd(&mut app, "/diff")[..], [Effect::AttachDiff]));
     assert!(matches!(&cmd(&mut app, "/save")[..], [Effect::Save]));
-    assert!(matches!(&cmd(&mut app, "/export out.md")[..], [Effect::Export { path, markdown }] if path.to_str() == Some("out.md") && markdown.contains("test-session")));
+    assert!(
+        matches!(&cmd(&mut app, "/export out.md")[..], [Effect::Export { path, markdown }] if path.to_str() == Some("out.md") && markdown.contains("test-session"))
+    );
     cmd(&mut app, "/status");
     assert_eq!(app.overlay, Overlay::Status);
     update(&mut app, Msg::Action(Action::Cancel));

@@ -237,7 +237,7 @@ impl History {
     }
 
     /// The previous entry, keeping `current` as the draft when leaving it.
-    pub fn prev(&mut self, current: &str) -> Option<&str> {
+    pub fn older(&mut self, current: &str) -> Option<&str> {
         let next = match self.pos {
             None => {
                 self.draft = current.to_string();
@@ -251,7 +251,7 @@ impl History {
     }
 
     /// The next entry, or the kept draft after the newest.
-    pub fn next(&mut self) -> Option<&str> {
+    pub fn newer(&mut self) -> Option<&str> {
         let p = self.pos?;
         if p + 1 < self.entries.len() {
             self.pos = Some(p + 1);
@@ -299,11 +299,11 @@ mod tests {
     #[test]
     fn history_keeps_the_draft() {
         let mut h = History::new(vec!["one".into(), "two".into()]);
-        assert_eq!(h.prev("draft"), Some("two"));
-        assert_eq!(h.prev(""), Some("one"));
-        assert_eq!(h.prev(""), None);
-        assert_eq!(h.next(), Some("two"));
-        assert_eq!(h.next(), Some("draft"));
-        assert_eq!(h.next(), None);
+        assert_eq!(h.older("draft"), Some("two"));
+        assert_eq!(h.older(""), Some("one"));
+        assert_eq!(h.older(""), None);
+        assert_eq!(h.newer(), Some("two"));
+        assert_eq!(h.newer(), Some("draft"));
+        assert_eq!(h.newer(), None);
     }
 }

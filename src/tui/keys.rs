@@ -133,7 +133,12 @@ const BINDABLE: &[(&str, Action, &str, &[&str])] = &[
         "copy the last code block",
         &["ctrl-y"],
     ),
-    ("help", Action::Help, "this help (or ? on empty input)", &["f1"]),
+    (
+        "help",
+        Action::Help,
+        "this help (or ? on empty input)",
+        &["f1"],
+    ),
     (
         "scroll_up",
         Action::ScrollUp,
@@ -215,10 +220,7 @@ impl KeyCombo {
         }
         let mut mods = KeyModifiers::NONE;
         let mut rest = lower.as_str();
-        loop {
-            let Some((head, tail)) = rest.split_once('-') else {
-                break;
-            };
+        while let Some((head, tail)) = rest.split_once('-') {
             if tail.is_empty() {
                 break; // "ctrl--" or "-": the key is '-'
             }
@@ -436,11 +438,17 @@ mod tests {
     fn defaults_match_the_spec() {
         let km = KeyMap::default();
         let cases = [
-            (key(KeyCode::Char('p'), KeyModifiers::CONTROL), Action::Picker),
+            (
+                key(KeyCode::Char('p'), KeyModifiers::CONTROL),
+                Action::Picker,
+            ),
             (key(KeyCode::Char('p'), KeyModifiers::ALT), Action::Picker),
             (key(KeyCode::F(2), KeyModifiers::NONE), Action::NextModel),
             (key(KeyCode::F(2), KeyModifiers::SHIFT), Action::PrevModel),
-            (key(KeyCode::Char('n'), KeyModifiers::CONTROL), Action::NextModel),
+            (
+                key(KeyCode::Char('n'), KeyModifiers::CONTROL),
+                Action::NextModel,
+            ),
             (key(KeyCode::Char('3'), KeyModifiers::ALT), Action::Pin(3)),
             (key(KeyCode::F(3), KeyModifiers::NONE), Action::ToggleAuto),
             (key(KeyCode::Esc, KeyModifiers::NONE), Action::Cancel),
@@ -453,8 +461,14 @@ mod tests {
             (key(KeyCode::Enter, KeyModifiers::NONE), Action::Send),
             (key(KeyCode::Enter, KeyModifiers::SHIFT), Action::Newline),
             (key(KeyCode::Enter, KeyModifiers::ALT), Action::Newline),
-            (key(KeyCode::Char('?'), KeyModifiers::SHIFT), Action::Insert('?')),
-            (key(KeyCode::Char('é'), KeyModifiers::NONE), Action::Insert('é')),
+            (
+                key(KeyCode::Char('?'), KeyModifiers::SHIFT),
+                Action::Insert('?'),
+            ),
+            (
+                key(KeyCode::Char('é'), KeyModifiers::NONE),
+                Action::Insert('é'),
+            ),
             (key(KeyCode::PageUp, KeyModifiers::NONE), Action::PageUp),
         ];
         for (ev, want) in cases {

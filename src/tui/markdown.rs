@@ -1,4 +1,4 @@
-//! Markdown for the terminal: model answers (CommonMark via pulldown-cmark) to styled logical
+//! Markdown for the terminal: model answers (`CommonMark` via pulldown-cmark) to styled logical
 //! lines, a small keyword/string/comment highlighter for fenced code blocks, and width-aware
 //! word wrapping (unicode-width, so CJK and emoji take two cells) into ratatui `Line`s.
 //!
@@ -79,6 +79,7 @@ impl Builder {
             rest.push(Span::styled(base, quote_style));
         }
         if !self.lists.is_empty() {
+            #[expect(clippy::single_match_else, reason = "bullet line vs continuation")]
             match self.bullet.take() {
                 Some(b) => {
                     let w = b.chars().count();
@@ -110,7 +111,11 @@ impl Builder {
     }
 
     fn blank(&mut self) {
-        if self.blocks.last().is_some_and(|b| !b.spans.is_empty() || b.rule) {
+        if self
+            .blocks
+            .last()
+            .is_some_and(|b| !b.spans.is_empty() || b.rule)
+        {
             let (first, rest) = if self.quote > 0 {
                 let s = Span::styled("│ ".repeat(self.quote), Style::new().fg(Color::DarkGray));
                 (vec![s.clone()], vec![s])
@@ -177,13 +182,13 @@ impl Builder {
 }
 
 /// Parses markdown into logical lines.
+#[expect(clippy::too_many_lines, reason = "one arm per markdown event")]
 pub fn to_blocks(md: &str) -> Vec<Block> {
     let mut b = Builder::default();
     let opts = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     for ev in Parser::new_ext(md, opts) {
         match ev {
             Event::Start(tag) => match tag {
-                Tag::Paragraph => {}
                 Tag::Heading { level, .. } => {
                     b.flush();
                     let color = match level {
@@ -314,8 +319,7 @@ pub fn to_blocks(md: &str) -> Vec<Block> {
                 b.blank();
             }
             Event::TaskListMarker(done) => {
-                b.line
-                    .push(Span::raw(if done { "[x] " } else { "[ ] " }));
+                b.line.push(Span::raw(if done { "[x] " } else { "[ ] " }));
             }
             _ => {}
         }
@@ -454,7 +458,10 @@ fn group(chars: &[(char, Style)]) -> Vec<Span<'static>> {
     let mut style = None;
     for &(c, st) in chars {
         if style.is_some_and(|s| s != st) {
-            spans.push(Span::styled(std::mem::take(&mut text), style.unwrap_or_default()));
+            spans.push(Span::styled(
+                std::mem::take(&mut text),
+                style.unwrap_or_default(),
+            ));
         }
         style = Some(st);
         text.push(c);
@@ -473,40 +480,150 @@ struct Lang {
 }
 
 const RUST_KW: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true",
-    "type", "unsafe", "use", "where", "while",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while",
 ];
 const PY_KW: &[&str] = &[
     "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
     "else", "except", "False", "finally", "for", "from", "global", "if", "import", "in", "is",
-    "lambda", "None", "nonlocal", "not", "or", "pass", "raise", "return", "True", "try",
-    "while", "with", "yield", "self",
+    "lambda", "None", "nonlocal", "not", "or", "pass", "raise", "return", "True", "try", "while",
+    "with", "yield", "self",
 ];
 const JS_KW: &[&str] = &[
-    "async", "await", "break", "case", "catch", "class", "const", "continue", "default",
-    "delete", "do", "else", "export", "extends", "false", "finally", "for", "from", "function",
-    "if", "import", "in", "instanceof", "interface", "let", "new", "null", "of", "return",
-    "static", "switch", "this", "throw", "true", "try", "type", "typeof", "undefined", "var",
-    "void", "while", "yield",
+    "async",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "from",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "of",
+    "return",
+    "static",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "undefined",
+    "var",
+    "void",
+    "while",
+    "yield",
 ];
 const GO_KW: &[&str] = &[
-    "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",
-    "false", "for", "func", "go", "goto", "if", "import", "interface", "map", "nil", "package",
-    "range", "return", "select", "struct", "switch", "true", "type", "var",
+    "break",
+    "case",
+    "chan",
+    "const",
+    "continue",
+    "default",
+    "defer",
+    "else",
+    "fallthrough",
+    "false",
+    "for",
+    "func",
+    "go",
+    "goto",
+    "if",
+    "import",
+    "interface",
+    "map",
+    "nil",
+    "package",
+    "range",
+    "return",
+    "select",
+    "struct",
+    "switch",
+    "true",
+    "type",
+    "var",
 ];
 const C_KW: &[&str] = &[
-    "auto", "bool", "break", "case", "char", "class", "const", "continue", "default", "delete",
-    "do", "double", "else", "enum", "extends", "false", "final", "float", "for", "if",
-    "implements", "import", "int", "long", "namespace", "new", "null", "nullptr", "package",
-    "private", "protected", "public", "return", "short", "signed", "sizeof", "static",
-    "struct", "switch", "template", "this", "throw", "throws", "true", "try", "catch",
-    "typedef", "union", "unsigned", "using", "virtual", "void", "volatile", "while",
+    "auto",
+    "bool",
+    "break",
+    "case",
+    "char",
+    "class",
+    "const",
+    "continue",
+    "default",
+    "delete",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extends",
+    "false",
+    "final",
+    "float",
+    "for",
+    "if",
+    "implements",
+    "import",
+    "int",
+    "long",
+    "namespace",
+    "new",
+    "null",
+    "nullptr",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "template",
+    "this",
+    "throw",
+    "throws",
+    "true",
+    "try",
+    "catch",
+    "typedef",
+    "union",
+    "unsigned",
+    "using",
+    "virtual",
+    "void",
+    "volatile",
+    "while",
 ];
 const SH_KW: &[&str] = &[
-    "case", "do", "done", "elif", "else", "esac", "export", "fi", "for", "function", "if",
-    "in", "local", "return", "set", "then", "until", "while", "echo", "cd", "exit",
+    "case", "do", "done", "elif", "else", "esac", "export", "fi", "for", "function", "if", "in",
+    "local", "return", "set", "then", "until", "while", "echo", "cd", "exit",
 ];
 const SQL_KW: &[&str] = &[
     "select", "from", "where", "insert", "into", "values", "update", "set", "delete", "create",
@@ -566,7 +683,9 @@ fn lang(name: &str) -> Option<Lang> {
 
 const KW: Style = Style::new().fg(Color::Magenta);
 const STR: Style = Style::new().fg(Color::Green);
-const COMMENT: Style = Style::new().fg(Color::DarkGray).add_modifier(Modifier::ITALIC);
+const COMMENT: Style = Style::new()
+    .fg(Color::DarkGray)
+    .add_modifier(Modifier::ITALIC);
 const NUM: Style = Style::new().fg(Color::Cyan);
 const TYPE: Style = Style::new().fg(Color::Yellow);
 const CODE: Style = Style::new().fg(Color::Gray);
@@ -604,13 +723,13 @@ pub fn highlight(lang_name: &str, code: &str) -> Vec<Vec<Span<'static>>> {
                 spans.push(Span::styled(rest.to_string(), COMMENT));
                 break;
             }
-            if let Some((open, _)) = l.block_comment {
-                if rest.starts_with(open) {
-                    in_block = true;
-                    spans.push(Span::styled(open.to_string(), COMMENT));
-                    rest = &rest[open.len()..];
-                    continue;
-                }
+            if let Some((open, _)) = l.block_comment
+                && rest.starts_with(open)
+            {
+                in_block = true;
+                spans.push(Span::styled(open.to_string(), COMMENT));
+                rest = &rest[open.len()..];
+                continue;
             }
             let Some(c) = rest.chars().next() else { break };
             if l.quotes.contains(&c) {
@@ -657,11 +776,11 @@ pub fn highlight(lang_name: &str, code: &str) -> Vec<Vec<Span<'static>>> {
 }
 
 fn push_merged(spans: &mut Vec<Span<'static>>, text: &str, style: Style) {
-    if let Some(last) = spans.last_mut() {
-        if last.style == style {
-            last.content.to_mut().push_str(text);
-            return;
-        }
+    if let Some(last) = spans.last_mut()
+        && last.style == style
+    {
+        last.content.to_mut().push_str(text);
+        return;
     }
     spans.push(Span::styled(text.to_string(), style));
 }
@@ -703,7 +822,10 @@ mod tests {
     #[test]
     fn wraps_words_and_indents_list_continuations() {
         let md = "1. alpha beta gamma delta";
-        assert_eq!(render(md, 12), vec!["1. alpha", "   beta", "   gamma", "   delta"]);
+        assert_eq!(
+            render(md, 12),
+            vec!["1. alpha", "   beta", "   gamma", "   delta"]
+        );
     }
 
     #[test]
@@ -734,8 +856,16 @@ mod tests {
         let lines = highlight("rust", "let s = \"hi\"; // note\n/* a\nb */ fn");
         assert_eq!(lines.len(), 3);
         assert!(lines[0].iter().any(|s| s.content == "let" && s.style == KW));
-        assert!(lines[0].iter().any(|s| s.content == "\"hi\"" && s.style == STR));
-        assert!(lines[0].iter().any(|s| s.content == "// note" && s.style == COMMENT));
+        assert!(
+            lines[0]
+                .iter()
+                .any(|s| s.content == "\"hi\"" && s.style == STR)
+        );
+        assert!(
+            lines[0]
+                .iter()
+                .any(|s| s.content == "// note" && s.style == COMMENT)
+        );
         assert_eq!(lines[1][0].style, COMMENT);
         assert!(lines[2].iter().any(|s| s.content == "fn" && s.style == KW));
         assert_eq!(highlight("nosuchlang", "x").len(), 1);

@@ -402,6 +402,10 @@ fn terminal_msg(keymap: &keys::KeyMap, ev: Event) -> Option<Msg> {
 
 /// Runs the chat until the user quits or a signal arrives. The terminal is restored however
 /// it ends.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the one event loop: setup, select, dispatch"
+)]
 pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
     require_terminal()?;
     let Chat {
@@ -437,7 +441,9 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
         )
     };
     let mut by_signal = false;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut dirty = true;
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -555,7 +561,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let missing = read_attachment(dir.path().join("nope")).await;
-        assert!(matches!(missing, Msg::Notice { level: Level::Error, .. }));
+        assert!(matches!(
+            missing,
+            Msg::Notice {
+                level: Level::Error,
+                ..
+            }
+        ));
         let bin = dir.path().join("b.bin");
         std::fs::write(&bin, [0xff, 0xfe, 0x00]).unwrap();
         match read_attachment(bin).await {

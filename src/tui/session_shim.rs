@@ -99,7 +99,10 @@ impl Session {
         if !self.attachments.is_empty() {
             let mut ctx = String::new();
             for a in &self.attachments {
-                ctx.push_str(&format!("<file name=\"{}\">\n{}\n</file>\n", a.name, a.content));
+                ctx.push_str(&format!(
+                    "<file name=\"{}\">\n{}\n</file>\n",
+                    a.name, a.content
+                ));
             }
             if let Some(first) = messages.first_mut() {
                 first.content = format!("{ctx}\n{}", first.content);
@@ -197,9 +200,10 @@ impl SessionStore {
             .collect();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
         let path = match id {
-            Some(id) => files
-                .into_iter()
-                .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy().starts_with(id))),
+            Some(id) => files.into_iter().find(|p| {
+                p.file_stem()
+                    .is_some_and(|s| s.to_string_lossy().starts_with(id))
+            }),
             None => files.pop(),
         }
         .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such session"))?;

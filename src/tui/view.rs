@@ -205,7 +205,7 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
             .collect();
         if n + 1 == segments.len() && !tail.is_empty() {
             match lines.last_mut() {
-                Some(l) if (l.width() as u16) < width => l.spans.extend(tail.drain(..)),
+                Some(l) if (l.width() as u16) < width => l.spans.append(&mut tail),
                 _ => lines.push(Line::from(std::mem::take(&mut tail))),
             }
         }
@@ -258,7 +258,9 @@ fn draw_transcript(app: &App, area: Rect, buf: &mut Buffer) {
     if n == 0 {
         let hint = format!(
             "Type a message and press Enter. {} for help, {} to pick a model.",
-            app.keymap.key_for(super::keys::Action::Help).unwrap_or_default(),
+            app.keymap
+                .key_for(super::keys::Action::Help)
+                .unwrap_or_default(),
             app.keymap
                 .key_for(super::keys::Action::Picker)
                 .unwrap_or_default()
@@ -433,7 +435,10 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Auto => ("auto", Style::new().fg(Color::Green)),
         Mode::Pinned(_) => ("pinned", Style::new().fg(Color::Magenta)),
     };
-    spans.push(Span::styled(format!(" {mode} "), mode_style.add_modifier(Modifier::BOLD)));
+    spans.push(Span::styled(
+        format!(" {mode} "),
+        mode_style.add_modifier(Modifier::BOLD),
+    ));
     if let Some(m) = app.active_model() {
         spans.push(Span::styled(m.to_string(), Style::new().fg(Color::White)));
         let tier = if app.is_local(&m) {
@@ -460,7 +465,10 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     spans.push(Span::raw(format!("{} tok", fmt_tokens(app.tokens_used()))));
     if !app.session.attachments.is_empty() {
         spans.push(Span::styled(" │ ", DIM));
-        spans.push(Span::raw(format!("{} attached", app.session.attachments.len())));
+        spans.push(Span::raw(format!(
+            "{} attached",
+            app.session.attachments.len()
+        )));
     }
     spans.push(Span::styled(" │ F1 help", DIM));
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
@@ -516,7 +524,12 @@ fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
         "PageUp/PageDown, Ctrl+Up/Down".into(),
         "scroll (Ctrl+Home/End: top/bottom, mouse wheel)".into(),
     ));
-    let key_w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0).min(30);
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(30);
     let mut lines: Vec<Line<'static>> = rows
         .into_iter()
         .map(|(k, d)| {
@@ -630,7 +643,13 @@ fn draw_picker(app: &App, filter: &str, selected: usize, area: Rect, buf: &mut B
     if rows.is_empty() {
         lines.push(Line::from(Span::styled("  no model matches", DIM)));
     }
-    draw_box("pick a model (Enter pins, Esc closes)", lines, area, buf, 70);
+    draw_box(
+        "pick a model (Enter pins, Esc closes)",
+        lines,
+        area,
+        buf,
+        70,
+    );
 }
 
 #[cfg(test)]

@@ -10,9 +10,7 @@ use ratatui::backend::TestBackend;
 
 use crate::provider::ErrorClass;
 use crate::router::{HealthState, ModelHealth, RouterEvent};
-use crate::tui::app::tests::{
-    GPT, LOCAL, OPUS, answer, ask, err, m, test_app, text_ev, typed,
-};
+use crate::tui::app::tests::{GPT, LOCAL, OPUS, answer, ask, err, m, test_app, text_ev, typed};
 use crate::tui::app::{App, Msg, update};
 use crate::tui::keys::Action;
 
@@ -85,7 +83,14 @@ fn conversation() -> App {
             },
         },
     );
-    update(&mut app, text_ev(id, GPT, " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`"));
+    update(
+        &mut app,
+        text_ev(
+            id,
+            GPT,
+            " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`",
+        ),
+    );
     let mut a = answer(GPT, "", true);
     a.segments = vec![
         crate::router::Segment {
@@ -94,7 +99,8 @@ fn conversation() -> App {
         },
         crate::router::Segment {
             model: GPT.into(),
-            text: " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`".into(),
+            text: " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`"
+                .into(),
         },
     ];
     a.text = a.segments.iter().map(|s| s.text.as_str()).collect();
@@ -186,7 +192,17 @@ fn wide_characters_40x12() {
 #[test]
 fn tiny_and_zero_sizes_do_not_panic() {
     let app = conversation();
-    for (w, h) in [(1, 1), (2, 2), (10, 3), (80, 1), (1, 30), (3, 4), (0, 0), (0, 5), (5, 0)] {
+    for (w, h) in [
+        (1, 1),
+        (2, 2),
+        (10, 3),
+        (80, 1),
+        (1, 30),
+        (3, 4),
+        (0, 0),
+        (0, 5),
+        (5, 0),
+    ] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         t.draw(|f| render(&app, f)).unwrap();
     }

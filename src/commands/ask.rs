@@ -1,10 +1,279 @@
-//! `aiw ask` (placeholder).
+//! `aiw ask`: one-shot prompts for scripts and pipes. The prompt comes from the arguments,
+//! stdin, or both (stdin becomes context); the answer streams to stdout; status, failovers and
+//! errors go to stderr; `--json` prints one object at the end.
 
+use std::io::Read;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::Context;
+use crate::cli::AskArgs;
+use crate::exit;
+use crate::output::{self, Exit, Spinner};
+use crate::provider::{ChatMessage, ChatRequest, ModelRef};
+use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEvent, Segment};
+
+/// The `--json` output. Scripts rely on this shape; it is documented in the README.
+#[derive(Serialize)]
+struct JsonAnswer<'a> {
+    text: &'a str,
+    model: Option<&'a str>,
+    attempts: &'a [Attempt],
+    usage: crate::provider::Usage,
+    ttft_ms: Option<u64>,
+    total_ms: u64,
+    degraded: bool,
+    partial: bool,
+    segments: &'a [Segment],
+    error: Option<String>,
+}
 
 /// Runs `aiw ask`.
-pub async fn run(_ctx: &Context, _args: crate::cli::AskArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`aiw ask` is not implemented yet")
+pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
+    let settings = &ctx.settings;
+    let prompt = args.prompt.join(" ");
+    let stdin_text = if output::stdin_is_piped() {
+        let mut buf = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut buf)?;
+        String::from_utf8_lossy(&buf).into_owned()
+    } else {
+        String::new()
+    };
+    let content = match (prompt.trim().is_empty(), stdin_text.trim().is_empty()) {
+        (true, true) => {
+            return Err(Exit {
+                message: "no prompt: give it as an argument (`aiw ask \"...\"`) or on stdin (`echo ... | aiw ask`)".into(),
+                code: exit::USAGE,
+            }
+            .into());
+        }
+        (false, true) => prompt,
+        (true, false) => stdin_text,
+        (false, false) => format!("{prompt}\n\n{stdin_text}"),
+    };
+
+    let (route_name, route) = match &args.model {
+        Some(m) => {
+            let model = ModelRef::parse(m).map_err(|message| Exit {
+                message,
+                code: exit::USAGE,
+            })?;
+            if !settings.providers.contains_key(&model.provider) {
+                return Err(Exit {
+                    message: format!(
+                        "unknown provider `{}` in `{m}`; configured providers: {}",
+                        model.provider,
+                        settings
+                            .providers
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    code: exit::USAGE,
+                }
+                .into());
+            }
+            (format!("model {m}"), vec![model])
+        }
+        None => settings
+            .route_for(args.route.as_deref(), "ask")
+            .map_err(|e| Exit {
+                message: e.to_string(),
+                code: exit::USAGE,
+            })?,
+    };
+    tracing::info!(route = %route_name, "ask");
+    first_run_hint(settings, &route);
+
+    let req = ChatRequest {
+        system: args.system.clone(),
+        messages: vec![ChatMessage::user(content)],
+        max_tokens: args.max_tokens,
+        temperature: args.temperature,
+        ..ChatRequest::default()
+    };
+    let router = Router::new(Arc::new(settings.clone()));
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+
+    let json = args.json;
+    let mut spinner = Spinner::start("waiting for the first token");
+    let mut shown_any = false;
+    let mut write_error: Option<anyhow::Error> = None;
+    let mut on_event = |ev: RouterEvent| match ev {
+        RouterEvent::Text { text, .. } => {
+            if !shown_any {
+                spinner.stop();
+                shown_any = true;
+            }
+            if !json
+                && write_error.is_none()
+                && let Err(e) = output::stream_text(&text)
+            {
+                write_error = Some(e);
+            }
+        }
+        RouterEvent::Attempting { model, tier } if tier > 0 || shown_any => {
+            spinner.set_message(&format!("asking {model}"));
+        }
+        RouterEvent::Failover {
+            from,
+            to,
+            error,
+            mid_stream,
+        } => {
+            let next = to.map_or_else(
+                || "no model left to try".to_string(),
+                |m| format!("switching to {m}"),
+            );
+            let when = if mid_stream { " mid-answer" } else { "" };
+            spinner.println(&format!("{from} failed{when} ({error}); {next}"));
+        }
+        RouterEvent::Retrying {
+            model,
+            after,
+            error,
+        } => {
+            spinner.println(&format!(
+                "{model}: {error}; retrying once in {} ms",
+                after.as_millis()
+            ));
+        }
+        RouterEvent::ConfigProblem { model, error } => {
+            spinner.println(&format!("configuration problem with {model}: {error}"));
+        }
+        RouterEvent::Skipped { .. }
+        | RouterEvent::Usage { .. }
+        | RouterEvent::Attempting { .. } => {}
+    };
+    let result = router.run(&route, &req, &mut on_event, &cancel).await;
+    spinner.stop();
+    router
+        .finish_background(settings.health.probe_timeout)
+        .await;
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    match result {
+        Ok(answer) => finish_ok(&answer, json),
+        Err(failed) => finish_failed(&failed, json, cancel.is_cancelled()),
+    }
+}
+
+fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        let out = JsonAnswer {
+            text: &answer.text,
+            model: Some(&answer.model),
+            attempts: &answer.attempts,
+            usage: answer.usage,
+            ttft_ms: answer.ttft_ms,
+            total_ms: answer.total_ms,
+            degraded: answer.degraded,
+            partial: false,
+            segments: &answer.segments,
+            error: None,
+        };
+        output::line(&serde_json::to_string(&out)?)?;
+    } else {
+        if !answer.text.ends_with('\n') {
+            output::stream_text("\n")?;
+        }
+        if answer.degraded {
+            let seams: Vec<&str> = answer.segments.iter().map(|s| s.model.as_str()).collect();
+            let who = if seams.len() > 1 {
+                seams.join(" then ")
+            } else {
+                answer.model.clone()
+            };
+            output::note(&format!("answered by {who} (fallback)"));
+        }
+        if answer.truncated_by_limit {
+            output::warn("the answer stopped at the token limit (--max-tokens)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn finish_failed(
+    failed: &AllModelsFailed,
+    json: bool,
+    cancelled: bool,
+) -> anyhow::Result<ExitCode> {
+    let partial: String = failed.partial.iter().map(|s| s.text.as_str()).collect();
+    let code = if cancelled {
+        exit::INTERRUPTED
+    } else if partial.is_empty() {
+        exit::NO_MODEL
+    } else {
+        exit::PARTIAL
+    };
+    if json {
+        let out = JsonAnswer {
+            text: &partial,
+            model: None,
+            attempts: &failed.attempts,
+            usage: crate::provider::Usage::default(),
+            ttft_ms: None,
+            total_ms: failed.attempts.iter().map(|a| a.ms).sum(),
+            degraded: true,
+            partial: !partial.is_empty(),
+            segments: &failed.partial,
+            error: Some(failed.to_string()),
+        };
+        output::line(&serde_json::to_string(&out)?)?;
+    } else if !partial.is_empty() {
+        output::stream_text("\n")?;
+    }
+    if cancelled {
+        output::note("cancelled");
+        return Ok(exit::code(code));
+    }
+    if partial.is_empty() {
+        output::error("no model could answer. Attempts:");
+    } else {
+        output::error(
+            "the answer above is PARTIAL: every model failed before it was complete. Attempts:",
+        );
+    }
+    for a in &failed.attempts {
+        let what = match (a.outcome, &a.error_class) {
+            (Outcome::Skipped, _) => "skipped",
+            (Outcome::Cancelled, _) => "cancelled",
+            _ => "failed",
+        };
+        let class = a.error_class.map(|c| c.to_string()).unwrap_or_default();
+        let detail = a.error.as_deref().unwrap_or("");
+        output::note(&format!(
+            "  {} {what}: {class} {detail} ({} ms)",
+            a.model, a.ms
+        ));
+    }
+    Ok(exit::code(code))
+}
+
+/// With no key at all, tells the user once (per state dir) how to add a provider.
+fn first_run_hint(settings: &crate::config::Settings, route: &[ModelRef]) {
+    let any_key = settings.providers.values().any(|p| p.api_key.is_some());
+    if any_key || route.iter().any(|m| m.provider != "local") {
+        return;
+    }
+    let marker = settings.paths.state_dir.join("first-run-hint-shown");
+    if marker.exists() {
+        return;
+    }
+    output::note(
+        "no provider key found: answering with the local model. For cloud models set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY (see `aiw config init`).",
+    );
+    let _ = std::fs::create_dir_all(&settings.paths.state_dir);
+    let _ = std::fs::write(marker, b"");
 }

@@ -352,15 +352,12 @@ impl Settings {
         }
         let mut resolved = BTreeMap::new();
         for (name, p) in providers {
-            let kind = match p.kind.or_else(|| ProviderKind::from_builtin_name(&name)) {
-                Some(k) => k,
-                None => {
-                    return Err(ConfigError::Invalid {
+            let Some(kind) = p.kind.or_else(|| ProviderKind::from_builtin_name(&name)) else {
+                return Err(ConfigError::Invalid {
                         path: origin.clone(),
                         what: format!("providers.{name}"),
                         message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\" or \"local\"".into(),
                     });
-                }
             };
             let base_url = match (&p.base_url, kind.default_base_url()) {
                 (Some(u), _) => {
@@ -523,15 +520,15 @@ impl Settings {
             routes.insert(default_route.clone(), builtin_route(&resolved));
         }
         for model in routes.values().flatten() {
-            if let Some(p) = resolved.get(&model.provider) {
-                if !p.is_usable() {
-                    let msg = format!(
-                        "route model {model} has no API key: set {}",
-                        p.api_key_env.join(" or ")
-                    );
-                    if !warnings.contains(&msg) {
-                        warnings.push(msg);
-                    }
+            if let Some(p) = resolved.get(&model.provider)
+                && !p.is_usable()
+            {
+                let msg = format!(
+                    "route model {model} has no API key: set {}",
+                    p.api_key_env.join(" or ")
+                );
+                if !warnings.contains(&msg) {
+                    warnings.push(msg);
                 }
             }
         }
@@ -657,10 +654,11 @@ fn default_threads() -> u32 {
 /// Parses a duration like `30s`, `1m 30s`, `250ms`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Duration::from_secs_f64(secs));
-        }
+    if let Ok(secs) = s.parse::<f64>()
+        && secs.is_finite()
+        && secs >= 0.0
+    {
+        return Ok(Duration::from_secs_f64(secs));
     }
     humantime::parse_duration(s).map_err(|e| {
         format!("`{s}` is not a duration ({e}); write e.g. \"30s\", \"2m\" or \"500ms\"")

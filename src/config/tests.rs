@@ -167,7 +167,7 @@ fn template_parses_and_is_all_comments() {
         .lines()
         .map(|l| {
             let t = l.trim_start_matches("# ");
-            if t.starts_with('[') || t.contains(" = ") {
+            if (t.starts_with('[') && t.ends_with(']') && !t.contains(',')) || t.contains(" = ") {
                 format!("{t}\n")
             } else {
                 String::new()

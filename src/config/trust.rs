@@ -14,8 +14,7 @@ pub fn is_trusted(state_dir: &Path, dir: &Path) -> bool {
         return false;
     };
     std::fs::read_to_string(store(state_dir))
-        .map(|t| t.lines().any(|l| Path::new(l) == canon))
-        .unwrap_or(false)
+        .is_ok_and(|t| t.lines().any(|l| Path::new(l) == canon))
 }
 
 /// Adds `dir` to the trust list; returns the canonical path.

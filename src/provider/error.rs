@@ -209,10 +209,11 @@ pub fn parse_retry_after(
     retry_after_ms: Option<&str>,
     retry_after: Option<&str>,
 ) -> Option<Duration> {
-    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
-        if ms.is_finite() && ms > 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
-        }
+    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok())
+        && ms.is_finite()
+        && ms > 0.0
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     let raw = retry_after?.trim();
     if let Ok(secs) = raw.parse::<f64>() {

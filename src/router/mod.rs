@@ -4,14 +4,28 @@
 //! Callers (ask, chat, review) hand [`Router::run`] a route and a request, and get events as
 //! the answer streams plus an [`Answer`] (or [`AllModelsFailed`] with every attempt) at the end.
 
-use std::sync::Arc;
-use std::time::Duration;
+pub mod health;
+pub mod journal;
+pub mod retry;
+pub mod seam;
+pub mod statuspage;
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::provider::{ChatRequest, ErrorClass, ModelRef, ProviderError, Usage};
+use crate::provider::{
+    ChatEvent, ChatRequest, Client, ErrorClass, ModelRef, ProviderError, StopReason, Usage,
+};
+use health::{Availability, HealthStore, now_ms, rfc3339};
+use journal::Journal;
+use retry::RetryBudget;
+use seam::SeamFilter;
 
 /// How one attempt on one model ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,19 +180,131 @@ fn summarize(attempts: &[Attempt]) -> String {
 /// Routes requests over models. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct Router {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     settings: Arc<Settings>,
+    http: reqwest::Client,
+    clients: BTreeMap<String, Client>,
+    health: HealthStore,
+    journal: Journal,
+    budget: RetryBudget,
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// The message the next model gets when it must continue an answer another model started.
+pub const CONTINUE_PROMPT: &str = "[aiw] Your previous reply above was cut off mid-stream because the model writing it failed. Continue it from exactly where it stops: do not repeat any of it, do not start over and do not mention the interruption. Output only the rest of the reply.";
+
+/// What a successful attempt produced.
+struct AttemptOk {
+    text: String,
+    usage: Usage,
+    stop: StopReason,
+    ttft_ms: Option<u64>,
+}
+
+/// What a failed attempt produced before failing.
+struct AttemptErr {
+    error: ProviderError,
+    text: String,
+    usage: Usage,
+    ttft_ms: Option<u64>,
 }
 
 impl Router {
-    /// Builds the router: one client per configured provider, health state loaded from the
-    /// state dir.
+    /// Builds the router: one client per configured provider (sharing one HTTP connection
+    /// pool) and the health state shared with other aiw processes through the state dir.
     pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
+        let health = HealthStore::open(&settings.paths.state_dir);
+        let journal = Journal::open(&settings.paths.state_dir);
+        Self::with_parts(settings, health, journal)
+    }
+
+    /// Builds a router with explicit health and journal stores (tests).
+    pub fn with_parts(settings: Arc<Settings>, health: HealthStore, journal: Journal) -> Self {
+        let http = crate::provider::http::client(settings.timeouts.connect);
+        let clients = settings
+            .providers
+            .iter()
+            .map(|(name, p)| (name.clone(), Client::new(p, &http)))
+            .collect();
+        let budget = RetryBudget::new(settings.health.retry_budget_per_minute);
+        Self {
+            inner: Arc::new(Inner {
+                settings,
+                http,
+                clients,
+                health,
+                journal,
+                budget,
+                background: Mutex::new(Vec::new()),
+            }),
+        }
     }
 
     /// The settings this router runs with.
     pub fn settings(&self) -> &Settings {
-        &self.settings
+        &self.inner.settings
+    }
+
+    /// Waits for background probes and status-page checks started by this process (one-shot
+    /// commands call this before exiting so a due probe still completes), at most `limit`.
+    pub async fn finish_background(&self, limit: Duration) {
+        let handles: Vec<_> = self
+            .inner
+            .background
+            .lock()
+            .map(|mut v| v.drain(..).collect())
+            .unwrap_or_default();
+        let all = futures_util::future::join_all(handles);
+        let _ = tokio::time::timeout(limit, all).await;
+    }
+
+    fn spawn_background(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(fut);
+        if let Ok(mut v) = self.inner.background.lock() {
+            v.retain(|h| !h.is_finished());
+            v.push(handle);
+        }
+    }
+
+    /// Route order after status-page hints: remote models of a provider whose status page
+    /// reports a major outage move behind the other remote models (never behind local ones).
+    fn ordered(&self, route: &[ModelRef]) -> Vec<ModelRef> {
+        let s = &self.inner.settings;
+        let snapshot = self.inner.health.snapshot();
+        for m in route {
+            if let Some(url) = s.provider(m).and_then(|p| p.status_page.clone()) {
+                let (http, router, provider) =
+                    (self.inner.http.clone(), self.clone(), m.provider.clone());
+                let interval = s.health.status_page_interval;
+                self.spawn_background(async move {
+                    statuspage::refresh(&http, &router.inner.health, &provider, &url, interval)
+                        .await;
+                });
+            }
+        }
+        let hinted = |m: &ModelRef| {
+            snapshot
+                .status_pages
+                .get(&m.provider)
+                .is_some_and(|h| h.major_outage)
+        };
+        let is_local = |m: &ModelRef| {
+            self.inner
+                .clients
+                .get(&m.provider)
+                .is_some_and(Client::is_local)
+        };
+        let mut out: Vec<ModelRef> = route
+            .iter()
+            .filter(|m| !is_local(m) && !hinted(m))
+            .cloned()
+            .collect();
+        out.extend(route.iter().filter(|m| !is_local(m) && hinted(m)).cloned());
+        out.extend(route.iter().filter(|m| is_local(m)).cloned());
+        out
     }
 
     /// Answers `req` with the first healthy model of `route`, failing over (also mid-stream)
@@ -190,29 +316,703 @@ impl Router {
         on_event: &mut (dyn FnMut(RouterEvent) + Send),
         cancel: &CancellationToken,
     ) -> Result<Answer, AllModelsFailed> {
-        let _ = (route, req, on_event, cancel);
+        let start = Instant::now();
+        let candidates = self.ordered(route);
+        let mut attempts: Vec<Attempt> = Vec::new();
+        let mut segments: Vec<Segment> = Vec::new();
+        let mut usage = Usage::default();
+        let mut ttft: Option<u64> = None;
+        let mut skipped_open: Vec<ModelRef> = Vec::new();
+        let mut unreachable: Vec<String> = Vec::new();
+        let mut prewarmed = false;
+
+        for pass in 0..2 {
+            for (idx, model) in candidates.iter().enumerate() {
+                if cancel.is_cancelled() {
+                    return Err(AllModelsFailed {
+                        attempts,
+                        partial: segments,
+                    });
+                }
+                if pass == 1 && !skipped_open.contains(model) {
+                    continue;
+                }
+                let tier = route.iter().position(|m| m == model).unwrap_or(idx);
+                let Some((provider, client)) = self
+                    .inner
+                    .settings
+                    .provider(model)
+                    .zip(self.inner.clients.get(&model.provider))
+                else {
+                    continue;
+                };
+                if !provider.is_usable() {
+                    let error = ProviderError::new(
+                        ErrorClass::Auth,
+                        format!("no API key: set {}", provider.api_key_env.join(" or ")),
+                    );
+                    on_event(RouterEvent::ConfigProblem {
+                        model: model.clone(),
+                        error: error.clone(),
+                    });
+                    attempts.push(Attempt::skipped(model, Some(&error)));
+                    continue;
+                }
+                if unreachable.contains(&model.provider) {
+                    let reason = "its provider is unreachable (network)".to_string();
+                    on_event(RouterEvent::Skipped {
+                        model: model.clone(),
+                        reason: reason.clone(),
+                    });
+                    attempts.push(Attempt::skipped_because(
+                        model,
+                        ErrorClass::Connection,
+                        reason,
+                    ));
+                    continue;
+                }
+                if pass == 0 && !client.is_local() {
+                    let key = model.to_string();
+                    match self.inner.health.get(&key).availability(now_ms()) {
+                        Availability::Available => {}
+                        Availability::Open { until, reason } => {
+                            let reason =
+                                format!("out of rotation until {} ({reason})", clock(until));
+                            on_event(RouterEvent::Skipped {
+                                model: model.clone(),
+                                reason: reason.clone(),
+                            });
+                            attempts.push(Attempt::skipped_because(
+                                model,
+                                ErrorClass::Unavailable,
+                                reason,
+                            ));
+                            skipped_open.push(model.clone());
+                            continue;
+                        }
+                        Availability::ProbeDue { in_flight } => {
+                            if !in_flight {
+                                self.start_probe(model.clone());
+                            }
+                            let reason = "recovering: a probe must succeed before traffic returns"
+                                .to_string();
+                            on_event(RouterEvent::Skipped {
+                                model: model.clone(),
+                                reason: reason.clone(),
+                            });
+                            attempts.push(Attempt::skipped_because(
+                                model,
+                                ErrorClass::Unavailable,
+                                reason,
+                            ));
+                            skipped_open.push(model.clone());
+                            continue;
+                        }
+                    }
+                }
+                if !prewarmed && idx > 0 && !client.is_local() {
+                    prewarmed = true;
+                    self.prewarm_local(&candidates);
+                }
+
+                let mut retried = false;
+                loop {
+                    on_event(RouterEvent::Attempting {
+                        model: model.clone(),
+                        tier,
+                    });
+                    let prior: String = segments.iter().map(|s| s.text.as_str()).collect();
+                    let request = if prior.is_empty() {
+                        std::borrow::Cow::Borrowed(req)
+                    } else {
+                        std::borrow::Cow::Owned(continuation(req, &prior))
+                    };
+                    let attempt_start = Instant::now();
+                    let result = self
+                        .attempt(
+                            model, client, &request, &prior, on_event, cancel, start, &mut ttft,
+                        )
+                        .await;
+                    let ms = attempt_start.elapsed().as_millis() as u64;
+                    match result {
+                        Ok(ok) => {
+                            usage.input_tokens += ok.usage.input_tokens;
+                            usage.output_tokens += ok.usage.output_tokens;
+                            let chars = ok.text.chars().count();
+                            push_segment(&mut segments, model, ok.text);
+                            let attempt = Attempt {
+                                model: model.to_string(),
+                                outcome: Outcome::Ok,
+                                error_class: None,
+                                error: None,
+                                status: None,
+                                ttft_ms: ok.ttft_ms,
+                                ms,
+                                chars,
+                            };
+                            self.inner.journal.record(&attempt, Some(ok.usage), false);
+                            attempts.push(attempt);
+                            if !client.is_local() {
+                                let cfg = self.inner.settings.health.clone();
+                                self.inner.health.update_model(&model.to_string(), |r| {
+                                    r.record_success(now_ms(), ok.ttft_ms, &cfg);
+                                });
+                            }
+                            let text: String = segments.iter().map(|s| s.text.as_str()).collect();
+                            let degraded = route.first() != Some(model) || segments.len() > 1;
+                            return Ok(Answer {
+                                text,
+                                model: model.to_string(),
+                                segments,
+                                attempts,
+                                usage,
+                                ttft_ms: ttft,
+                                total_ms: start.elapsed().as_millis() as u64,
+                                degraded,
+                                truncated_by_limit: ok.stop == StopReason::MaxTokens,
+                            });
+                        }
+                        Err(failed) => {
+                            usage.input_tokens += failed.usage.input_tokens;
+                            usage.output_tokens += failed.usage.output_tokens;
+                            let error = failed.error;
+                            let chars = failed.text.chars().count();
+                            let shown = !failed.text.is_empty();
+                            push_segment(&mut segments, model, failed.text);
+                            let outcome = if error.class == ErrorClass::Cancelled {
+                                Outcome::Cancelled
+                            } else {
+                                Outcome::Failed
+                            };
+                            let attempt = Attempt {
+                                model: model.to_string(),
+                                outcome,
+                                error_class: Some(error.class),
+                                error: Some(error.message.clone()),
+                                status: error.status,
+                                ttft_ms: failed.ttft_ms,
+                                ms,
+                                chars,
+                            };
+                            self.inner
+                                .journal
+                                .record(&attempt, Some(failed.usage), false);
+                            attempts.push(attempt);
+                            if outcome == Outcome::Cancelled {
+                                return Err(AllModelsFailed {
+                                    attempts,
+                                    partial: segments,
+                                });
+                            }
+                            if !client.is_local() {
+                                let cfg = self.inner.settings.health.clone();
+                                self.inner.health.update_model(&model.to_string(), |r| {
+                                    r.record_failure(now_ms(), &error, &cfg);
+                                });
+                            }
+                            if error.class.is_config_problem() {
+                                on_event(RouterEvent::ConfigProblem {
+                                    model: model.clone(),
+                                    error: error.clone(),
+                                });
+                            }
+                            let rest = &candidates[idx + 1..];
+                            let next_remote = rest.iter().find(|m| {
+                                !self
+                                    .inner
+                                    .clients
+                                    .get(&m.provider)
+                                    .is_some_and(Client::is_local)
+                            });
+                            // One quick retry on the same model, only when the alternative is the
+                            // local tier or nothing, the error is one a retry can fix, nothing was
+                            // shown yet, and the process-wide budget allows it.
+                            if !retried && !shown && next_remote.is_none() && error.is_retryable() {
+                                let hint = error.retry_after;
+                                let wait_ok = hint
+                                    .is_none_or(|h| h <= self.inner.settings.health.max_retry_wait);
+                                if wait_ok
+                                    && (error.class != ErrorClass::RateLimited || hint.is_some())
+                                    && self.inner.budget.try_take()
+                                {
+                                    let after = retry::quick_retry_delay(hint);
+                                    on_event(RouterEvent::Retrying {
+                                        model: model.clone(),
+                                        after,
+                                        error: error.clone(),
+                                    });
+                                    tokio::select! {
+                                        () = tokio::time::sleep(after) => {}
+                                        () = cancel.cancelled() => {
+                                            return Err(AllModelsFailed { attempts, partial: segments });
+                                        }
+                                    }
+                                    retried = true;
+                                    continue;
+                                }
+                            }
+                            if error.class.is_network() && !client.is_local() {
+                                unreachable = self.unreachable_providers(model, rest).await;
+                            }
+                            let to = rest
+                                .iter()
+                                .find(|m| !unreachable.contains(&m.provider))
+                                .cloned();
+                            on_event(RouterEvent::Failover {
+                                from: model.clone(),
+                                to,
+                                error,
+                                mid_stream: shown || !prior.is_empty(),
+                            });
+                            break;
+                        }
+                    }
+                }
+            }
+            if skipped_open.is_empty() {
+                break;
+            }
+        }
         Err(AllModelsFailed {
-            attempts: Vec::new(),
-            partial: Vec::new(),
+            attempts,
+            partial: segments,
         })
+    }
+
+    /// One call to one model with the first-token, stall and total timeouts applied.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        model: &ModelRef,
+        client: &Client,
+        req: &ChatRequest,
+        prior: &str,
+        on_event: &mut (dyn FnMut(RouterEvent) + Send),
+        cancel: &CancellationToken,
+        request_start: Instant,
+        ttft: &mut Option<u64>,
+    ) -> Result<AttemptOk, AttemptErr> {
+        let t = self.inner.settings.timeouts;
+        let started = Instant::now();
+        let first_deadline = started + t.first_token;
+        let total_deadline = started + t.total;
+        let mut text = String::new();
+        let mut usage = Usage::default();
+        let mut my_ttft = None;
+        let mut seam = SeamFilter::new(prior);
+        let fail =
+            |error: ProviderError, text: String, usage: Usage, ttft: Option<u64>| AttemptErr {
+                error,
+                text,
+                usage,
+                ttft_ms: ttft,
+            };
+
+        let opened = tokio::select! {
+            r = tokio::time::timeout_at(first_deadline.min(total_deadline).into(), client.stream(&model.model, req)) => r,
+            () = cancel.cancelled() => {
+                return Err(fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), text, usage, None));
+            }
+        };
+        let mut stream = match opened {
+            Err(_) => {
+                return Err(fail(
+                    timeout_error(ErrorClass::FirstTokenTimeout, t.first_token),
+                    text,
+                    usage,
+                    None,
+                ));
+            }
+            Ok(Err(e)) => return Err(fail(e, text, usage, None)),
+            Ok(Ok(s)) => s,
+        };
+        loop {
+            let (deadline, class, limit) = if my_ttft.is_none() {
+                (first_deadline, ErrorClass::FirstTokenTimeout, t.first_token)
+            } else {
+                (Instant::now() + t.stall, ErrorClass::StallTimeout, t.stall)
+            };
+            let (deadline, class, limit) = if total_deadline < deadline {
+                (total_deadline, ErrorClass::TotalTimeout, t.total)
+            } else {
+                (deadline, class, limit)
+            };
+            let next = tokio::select! {
+                r = tokio::time::timeout_at(deadline.into(), stream.next()) => r,
+                () = cancel.cancelled() => {
+                    text.push_str(&seam.finish());
+                    return Err(fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), text, usage, my_ttft));
+                }
+            };
+            match next {
+                Err(_) => {
+                    text.push_str(&flush_seam(&mut seam, model, on_event));
+                    return Err(fail(timeout_error(class, limit), text, usage, my_ttft));
+                }
+                Ok(None) => {
+                    text.push_str(&flush_seam(&mut seam, model, on_event));
+                    let e = ProviderError::new(
+                        ErrorClass::Truncated,
+                        "the stream ended without the provider's final event",
+                    );
+                    return Err(fail(e, text, usage, my_ttft));
+                }
+                Ok(Some(Err(e))) => {
+                    text.push_str(&flush_seam(&mut seam, model, on_event));
+                    return Err(fail(e, text, usage, my_ttft));
+                }
+                Ok(Some(Ok(ev))) => match ev {
+                    ChatEvent::Started { .. } => {}
+                    ChatEvent::Text(piece) => {
+                        if piece.is_empty() {
+                            continue;
+                        }
+                        if my_ttft.is_none() {
+                            let ms = started.elapsed().as_millis() as u64;
+                            my_ttft = Some(ms);
+                            if ttft.is_none() {
+                                *ttft = Some(request_start.elapsed().as_millis() as u64);
+                            }
+                        }
+                        let shown = seam.push(&piece);
+                        if !shown.is_empty() {
+                            on_event(RouterEvent::Text {
+                                model: model.clone(),
+                                text: shown.clone(),
+                            });
+                            text.push_str(&shown);
+                        }
+                    }
+                    ChatEvent::Usage(u) => {
+                        usage = u;
+                        on_event(RouterEvent::Usage {
+                            model: model.clone(),
+                            usage: u,
+                        });
+                    }
+                    ChatEvent::Done { stop } => {
+                        text.push_str(&flush_seam(&mut seam, model, on_event));
+                        return Ok(AttemptOk {
+                            text,
+                            usage,
+                            stop,
+                            ttft_ms: my_ttft,
+                        });
+                    }
+                },
+            }
+        }
+    }
+
+    /// After a network failure: checks in parallel whether the other remote providers of the
+    /// route can be reached at all (a TCP connect, bounded by the connect timeout and 2 s), so
+    /// an offline machine goes straight to the local tier instead of paying every provider's
+    /// timeout. Returns the unreachable provider names; if none is reachable, every remote
+    /// model is taken out of rotation at once.
+    async fn unreachable_providers(&self, failed: &ModelRef, rest: &[ModelRef]) -> Vec<String> {
+        let s = &self.inner.settings;
+        let mut providers: Vec<String> = vec![failed.provider.clone()];
+        for m in rest {
+            if !providers.contains(&m.provider)
+                && !self
+                    .inner
+                    .clients
+                    .get(&m.provider)
+                    .is_some_and(Client::is_local)
+            {
+                providers.push(m.provider.clone());
+            }
+        }
+        let limit = s.timeouts.connect.min(Duration::from_secs(2));
+        let checks = providers.iter().map(|name| {
+            let url = s
+                .providers
+                .get(name)
+                .map(|p| p.base_url.clone())
+                .unwrap_or_default();
+            async move {
+                (
+                    name.clone(),
+                    tokio::time::timeout(limit, reachable(&url))
+                        .await
+                        .unwrap_or(false),
+                )
+            }
+        });
+        let results = futures_util::future::join_all(checks).await;
+        let down: Vec<String> = results
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(n, _)| n.clone())
+            .collect();
+        if down.len() == results.len() {
+            tracing::warn!("no remote provider is reachable: treating the machine as offline");
+            let cfg = s.health.clone();
+            let err = ProviderError::new(
+                ErrorClass::ConnectTimeout,
+                "offline: no remote provider reachable",
+            );
+            for m in s.all_route_models() {
+                if down.contains(&m.provider) {
+                    self.inner.health.update_model(&m.to_string(), |r| {
+                        if r.open_until.is_none() {
+                            r.record_probe_failure(now_ms(), &err, &cfg);
+                        }
+                    });
+                }
+            }
+        }
+        // The provider that just failed stays eligible for its other models only if reachable.
+        down
+    }
+
+    fn prewarm_local(&self, candidates: &[ModelRef]) {
+        for m in candidates {
+            if let Some(Client::Local(c)) = self.inner.clients.get(&m.provider) {
+                c.prewarm(&m.model);
+            }
+        }
+    }
+
+    /// Starts a background probe of a model whose open period is over, unless another process
+    /// or task already holds the probe lease.
+    fn start_probe(&self, model: ModelRef) {
+        let key = model.to_string();
+        let lease = self.inner.settings.health.probe_timeout.as_millis() as u64 + 1000;
+        let claimed = self.inner.health.update_model(&key, |r| {
+            let now = now_ms();
+            if r.probing_until.is_some_and(|p| p > now) {
+                false
+            } else {
+                r.probing_until = Some(now + lease);
+                true
+            }
+        });
+        if !claimed {
+            return;
+        }
+        let router = self.clone();
+        self.spawn_background(async move {
+            let _ = router.probe(&model).await;
+        });
+    }
+
+    /// Probes one model now (a 1-token request) and records the result. Returns it.
+    pub async fn probe(&self, model: &ModelRef) -> Result<u64, ProviderError> {
+        let Some(client) = self.inner.clients.get(&model.provider) else {
+            return Err(ProviderError::new(
+                ErrorClass::NotFound,
+                format!("provider `{}` is not configured", model.provider),
+            ));
+        };
+        let req = ChatRequest {
+            messages: vec![crate::provider::ChatMessage::user("ping")],
+            max_tokens: Some(1),
+            ..ChatRequest::default()
+        };
+        let start = Instant::now();
+        let limit = self.inner.settings.health.probe_timeout;
+        let result = tokio::time::timeout(limit, async {
+            let mut stream = client.stream(&model.model, &req).await?;
+            while let Some(ev) = stream.next().await {
+                if let ChatEvent::Done { .. } = ev? {
+                    return Ok(());
+                }
+            }
+            Err(ProviderError::new(
+                ErrorClass::Truncated,
+                "the probe's stream ended without the final event",
+            ))
+        })
+        .await
+        .unwrap_or_else(|_| Err(timeout_error(ErrorClass::FirstTokenTimeout, limit)));
+        let ms = start.elapsed().as_millis() as u64;
+        let cfg = self.inner.settings.health.clone();
+        let key = model.to_string();
+        let attempt = Attempt {
+            model: key.clone(),
+            outcome: if result.is_ok() {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            },
+            error_class: result.as_ref().err().map(|e| e.class),
+            error: result.as_ref().err().map(|e| e.message.clone()),
+            status: result.as_ref().err().and_then(|e| e.status),
+            ttft_ms: result.is_ok().then_some(ms),
+            ms,
+            chars: 0,
+        };
+        self.inner.journal.record(&attempt, None, true);
+        if !client.is_local() {
+            match &result {
+                Ok(()) => self
+                    .inner
+                    .health
+                    .update_model(&key, |r| r.record_success(now_ms(), None, &cfg)),
+                Err(e) if e.class.marks_unhealthy() || e.class == ErrorClass::RateLimited => {
+                    self.inner
+                        .health
+                        .update_model(&key, |r| r.record_probe_failure(now_ms(), e, &cfg));
+                }
+                Err(e) => self.inner.health.update_model(&key, |r| {
+                    // A configuration problem says nothing about capacity: let traffic decide.
+                    r.last_error = Some(e.class);
+                    r.probing_until = None;
+                }),
+            }
+        }
+        result.map(|()| ms)
     }
 
     /// Current health of every model in `models`, for status displays.
     pub fn health(&self, models: &[ModelRef]) -> Vec<ModelHealth> {
+        let now = now_ms();
+        let snapshot = self.inner.health.snapshot();
         models
             .iter()
-            .map(|m| ModelHealth {
-                model: m.to_string(),
-                state: HealthState::Unknown,
-                last_error: None,
-                last_error_at: None,
-                median_ms: None,
-                p95_ms: None,
-                error_rate: 0.0,
-                next_probe_at: None,
-                open_until: None,
+            .map(|m| {
+                let key = m.to_string();
+                let r = snapshot.models.get(&key).cloned().unwrap_or_default();
+                let local = self
+                    .inner
+                    .clients
+                    .get(&m.provider)
+                    .is_some_and(Client::is_local);
+                let (median, p95) = r.latency();
+                let state = match r.availability(now) {
+                    Availability::Open { .. } | Availability::ProbeDue { in_flight: false } => {
+                        HealthState::Open
+                    }
+                    Availability::ProbeDue { in_flight: true } => HealthState::Probing,
+                    Availability::Available if local => HealthState::Healthy,
+                    Availability::Available if r.samples.is_empty() && r.last_ok_at.is_none() => {
+                        HealthState::Unknown
+                    }
+                    Availability::Available => {
+                        let slow = median
+                            .zip(r.baseline_ms)
+                            .is_some_and(|(m, b)| m as f64 > 2.0 * b);
+                        if r.error_rate() > 0.0 || slow || r.consecutive_failures > 0 {
+                            HealthState::Degraded
+                        } else {
+                            HealthState::Healthy
+                        }
+                    }
+                };
+                let next_probe = match r.availability(now) {
+                    Availability::Open { until, .. } => Some(rfc3339(until)),
+                    Availability::ProbeDue { .. } => Some(rfc3339(now)),
+                    Availability::Available => None,
+                };
+                ModelHealth {
+                    model: key,
+                    state,
+                    last_error: r.last_error,
+                    last_error_at: r.last_error_at.map(rfc3339),
+                    median_ms: median,
+                    p95_ms: p95,
+                    error_rate: r.error_rate(),
+                    next_probe_at: next_probe,
+                    open_until: r.open_until.filter(|u| *u > now).map(rfc3339),
+                }
             })
             .collect()
+    }
+}
+
+/// Whether a TCP connection to the URL's host can be opened.
+async fn reachable(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    let Some(host) = u.host_str() else {
+        return false;
+    };
+    let port = u.port_or_known_default().unwrap_or(443);
+    tokio::net::TcpStream::connect((host, port)).await.is_ok()
+}
+
+fn timeout_error(class: ErrorClass, limit: Duration) -> ProviderError {
+    let what = match class {
+        ErrorClass::FirstTokenTimeout => "no first token",
+        ErrorClass::StallTimeout => "the stream stalled: no data",
+        ErrorClass::TotalTimeout => "the answer did not finish",
+        _ => "no answer",
+    };
+    ProviderError::new(
+        class,
+        format!("{what} within {}", humantime::format_duration(limit)),
+    )
+}
+
+fn flush_seam(
+    seam: &mut SeamFilter,
+    model: &ModelRef,
+    on_event: &mut (dyn FnMut(RouterEvent) + Send),
+) -> String {
+    let rest = seam.finish();
+    if !rest.is_empty() {
+        on_event(RouterEvent::Text {
+            model: model.clone(),
+            text: rest.clone(),
+        });
+    }
+    rest
+}
+
+fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, text: String) {
+    if text.is_empty() {
+        return;
+    }
+    let name = model.to_string();
+    match segments.last_mut() {
+        Some(last) if last.model == name => last.text.push_str(&text),
+        _ => segments.push(Segment { model: name, text }),
+    }
+}
+
+/// The request for a model that continues a cut-off answer: the partial answer is carried as
+/// conversation state (an assistant turn followed by an instruction), not as a prefill.
+pub fn continuation(req: &ChatRequest, prior: &str) -> ChatRequest {
+    let mut r = req.clone();
+    r.messages
+        .push(crate::provider::ChatMessage::assistant(prior));
+    r.messages
+        .push(crate::provider::ChatMessage::user(CONTINUE_PROMPT));
+    r
+}
+
+fn clock(ms: u64) -> String {
+    let s = rfc3339(ms);
+    s.get(11..19).map_or(s.clone(), str::to_string)
+}
+
+impl Attempt {
+    fn skipped(model: &ModelRef, error: Option<&ProviderError>) -> Self {
+        Self {
+            model: model.to_string(),
+            outcome: Outcome::Skipped,
+            error_class: error.map(|e| e.class),
+            error: error.map(|e| e.message.clone()),
+            status: None,
+            ttft_ms: None,
+            ms: 0,
+            chars: 0,
+        }
+    }
+
+    fn skipped_because(model: &ModelRef, class: ErrorClass, reason: String) -> Self {
+        Self {
+            model: model.to_string(),
+            outcome: Outcome::Skipped,
+            error_class: Some(class),
+            error: Some(reason),
+            status: None,
+            ttft_ms: None,
+            ms: 0,
+            chars: 0,
+        }
     }
 }
 

@@ -31,7 +31,7 @@ fn answer_text(i: usize) -> String {
 }
 
 fn app_with_turns(n: usize) -> App {
-    let mut session = Session::new(None, "default".into());
+    let mut session = Session::new(None, Some("default".into()));
     for i in 0..n {
         session.turns.push(Turn {
             user: format!("question number {i}: how does this part of the code work?"),

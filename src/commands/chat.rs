@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
     tui::require_terminal()?;
     let settings = &ctx.settings;
     let store = SessionStore::new(&settings.paths.data_dir);
-    let sessions_dir = settings.paths.data_dir.join("sessions");
+    let sessions_dir = store.dir().to_path_buf();
 
     let resume = if args.continue_latest {
         Some(None)
@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let (route_name, _) = settings.route_for(args.route.as_deref(), "chat")?;
-            let session = Session::new(args.system.clone(), route_name);
+            let session = Session::new(args.system.clone(), Some(route_name));
             let writer = store.create(&session).with_context(|| {
                 format!("cannot create a session file in {}", sessions_dir.display())
             })?;
@@ -69,10 +69,10 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
 
     // An explicit -r wins; a resumed session keeps its route when it still exists.
     let explicit = args.route.as_deref().or_else(|| {
-        settings
-            .routes
-            .contains_key(&session.route)
-            .then_some(session.route.as_str())
+        session
+            .route
+            .as_deref()
+            .filter(|r| settings.routes.contains_key(*r))
     });
     let (route_name, _) = settings.route_for(explicit, "chat")?;
 
@@ -126,7 +126,6 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
         router,
         init,
         writer,
-        sessions_dir,
     })
     .await?;
     match ended {

@@ -35,7 +35,7 @@ pub(crate) fn test_app() -> App {
     ] {
         providers.insert(p.to_string(), local);
     }
-    let mut session = Session::new(None, "default".into());
+    let mut session = Session::new(None, Some("default".into()));
     session.id = "test-session".into();
     App::new(Init {
         session,

@@ -10,12 +10,10 @@ pub mod app;
 pub mod editor;
 pub mod keys;
 pub mod markdown;
-pub mod session_shim;
 pub mod view;
 
-/// The session API the chat uses. Points at the temporary shim until `crate::session` lands;
-/// then this becomes `pub use crate::session;` and `session_shim.rs` goes.
-pub use self::session_shim as session;
+/// The session model and store the chat reads and appends to.
+pub use crate::session;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
@@ -58,8 +56,6 @@ pub struct Chat {
     pub init: app::Init,
     /// Where the session is appended.
     pub writer: SessionWriter,
-    /// Directory of the session files (for `/save`).
-    pub sessions_dir: PathBuf,
 }
 
 /// How the chat ended.
@@ -279,17 +275,16 @@ async fn git_diff() -> Msg {
 struct Runner {
     router: Router,
     writer: SessionWriter,
-    sessions_dir: PathBuf,
     tx: mpsc::UnboundedSender<Msg>,
     running: HashMap<app::RequestId, CancellationToken>,
 }
 
 impl Runner {
-    fn persist(&self, what: &str, r: io::Result<()>) -> Option<Msg> {
+    fn persist<E: std::fmt::Display>(&self, what: &str, r: Result<(), E>) -> Option<Msg> {
         r.err().map(|e| Msg::Notice {
             text: format!(
-                "cannot write the session ({what}) in {}: {e}",
-                self.sessions_dir.display()
+                "cannot write the session ({what}) to {}: {e}",
+                self.writer.path().display()
             ),
             level: Level::Error,
         })
@@ -343,7 +338,7 @@ impl Runner {
                 text: format!(
                     "session {} is saved in {} (every turn is written as it happens); resume with `aiw chat --resume {}`",
                     self.writer.id(),
-                    self.sessions_dir.display(),
+                    self.writer.path().display(),
                     self.writer.id()
                 ),
                 level: Level::Info,
@@ -412,14 +407,12 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
         router,
         init,
         writer,
-        sessions_dir,
     } = chat;
     let mut app = App::new(init);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut runner = Runner {
         router: router.clone(),
         writer,
-        sessions_dir,
         tx,
         running: HashMap::new(),
     };

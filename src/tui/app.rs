@@ -465,7 +465,17 @@ impl App {
         {
             return Some(m.clone());
         }
-        self.effective_route().into_iter().next()
+        let route = self.effective_route();
+        if self.mode == Mode::Auto {
+            // The router skips models whose breaker is open: show the one it will call.
+            if let Some(m) = route
+                .iter()
+                .find(|m| self.health_of(m) != HealthState::Open)
+            {
+                return Some(m.clone());
+            }
+        }
+        route.into_iter().next()
     }
 
     /// Tokens including the running request.

@@ -264,6 +264,14 @@ pub fn to_blocks(md: &str) -> Vec<Block> {
                 TagEnd::BlockQuote(_) => {
                     b.flush();
                     b.quote = b.quote.saturating_sub(1);
+                    // The quote's own trailing blank line has its bar; the gap after it not.
+                    while b
+                        .blocks
+                        .last()
+                        .is_some_and(|l| l.spans.is_empty() && !l.rule)
+                    {
+                        b.blocks.pop();
+                    }
                     b.blank();
                 }
                 TagEnd::CodeBlock => {

@@ -39,6 +39,8 @@ pub struct Cache {
     width: Cell<u16>,
     turns: RefCell<Vec<CachedTurn>>,
     metrics: Cell<Metrics>,
+    /// The settled part of the answer being streamed: (segment, text length, width, lines).
+    stream_prefix: RefCell<Option<(usize, usize, u16, Vec<Line<'static>>)>>,
 }
 
 impl Cache {
@@ -199,10 +201,11 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
                 SEAM,
             )));
         }
-        let mut lines: Vec<Line<'static>> = markdown::to_blocks(&seg.text)
-            .iter()
-            .flat_map(|b| markdown::wrap(b, width))
-            .collect();
+        let mut lines = if streaming.is_some() && n + 1 == segments.len() {
+            streaming_lines(app, n, &seg.text, width)
+        } else {
+            md_lines(&seg.text, width)
+        };
         if n + 1 == segments.len() && !tail.is_empty() {
             match lines.last_mut() {
                 Some(l) if (l.width() as u16) < width => l.spans.append(&mut tail),
@@ -226,6 +229,59 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
     }
     out.push(Line::default());
     out
+}
+
+fn md_lines(text: &str, width: u16) -> Vec<Line<'static>> {
+    markdown::to_blocks(text)
+        .iter()
+        .flat_map(|b| markdown::wrap(b, width))
+        .collect()
+}
+
+/// Where the text of a streaming answer can be cut so that the part before never renders
+/// differently again: after the last blank line that is outside a code fence.
+fn settled_len(text: &str) -> usize {
+    let mut in_fence = false;
+    let mut settled = 0;
+    let mut pos = 0;
+    let mut prev_blank = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        let blank = line.trim().is_empty() && line.ends_with('\n');
+        pos += line.len();
+        if blank && !prev_blank && !in_fence && pos < text.len() {
+            settled = pos;
+        }
+        prev_blank = blank;
+    }
+    settled
+}
+
+/// Lines of the answer being streamed: the settled prefix is rendered once and kept, only
+/// the tail is parsed again on each frame, so long answers stay cheap to draw.
+fn streaming_lines(app: &App, seg: usize, text: &str, width: u16) -> Vec<Line<'static>> {
+    let cut = settled_len(text);
+    if cut == 0 {
+        return md_lines(text, width);
+    }
+    let mut cache = app.cache.stream_prefix.borrow_mut();
+    let mut lines = match cache.as_ref() {
+        Some((s, len, w, lines)) if *s == seg && *len == cut && *w == width => lines.clone(),
+        _ => {
+            let lines = md_lines(&text[..cut], width);
+            *cache = Some((seg, cut, width, lines.clone()));
+            lines
+        }
+    };
+    let tail = md_lines(&text[cut..], width);
+    if !lines.is_empty() && !tail.is_empty() {
+        lines.push(Line::default());
+    }
+    lines.extend(tail);
+    lines
 }
 
 fn draw_transcript(app: &App, area: Rect, buf: &mut Buffer) {

@@ -255,3 +255,19 @@ fn long_transcripts_render_only_the_window() {
     let metrics = app.cache.metrics();
     assert_eq!(metrics.total, 500 * 6);
 }
+
+#[test]
+fn streaming_render_matches_a_full_render() {
+    // The incremental path (settled prefix cached, tail re-parsed) must draw exactly what a
+    // full parse draws, at every point of the stream.
+    let text = "Intro paragraph.\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n1. one\n2. two\n\n> quoted\n\nLast **bold** words that wrap around the edge of a narrow screen.\n\n";
+    let app = test_app();
+    for n in 1..=text.len() {
+        let part = &text[..n];
+        assert_eq!(
+            super::streaming_lines(&app, 0, part, 30),
+            super::md_lines(part, 30),
+            "after {n} bytes: {part:?}"
+        );
+    }
+}

@@ -33,14 +33,17 @@ struct CachedTurn {
     lines: Vec<Line<'static>>,
 }
 
+/// Rendered lines of a streaming answer's settled text: (segment, text length, width, lines).
+type SettledPrefix = (usize, usize, u16, Vec<Line<'static>>);
+
 /// Wrapped lines per turn, rebuilt when a turn changes or the width does.
 #[derive(Debug, Default)]
 pub struct Cache {
     width: Cell<u16>,
     turns: RefCell<Vec<CachedTurn>>,
     metrics: Cell<Metrics>,
-    /// The settled part of the answer being streamed: (segment, text length, width, lines).
-    stream_prefix: RefCell<Option<(usize, usize, u16, Vec<Line<'static>>)>>,
+    /// The settled part of the answer being streamed.
+    stream_prefix: RefCell<Option<SettledPrefix>>,
 }
 
 impl Cache {

@@ -71,14 +71,20 @@ impl Tmux {
     fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.name];
         args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        assert!(
+            Command::new("tmux")
+                .args(&args)
+                .status()
+                .expect("tmux runs")
+                .success()
+        );
     }
     fn type_text(&self, text: &str) {
         assert!(
             Command::new("tmux")
                 .args(["send-keys", "-t", &self.name, "-l", text])
                 .status()
-                .unwrap()
+                .expect("tmux runs")
                 .success()
         );
     }
@@ -86,7 +92,7 @@ impl Tmux {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
-            .unwrap();
+            .expect("tmux runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
     fn wait_for(&self, needle: &str) -> String {

@@ -186,6 +186,9 @@ pub struct ReviewArgs {
     /// Markdown output on stdout instead of plain text.
     #[arg(long)]
     pub markdown: bool,
+    /// Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage.
+    #[arg(long, value_name = "DURATION", requires = "wrap")]
+    pub wrap_timeout: Option<String>,
     /// Run this existing review command first; aiw reviews itself only if it fails like an outage.
     #[arg(last = true, value_name = "COMMAND")]
     pub wrap: Vec<String>,

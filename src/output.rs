@@ -50,6 +50,20 @@ pub fn line(text: &str) -> anyhow::Result<()> {
     out.flush().map_err(map_io)
 }
 
+/// Passes bytes through to stdout unchanged (a wrapped command's output), flushed.
+pub fn raw_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).map_err(map_io)?;
+    out.flush().map_err(map_io)
+}
+
+/// Passes bytes through to stderr unchanged (a wrapped command's diagnostics).
+pub fn raw_stderr(bytes: &[u8]) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(bytes);
+    let _ = err.flush();
+}
+
 /// A status note on stderr (`aiw: ...`).
 pub fn note(text: &str) {
     eprintln!("aiw: {text}");

@@ -33,10 +33,15 @@ pub fn page() -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// One `  KEY  description` help line as a roff tagged paragraph.
+/// One help line as a roff tagged paragraph: `KEY  description` (two spaces), else
+/// `KEYS: description`, else `KEY description` (the `130 interrupted` line).
 fn roff_item(line: &str) -> String {
     let line = line.trim();
-    let (key, desc) = line.split_once("  ").unwrap_or((line, ""));
+    let (key, desc) = line
+        .split_once("  ")
+        .or_else(|| line.split_once(": "))
+        .or_else(|| line.split_once(' '))
+        .unwrap_or((line, ""));
     let esc = |s: &str| s.replace('\\', "\\\\").replace('-', "\\-");
     format!(".TP\n\\fB{}\\fR\n{}\n", esc(key.trim()), esc(desc.trim()))
 }

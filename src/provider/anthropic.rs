@@ -147,7 +147,12 @@ impl StreamMapper for AnthropicMapper {
         ev: &SseEvent,
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
-        let v = http::parse_json(&ev.data)?;
+        // An event without data (a bare `event: ping` from a proxy) is named by its event field.
+        let v = if ev.data.trim().is_empty() {
+            json!({})
+        } else {
+            http::parse_json(&ev.data)?
+        };
         let kind = v
             .get("type")
             .and_then(Value::as_str)
@@ -170,10 +175,11 @@ impl StreamMapper for AnthropicMapper {
             "content_block_delta" => {
                 // Only text; thinking, signature, tool input and citation deltas are ignored.
                 let delta = &v["delta"];
-                if delta["type"] == "text_delta" {
-                    if let Some(t) = delta["text"].as_str().filter(|t| !t.is_empty()) {
-                        out.push(ChatEvent::Text(t.to_string()));
-                    }
+                if let Some(t) = delta["text"]
+                    .as_str()
+                    .filter(|t| delta["type"] == "text_delta" && !t.is_empty())
+                {
+                    out.push(ChatEvent::Text(t.to_string()));
                 }
             }
             "message_delta" => {
@@ -263,6 +269,8 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
             "not_found_error" => ErrorClass::NotFound,
             "rate_limit_error" => ErrorClass::RateLimited,
             "overloaded_error" => ErrorClass::Overloaded,
+            // A 503 "Service unavailable" says the same as 529, whatever the body's type.
+            "api_error" if status == 503 => ErrorClass::Overloaded,
             "api_error" | "timeout_error" | "conflict_error" => ErrorClass::ServerError,
             "invalid_request_error" | "request_too_large" => ErrorClass::InvalidRequest,
             _ if status == 402 => http::billing_class(&message),
@@ -527,6 +535,19 @@ mod tests {
         assert_eq!(
             got[0].as_ref().unwrap_err().class,
             ErrorClass::MalformedStream
+        );
+    }
+
+    #[tokio::test]
+    async fn events_without_data_are_tolerated() {
+        let bytes = b"event: ping\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        let got = http::map_transcript(bytes, 3, Mode::Standard, AnthropicMapper::default()).await;
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].as_ref().expect("done"),
+            &ChatEvent::Done {
+                stop: StopReason::EndTurn
+            }
         );
     }
 }

@@ -152,8 +152,10 @@ impl StreamMapper for GeminiMapper {
         ev: &SseEvent,
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
-        let v = http::parse_json(&ev.data)?;
-        let v = match v {
+        if ev.data.trim().is_empty() {
+            return Ok(Progress::More);
+        }
+        let v = match http::parse_json(&ev.data)? {
             Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
             other => other,
         };

@@ -191,19 +191,18 @@ fn chain(e: &reqwest::Error) -> String {
 
 /// Classifies a failure to get response headers: connect timeout, refused, DNS, reset.
 pub fn transport_error(e: &reqwest::Error) -> ProviderError {
+    // The shared client sets no total timeout (the router applies its own), so a timeout that
+    // is not the connect timeout is the OS giving up on the connection.
     let class = if e.is_builder() {
         ErrorClass::Unavailable
     } else if e.is_timeout() && e.is_connect() {
         ErrorClass::ConnectTimeout
-    } else if e.is_timeout() {
-        ErrorClass::TotalTimeout
     } else {
         ErrorClass::Connection
     };
     let what = match class {
         ErrorClass::Unavailable => "cannot build the request (is `base_url` a valid URL?)",
         ErrorClass::ConnectTimeout => "no connection within the connect timeout",
-        ErrorClass::TotalTimeout => "the request timed out",
         _ if e.is_connect() => "could not connect",
         _ => "the connection failed before the response arrived",
     };
@@ -629,6 +628,19 @@ mod tests {
             e.message.contains("GEMINI_API_KEY or GOOGLE_API_KEY"),
             "{}",
             e.message
+        );
+    }
+
+    #[test]
+    fn scrub_removes_the_key_from_messages() {
+        let key = Secret::new("sk-live-abcdef123456");
+        let e = ProviderError::new(
+            ErrorClass::Auth,
+            "Incorrect API key provided: sk-live-abcdef123456.",
+        );
+        assert_eq!(
+            scrub(e, Some(&key)).message,
+            "Incorrect API key provided: [redacted]."
         );
     }
 

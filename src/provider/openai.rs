@@ -161,6 +161,9 @@ impl StreamMapper for OpenAiMapper {
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
         let data = ev.data.trim();
+        if data.is_empty() {
+            return Ok(Progress::More);
+        }
         if data.starts_with("[DONE]") {
             self.start(None, out);
             return Ok(Progress::Done(
@@ -301,7 +304,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn err(status: u16, kind: &str, code: Value, message: &str) -> ProviderError {
+    fn err(status: u16, kind: &str, code: &Value, message: &str) -> ProviderError {
         let body = json!({"error":{"message":message,"type":kind,"param":null,"code":code}});
         classify(status, &HeaderMap::new(), &body.to_string())
     }
@@ -464,7 +467,7 @@ mod tests {
             ),
         ];
         for (status, kind, code, msg, want) in rows {
-            let e = err(status, kind, code.clone(), msg);
+            let e = err(status, kind, &code, msg);
             assert_eq!(e.class, want, "{status} {kind} {code} {msg}");
             assert_eq!(e.status, Some(status));
             assert_eq!(e.message, msg);
@@ -649,6 +652,24 @@ mod tests {
         assert_eq!(
             got[0].as_ref().unwrap_err().class,
             ErrorClass::MalformedStream
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_data_is_ignored() {
+        let got = http::map_transcript(
+            b"data:\n\ndata: [DONE]\n\n",
+            2,
+            Mode::Standard,
+            OpenAiMapper::default(),
+        )
+        .await;
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[1].as_ref().expect("done"),
+            &ChatEvent::Done {
+                stop: StopReason::EndTurn
+            }
         );
     }
 }

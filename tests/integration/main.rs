@@ -1,14 +1,31 @@
 //! The one integration-test binary: black-box tests that run the real `aiw` binary (or use the
-//! library from outside) with a temporary config, data and state dir and `NO_COLOR=1`, against
-//! the provider emulator on 127.0.0.1 (never a real provider). One module per area.
+//! library from outside) with a temporary config, data, state and home directory, `NO_COLOR=1`
+//! and no provider keys, against the provider emulator on 127.0.0.1 (never a real provider).
+//! One module per area; each says what goes there.
 
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
 /// `aiw chat`: no-terminal refusal, and the tmux end-to-end run against the emulator.
 mod chat;
+/// The command line itself: `--help`, `--version`, the man page, completions (and their
+/// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
+mod cli;
+/// `install.sh` into a temporary prefix, then the installed binary (runs when
+/// `AIW_TEST_INSTALL=1`, as `scripts/test.sh` sets it).
+mod install;
+/// Provider conformance: one list of cases run against the Anthropic, OpenAI and Gemini
+/// clients (streaming, usage, every error class, truncation, malformed and error events,
+/// connection failures, exact request shape, missing key).
+mod providers;
+/// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.
+mod review;
 /// Failover, breakers, probes, retries, timeouts, mid-stream seams, exact call counts.
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.
 mod sessions;
-/// Settings and routers pointing at an emulator; the hermetic `aiw` command.
+/// `aiw status`: health table, JSON, parallel probes, pre-flight exit code.
+mod status;
+/// Settings and routers pointing at an emulator (library level).
 mod support;
+/// The sandboxed `aiw` command and config files pointing at the emulator (binary level).
+mod util;

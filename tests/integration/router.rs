@@ -625,3 +625,45 @@ async fn june_5_staggered_recovery_replay() {
         "opus 4.8 got {opus48} calls for {requests} requests"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_major_outage_lowers_priority_but_is_only_a_hint() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"default = ["anthropic/primary", "openai/fallback"]"#,
+        "",
+    )
+    .replace(
+        "[providers.openai]",
+        &format!(
+            "status_page = \"{}/status/claude/api/v2/summary.json\"\n[providers.openai]",
+            emu.base_url()
+        ),
+    );
+    emu.set_status_page(
+        "claude",
+        serde_json::json!({"status": {"indicator": "major"},
+            "components": [{"id": "k8w3r06qmzrp", "name": "Claude API", "status": "major_outage", "group": false}]}),
+    );
+    emu.set_script("primary", Script::reply("primary answers"));
+    emu.set_script("fallback", Script::reply("fallback answers"));
+    let r = router(settings(&text, dir.path()));
+    let route = [m("anthropic/primary"), m("openai/fallback")];
+    // The first request starts the (background) status check; once known, the provider in
+    // major outage is tried after the others.
+    let (res, _) = ask(&r, &route, "hi").await;
+    res.unwrap();
+    r.finish_background(Duration::from_secs(2)).await;
+    assert_eq!(emu.status_requests("claude"), 1);
+    let (res, _) = ask(&r, &route, "hi").await;
+    assert_eq!(res.unwrap().model, "openai/fallback");
+    // Only a hint: when the others fail, the "down" provider is still tried, and answers.
+    emu.set_script("fallback", Script::always(Action::error(ErrorKind::Server)));
+    let (res, _) = ask(&r, &route, "hi").await;
+    assert_eq!(res.unwrap().model, "anthropic/primary");
+    // Polled at most once per interval, not per request.
+    r.finish_background(Duration::from_secs(2)).await;
+    assert_eq!(emu.status_requests("claude"), 1);
+}

@@ -1,0 +1,1006 @@
+//! Every output of `aiw review`, rendered from one [`Report`]: human text and markdown, the
+//! JSON report, SARIF 2.1.0, reviewdog rdjson, GitLab Code Quality, GitHub workflow
+//! annotations (escaped, most severe first, within the per-step caps), the job summary for
+//! `GITHUB_STEP_SUMMARY` (under 1 MiB) and the step outputs for `GITHUB_OUTPUT`; plus writing
+//! files atomically and appending to the GitHub files.
+//!
+//! See: ../../../../shared/reference/ci-formats.md (limits) and the issue 6 spec.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+
+use super::findings::Severity;
+use super::report::{Report, SKIP_MESSAGE, Status};
+
+/// GitHub shows at most this many error annotations per step (and as many warnings).
+pub const GITHUB_CAP_PER_LEVEL: usize = 10;
+/// `GITHUB_STEP_SUMMARY` uploads over 1 MiB fail; stay well below.
+pub const SUMMARY_LIMIT: usize = 1_000_000;
+/// The SARIF rule every finding is reported under (the level carries the severity).
+pub const SARIF_RULE: &str = "aiw-review";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+// ---------------------------------------------------------------------------------------
+// Human text and markdown
+
+/// Plain text for the terminal (or markdown with `markdown`).
+pub fn text(report: &Report, markdown: bool) -> String {
+    if markdown {
+        return summary(report);
+    }
+    let mut s = String::new();
+    for line in report.banner() {
+        let _ = writeln!(s, "aiw review: {line}");
+    }
+    if !report.findings.is_empty() {
+        s.push('\n');
+    }
+    for f in &report.findings {
+        let x = &f.finding;
+        let lines = if x.end_line > x.start_line {
+            format!("{}-{}", x.start_line, x.end_line)
+        } else {
+            x.start_line.to_string()
+        };
+        let outside = if f.in_diff { "" } else { " (outside the diff)" };
+        let _ = writeln!(
+            s,
+            "{}:{lines}: {}: {}{outside}",
+            x.file,
+            x.severity.as_str(),
+            x.title
+        );
+        for l in x.explanation.lines() {
+            let _ = writeln!(s, "    {l}");
+        }
+        if let Some(sugg) = &x.suggestion {
+            s.push_str("    suggested replacement:\n");
+            for l in sugg.lines() {
+                let _ = writeln!(s, "    | {l}");
+            }
+        }
+    }
+    for n in &report.notes {
+        let _ = writeln!(s, "aiw review: note: {n}");
+    }
+    s
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace("\r\n", "<br>")
+        .replace(['\n', '\r'], "<br>")
+}
+
+/// The GitHub job summary / `--markdown` output: banner, a findings table, skipped files and
+/// notes, kept under [`SUMMARY_LIMIT`] bytes. Findings over the annotation caps are marked.
+pub fn summary(report: &Report) -> String {
+    let mut s = String::from("## aiw review\n\n");
+    let loud = report.is_skipped() || report.is_partial() || report.degraded;
+    for line in report.banner() {
+        if loud {
+            let _ = writeln!(s, "> **{}**", md_cell(&line));
+        } else {
+            let _ = writeln!(s, "> {}", md_cell(&line));
+        }
+    }
+    s.push('\n');
+    let annotated = annotated_set(report);
+    if !report.findings.is_empty() {
+        s.push_str("| Severity | Location | Finding | Model |\n|---|---|---|---|\n");
+        for (shown, (i, f)) in report.findings.iter().enumerate().enumerate() {
+            let x = &f.finding;
+            let mut loc = format!("`{}:{}", md_cell(&x.file), x.start_line);
+            if x.end_line > x.start_line {
+                let _ = write!(loc, "-{}", x.end_line);
+            }
+            loc.push('`');
+            if !f.in_diff {
+                loc.push_str(" (outside the diff)");
+            } else if !annotated.contains(&i) {
+                loc.push_str(" (not annotated: GitHub's per-step limit)");
+            }
+            let mut body = format!("**{}**<br>{}", md_cell(&x.title), md_cell(&x.explanation));
+            if let Some(sugg) = &x.suggestion {
+                let _ = write!(body, "<br>Suggested: `{}`", md_cell(sugg).replace('`', "'"));
+            }
+            let row = format!(
+                "| {} | {loc} | {body} | {} |\n",
+                x.severity.as_str(),
+                md_cell(&f.model)
+            );
+            if s.len() + row.len() > SUMMARY_LIMIT - 2_000 {
+                let _ = writeln!(
+                    s,
+                    "\n… {} more finding(s) not shown (summary size limit); see the JSON or SARIF output.",
+                    report.findings.len() - shown
+                );
+                break;
+            }
+            s.push_str(&row);
+        }
+        s.push('\n');
+    }
+    if !report.skipped_files.is_empty() {
+        s.push_str("<details><summary>Skipped files</summary>\n\n");
+        for f in &report.skipped_files {
+            let line = format!("- `{}`: {}\n", md_cell(&f.path), f.reason);
+            if s.len() + line.len() > SUMMARY_LIMIT - 1_000 {
+                s.push_str("- …\n");
+                break;
+            }
+            s.push_str(&line);
+        }
+        s.push_str("\n</details>\n\n");
+    }
+    for n in &report.notes {
+        let line = format!("- note: {}\n", md_cell(n));
+        if s.len() + line.len() > SUMMARY_LIMIT - 200 {
+            break;
+        }
+        s.push_str(&line);
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+/// The `--json` report.
+pub fn json(report: &Report) -> Value {
+    json!({
+        "tool": "aiw review",
+        "version": VERSION,
+        "status": report.status.word(),
+        "status_reason": match &report.status {
+            Status::Complete => None,
+            Status::Partial(r) | Status::Unavailable(r) | Status::NothingToReview(r) => Some(r),
+        },
+        "message": report.is_skipped().then_some(SKIP_MESSAGE),
+        "partial": report.is_partial(),
+        "skipped": report.is_skipped(),
+        "degraded": report.degraded,
+        "model": report.models.first(),
+        "models": report.models,
+        "route": report.route,
+        "description": report.description,
+        "banner": report.banner(),
+        "counts": {
+            "error": report.count(Severity::Error),
+            "warning": report.count(Severity::Warning),
+            "note": report.count(Severity::Note),
+        },
+        "findings": report.findings,
+        "skipped_files": report.skipped_files.iter().map(|s| json!({
+            "path": s.path,
+            "reason": s.reason.to_string(),
+            "kind": s.reason,
+        })).collect::<Vec<_>>(),
+        "chunks": report.chunks,
+        "notes": report.notes,
+        "wrapped": report.wrapped,
+        "queued_job": report.queued_job,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// SARIF 2.1.0
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// Percent-encodes a relative path for a SARIF `uri` (RFC 3986: keep unreserved and `/`).
+pub fn uri_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// SARIF 2.1.0 with one run, one rule, one result per finding. `partialFingerprints` come
+/// from the file, title and code (not line numbers), so code scanning keeps one alert per
+/// problem across runs. Skipped, partial and degraded runs say so in
+/// `invocations[0].toolExecutionNotifications` and `runs[0].properties`.
+pub fn sarif(report: &Report) -> Value {
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let x = &f.finding;
+            let uri = uri_encode(&x.file);
+            let mut r = json!({
+                "ruleId": SARIF_RULE,
+                "ruleIndex": 0,
+                "level": sarif_level(x.severity),
+                "message": { "text": format!("{}\n\n{}", x.title, x.explanation).trim_end().to_string() },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" },
+                        "region": { "startLine": x.start_line, "endLine": x.end_line }
+                    }
+                }],
+                "partialFingerprints": { "aiwFindingHash/v1": f.fingerprint },
+                "properties": { "title": x.title, "inDiff": f.in_diff, "model": f.model },
+            });
+            if let Some(sugg) = &x.suggestion {
+                r["fixes"] = json!([{
+                    "description": { "text": "Suggested replacement" },
+                    "artifactChanges": [{
+                        "artifactLocation": { "uri": uri, "uriBaseId": "%SRCROOT%" },
+                        "replacements": [{
+                            "deletedRegion": { "startLine": x.start_line, "endLine": x.end_line },
+                            "insertedContent": { "text": format!("{}\n", sugg.trim_end_matches('\n')) }
+                        }]
+                    }]
+                }]);
+            }
+            r
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .banner()
+        .into_iter()
+        .chain(report.notes.iter().cloned())
+        .map(|t| {
+            let level = if report.is_skipped() || report.is_partial() || report.degraded {
+                "warning"
+            } else {
+                "note"
+            };
+            json!({ "level": level, "message": { "text": t } })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "aiw",
+                "version": VERSION,
+                "semanticVersion": VERSION,
+                "rules": [{
+                    "id": SARIF_RULE,
+                    "name": "AiCodeReview",
+                    "shortDescription": { "text": "AI code review finding" },
+                    "fullDescription": { "text": "A problem found by an AI model reviewing the change; see the message for the details and the model that found it." },
+                    "defaultConfiguration": { "level": "warning" },
+                    "help": { "text": "Review the finding; it was produced by a language model and may be wrong." }
+                }]
+            }},
+            "automationDetails": { "id": "aiw-review/" },
+            "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root." } } },
+            "invocations": [{
+                "executionSuccessful": matches!(report.status, Status::Complete | Status::NothingToReview(_)),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+            "properties": {
+                "status": report.status.word(),
+                "partial": report.is_partial(),
+                "skipped": report.is_skipped(),
+                "degraded": report.degraded,
+                "models": report.models,
+            }
+        }]
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// reviewdog rdjson
+
+fn rdjson_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "ERROR",
+        Severity::Warning => "WARNING",
+        Severity::Note => "INFO",
+    }
+}
+
+/// reviewdog Diagnostic Format (rdjson), for `reviewdog -f=rdjson`. Suggestions replace the
+/// whole lines `start..=end` (a line-only range). A skipped or partial review adds one
+/// WARNING diagnostic that says so.
+pub fn rdjson(report: &Report) -> Value {
+    let mut diags: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let x = &f.finding;
+            let range = json!({ "start": { "line": x.start_line }, "end": { "line": x.end_line } });
+            let mut d = json!({
+                "message": format!("{}\n\n{}", x.title, x.explanation).trim_end().to_string(),
+                "location": { "path": x.file, "range": range },
+                "severity": rdjson_severity(x.severity),
+                "source": { "name": format!("aiw ({})", f.model) },
+                "code": { "value": SARIF_RULE },
+            });
+            if let Some(sugg) = &x.suggestion {
+                d["suggestions"] = json!([{ "range": range, "text": sugg }]);
+            }
+            d
+        })
+        .collect();
+    if let Some(msg) = status_message(report) {
+        diags.insert(
+            0,
+            json!({
+                "message": msg,
+                "location": { "path": first_path(report) },
+                "severity": "WARNING",
+                "source": { "name": "aiw" },
+                "code": { "value": "aiw-review-status" },
+            }),
+        );
+    }
+    json!({
+        "source": { "name": "aiw" },
+        "severity": "WARNING",
+        "diagnostics": diags,
+    })
+}
+
+/// The one-paragraph status for formats without a place for a banner: skipped, partial or
+/// degraded; `None` for a normal complete review.
+fn status_message(report: &Report) -> Option<String> {
+    (report.is_skipped() || report.is_partial() || report.degraded)
+        .then(|| report.banner().join(" "))
+}
+
+fn first_path(report: &Report) -> String {
+    report
+        .findings
+        .first()
+        .map(|f| f.finding.file.clone())
+        .or_else(|| report.skipped_files.first().map(|s| s.path.clone()))
+        .unwrap_or_else(|| ".".into())
+}
+
+// ---------------------------------------------------------------------------------------
+// GitLab Code Quality
+
+fn gitlab_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Note => "info",
+    }
+}
+
+/// GitLab Code Quality report: an array of `{description, check_name, fingerprint,
+/// severity, location: {path, lines: {begin, end}}}`. Fingerprints are unique within the
+/// report (a repeat gets a suffix before hashing) because GitLab collapses duplicates.
+pub fn gitlab(report: &Report) -> Value {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Value> = Vec::new();
+    let mut unique = |base: &str| -> String {
+        let mut fp = base.to_string();
+        let mut n = 1;
+        while !seen.insert(fp.clone()) {
+            fp = super::report::fingerprint(base, &n.to_string(), "");
+            n += 1;
+        }
+        fp
+    };
+    if let Some(msg) = status_message(report) {
+        let fp = unique(&super::report::fingerprint(
+            "aiw-review-status",
+            report.status.word(),
+            &report.description,
+        ));
+        out.push(json!({
+            "description": msg,
+            "check_name": "aiw-review-status",
+            "fingerprint": fp,
+            "severity": "info",
+            "location": { "path": first_path(report), "lines": { "begin": 1 } },
+        }));
+    }
+    for f in &report.findings {
+        let x = &f.finding;
+        out.push(json!({
+            "description": format!("{}: {}", x.title, x.explanation).trim_end_matches(": ").to_string(),
+            "check_name": SARIF_RULE,
+            "fingerprint": unique(&f.fingerprint),
+            "severity": gitlab_severity(x.severity),
+            "location": { "path": x.file, "lines": { "begin": x.start_line, "end": x.end_line } },
+        }));
+    }
+    Value::Array(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// GitHub Actions
+
+/// Escapes a workflow-command message: `%`, CR, LF.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property value: as data, plus `:` and `,`.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Indices of the findings that get a line annotation: in the diff, most severe first, at
+/// most [`GITHUB_CAP_PER_LEVEL`] per level (one warning slot goes to the status line when
+/// the review is skipped, partial or degraded).
+fn annotated_set(report: &Report) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..report.findings.len())
+        .filter(|&i| report.findings[i].in_diff)
+        .collect();
+    idx.sort_by(|&a, &b| {
+        super::findings::Finding::report_order(
+            &report.findings[a].finding,
+            &report.findings[b].finding,
+        )
+    });
+    let mut counts = [0usize; 3];
+    if status_message(report).is_some() {
+        counts[1] = 1;
+    }
+    idx.into_iter()
+        .filter(|&i| {
+            let k = report.findings[i].finding.severity as usize;
+            counts[k] += 1;
+            counts[k] <= GITHUB_CAP_PER_LEVEL
+        })
+        .collect()
+}
+
+/// Workflow command lines for stdout: first a `::warning::` with the status when the review
+/// was skipped, partial or degraded, then `::error`/`::warning`/`::notice` per finding in the
+/// diff, most severe first, within the caps. Findings left out are in the summary.
+pub fn github_annotations(report: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(msg) = status_message(report) {
+        let title = if report.is_skipped() {
+            "aiw review skipped"
+        } else if report.is_partial() {
+            "aiw review partial"
+        } else {
+            "aiw review degraded"
+        };
+        out.push(format!(
+            "::warning title={}::{}",
+            escape_property(title),
+            escape_data(&msg)
+        ));
+    }
+    for i in annotated_set(report) {
+        let f = &report.findings[i];
+        let x = &f.finding;
+        let cmd = match x.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
+        };
+        let mut msg = x.explanation.clone();
+        if let Some(sugg) = &x.suggestion {
+            let _ = write!(msg, "\n\nSuggested replacement:\n{sugg}");
+        }
+        if report.degraded {
+            let _ = write!(msg, "\n\n(reviewed by {}, a fallback model)", f.model);
+        }
+        out.push(format!(
+            "::{cmd} file={},line={},endLine={},title={}::{}",
+            escape_property(&x.file),
+            x.start_line,
+            x.end_line,
+            escape_property(&x.title),
+            escape_data(msg.trim())
+        ));
+    }
+    out
+}
+
+/// Step outputs for `GITHUB_OUTPUT` in the `name<<DELIM` form, with a delimiter that does
+/// not occur in any value: `degraded`, `model`, `findings`, `skipped`, `partial`, `status`.
+pub fn github_outputs(report: &Report) -> String {
+    let pairs = [
+        ("degraded", report.degraded.to_string()),
+        ("model", report.model_list()),
+        ("findings", report.findings.len().to_string()),
+        ("skipped", report.is_skipped().to_string()),
+        ("partial", report.is_partial().to_string()),
+        ("status", report.status.word().to_string()),
+    ];
+    let mut s = String::new();
+    for (k, v) in pairs {
+        let delim = loop {
+            let d = format!(
+                "aiw_EOF_{}",
+                std::iter::repeat_with(fastrand::alphanumeric)
+                    .take(16)
+                    .collect::<String>()
+            );
+            if !v.contains(&d) {
+                break d;
+            }
+        };
+        let _ = write!(s, "{k}<<{delim}\n{v}\n{delim}\n");
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+
+/// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", fastrand::u64(..)));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Appends `text` to a file GitHub gave us (`GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`).
+pub fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Pretty JSON with a final newline.
+pub fn to_pretty(v: &Value) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+    b.push(b'\n');
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::findings::Finding;
+    use super::super::report::tests::{finding, sample};
+    use super::*;
+
+    #[test]
+    fn text_output_has_banner_findings_and_suggestion() {
+        let (mut r, _) = sample();
+        r.findings[0].finding.suggestion = Some("let x = y?;".into());
+        let t = text(&r, false);
+        assert!(
+            t.starts_with("aiw review: Reviewed by anthropic/claude-sonnet-4-6.\n"),
+            "{t}"
+        );
+        assert!(t.contains("src/a.rs:2: error: unwrap may panic\n    explanation of unwrap may panic\n    suggested replacement:\n    | let x = y?;\n"), "{t}");
+        assert!(
+            t.contains("src/other.rs:40: note: outside (outside the diff)"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn json_fields() {
+        let (r, _) = sample();
+        let j = json(&r);
+        assert_eq!(j["status"], "complete");
+        assert_eq!(j["partial"], false);
+        assert_eq!(j["skipped"], false);
+        assert_eq!(j["degraded"], false);
+        assert_eq!(j["model"], "anthropic/claude-sonnet-4-6");
+        assert_eq!(j["counts"]["error"], 1);
+        assert_eq!(j["counts"]["note"], 1);
+        let f = &j["findings"][0];
+        assert_eq!(f["file"], "src/a.rs");
+        assert_eq!(f["start_line"], 2);
+        assert_eq!(f["end_line"], 2);
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["title"], "unwrap may panic");
+        assert_eq!(f["explanation"], "explanation of unwrap may panic");
+        assert_eq!(f["suggestion"], Value::Null);
+        assert_eq!(f["in_diff"], true);
+        assert_eq!(f["fingerprint"].as_str().map(str::len), Some(64));
+        assert_eq!(f["model"], "anthropic/claude-sonnet-4-6");
+        assert_eq!(j["findings"][2]["in_diff"], false);
+        assert_eq!(j["skipped_files"][0]["path"], "logo.png");
+        assert_eq!(j["skipped_files"][0]["reason"], "binary file");
+        assert_eq!(j["skipped_files"][0]["kind"]["kind"], "binary");
+        assert_eq!(j["chunks"]["total"], 1);
+        assert!(
+            j["banner"][0]
+                .as_str()
+                .is_some_and(|b| b.starts_with("Reviewed by"))
+        );
+    }
+
+    /// Structural validation against the SARIF 2.1.0 schema's required properties (the
+    /// schema itself is not reachable from the build machine).
+    fn validate_sarif(v: &Value) {
+        assert_eq!(v["version"], "2.1.0");
+        assert!(
+            v["$schema"]
+                .as_str()
+                .is_some_and(|s| s.contains("sarif-2.1.0"))
+        );
+        let runs = v["runs"].as_array().expect("runs is an array");
+        assert!(!runs.is_empty());
+        for run in runs {
+            let driver = &run["tool"]["driver"];
+            assert!(driver["name"].as_str().is_some_and(|s| !s.is_empty()));
+            let rules = driver["rules"].as_array().expect("rules");
+            for rule in rules {
+                assert!(rule["id"].is_string());
+            }
+            for inv in run["invocations"].as_array().expect("invocations") {
+                assert!(
+                    inv["executionSuccessful"].is_boolean(),
+                    "required by the schema"
+                );
+                for n in inv["toolExecutionNotifications"].as_array().expect("array") {
+                    assert!(n["message"]["text"].is_string());
+                    assert!(
+                        ["none", "note", "warning", "error"]
+                            .contains(&n["level"].as_str().unwrap_or(""))
+                    );
+                }
+            }
+            for r in run["results"].as_array().expect("results") {
+                assert!(r["message"]["text"].as_str().is_some_and(|s| !s.is_empty()));
+                let id = r["ruleId"].as_str().expect("ruleId");
+                let idx = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+                assert_eq!(rules[idx]["id"].as_str(), Some(id));
+                assert!(
+                    ["none", "note", "warning", "error"]
+                        .contains(&r["level"].as_str().unwrap_or(""))
+                );
+                for loc in r["locations"].as_array().expect("locations") {
+                    let pl = &loc["physicalLocation"];
+                    let uri = pl["artifactLocation"]["uri"].as_str().expect("uri");
+                    assert!(!uri.contains(' ') && !uri.starts_with('/'), "{uri}");
+                    let start = pl["region"]["startLine"].as_u64().expect("startLine");
+                    assert!(start >= 1);
+                    let end = pl["region"]["endLine"].as_u64().unwrap_or(start);
+                    assert!(end >= start);
+                }
+                let fp = r["partialFingerprints"]
+                    .as_object()
+                    .expect("partialFingerprints");
+                assert!(fp.values().all(Value::is_string));
+                if let Some(fixes) = r.get("fixes") {
+                    for fix in fixes.as_array().expect("fixes") {
+                        for ch in fix["artifactChanges"].as_array().expect("artifactChanges") {
+                            assert!(ch["artifactLocation"]["uri"].is_string());
+                            for rep in ch["replacements"].as_array().expect("replacements") {
+                                assert!(rep["deletedRegion"]["startLine"].as_u64().is_some());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sarif_fields_and_structure() {
+        let (mut r, _) = sample();
+        r.findings[0].finding.suggestion = Some("let x = y?;".into());
+        r.findings[1].finding.file = "dir with space/ü.rs".into();
+        let v = sarif(&r);
+        validate_sarif(&v);
+        let res = &v["runs"][0]["results"];
+        assert_eq!(res.as_array().map(Vec::len), Some(3));
+        assert_eq!(res[0]["level"], "error");
+        assert_eq!(res[0]["ruleId"], SARIF_RULE);
+        assert_eq!(
+            res[0]["message"]["text"],
+            "unwrap may panic\n\nexplanation of unwrap may panic"
+        );
+        assert_eq!(
+            res[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "src/a.rs"
+        );
+        assert_eq!(
+            res[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            2
+        );
+        assert_eq!(
+            res[0]["partialFingerprints"]["aiwFindingHash/v1"],
+            r.findings[0].fingerprint.as_str()
+        );
+        assert_eq!(
+            res[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+            "let x = y?;\n"
+        );
+        assert_eq!(
+            res[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "dir%20with%20space/%C3%BC.rs"
+        );
+        assert_eq!(res[2]["level"], "note");
+        assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], true);
+        assert_eq!(v["runs"][0]["properties"]["degraded"], false);
+
+        // Stable across runs even when lines move.
+        let (mut r2, _) = sample();
+        r2.findings[0].finding.start_line = 2;
+        assert_eq!(
+            sarif(&r2)["runs"][0]["results"][0]["partialFingerprints"],
+            res[0]["partialFingerprints"]
+        );
+    }
+
+    #[test]
+    fn sarif_for_a_skipped_review_is_valid_and_says_so() {
+        let r = Report::new(
+            Status::Unavailable("anthropic/x (overloaded)".into()),
+            "d",
+            vec![],
+        );
+        let v = sarif(&r);
+        validate_sarif(&v);
+        assert_eq!(v["runs"][0]["invocations"][0]["executionSuccessful"], false);
+        let n = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+        assert_eq!(n["level"], "warning");
+        assert!(
+            n["message"]["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(SKIP_MESSAGE))
+        );
+        assert_eq!(v["runs"][0]["properties"]["skipped"], true);
+    }
+
+    #[test]
+    fn rdjson_fields() {
+        let (mut r, _) = sample();
+        r.findings[1].finding.suggestion = Some("/// docs".into());
+        let v = rdjson(&r);
+        assert_eq!(v["source"]["name"], "aiw");
+        let d = &v["diagnostics"];
+        assert_eq!(d.as_array().map(Vec::len), Some(3));
+        assert_eq!(d[0]["severity"], "ERROR");
+        assert_eq!(d[0]["location"]["path"], "src/a.rs");
+        assert_eq!(d[0]["location"]["range"]["start"]["line"], 2);
+        assert_eq!(d[0]["location"]["range"]["end"]["line"], 2);
+        assert_eq!(
+            d[0]["message"],
+            "unwrap may panic\n\nexplanation of unwrap may panic"
+        );
+        assert_eq!(d[0]["source"]["name"], "aiw (anthropic/claude-sonnet-4-6)");
+        assert_eq!(d[0]["code"]["value"], SARIF_RULE);
+        assert_eq!(d[1]["severity"], "WARNING");
+        assert_eq!(d[1]["suggestions"][0]["text"], "/// docs");
+        assert_eq!(d[1]["suggestions"][0]["range"]["start"]["line"], 3);
+        assert_eq!(d[2]["severity"], "INFO");
+
+        let mut skipped = Report::new(Status::Unavailable("down".into()), "d", vec![]);
+        skipped.skipped_files = r.skipped_files.clone();
+        let v = rdjson(&skipped);
+        assert_eq!(v["diagnostics"][0]["severity"], "WARNING");
+        assert!(
+            v["diagnostics"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(SKIP_MESSAGE))
+        );
+    }
+
+    #[test]
+    fn gitlab_fields_and_unique_fingerprints() {
+        let (mut r, diff) = sample();
+        // Two identical findings on different lines share a base fingerprint.
+        let dup = super::super::report::Reported::new(
+            finding("src/other.rs", 40, Severity::Note, "outside"),
+            &diff,
+            "m",
+        );
+        r.findings.push(dup);
+        let v = gitlab(&r);
+        let a = v.as_array().expect("array");
+        assert_eq!(a.len(), 4);
+        assert_eq!(a[0]["severity"], "critical");
+        assert_eq!(a[1]["severity"], "major");
+        assert_eq!(a[2]["severity"], "info");
+        assert_eq!(a[0]["check_name"], SARIF_RULE);
+        assert_eq!(
+            a[0]["description"],
+            "unwrap may panic: explanation of unwrap may panic"
+        );
+        assert_eq!(a[0]["location"]["path"], "src/a.rs");
+        assert_eq!(a[0]["location"]["lines"]["begin"], 2);
+        assert_eq!(a[0]["location"]["lines"]["end"], 2);
+        let fps: std::collections::HashSet<&str> =
+            a.iter().filter_map(|x| x["fingerprint"].as_str()).collect();
+        assert_eq!(fps.len(), 4, "fingerprints must be unique");
+        for sev in a.iter().map(|x| x["severity"].as_str().unwrap_or("")) {
+            assert!(["info", "minor", "major", "critical", "blocker"].contains(&sev));
+        }
+
+        let s = gitlab(&Report::new(
+            Status::Unavailable("down".into()),
+            "d",
+            vec![],
+        ));
+        assert_eq!(s[0]["check_name"], "aiw-review-status");
+        assert!(
+            s[0]["description"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(SKIP_MESSAGE))
+        );
+        assert_eq!(s[0]["location"]["lines"]["begin"], 1);
+    }
+
+    #[test]
+    fn annotation_escaping() {
+        assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+        let (mut r, _) = sample();
+        r.findings.truncate(1);
+        r.findings[0].finding.title = "bad: a, b".into();
+        r.findings[0].finding.file = "src/a,b:c.rs".into();
+        r.findings[0].finding.explanation = "line 1\nline 2 (100%)".into();
+        let a = github_annotations(&r);
+        assert_eq!(
+            a,
+            vec!["::error file=src/a%2Cb%3Ac.rs,line=2,endLine=2,title=bad%3A a%2C b::line 1%0Aline 2 (100%25)".to_string()]
+        );
+    }
+
+    #[test]
+    fn annotation_caps_order_and_status_line() {
+        let (mut r, diff) = sample();
+        r.findings.clear();
+        for i in 0..15 {
+            for sev in [Severity::Note, Severity::Warning, Severity::Error] {
+                r.findings.push(super::super::report::Reported {
+                    finding: Finding {
+                        start_line: 2,
+                        ..finding("src/a.rs", 2, sev, &format!("{sev:?} {i}"))
+                    },
+                    in_diff: true,
+                    fingerprint: String::new(),
+                    model: "m".into(),
+                });
+            }
+        }
+        r.findings.push(super::super::report::Reported::new(
+            finding("x.rs", 1, Severity::Error, "outside"),
+            &diff,
+            "m",
+        ));
+        let a = github_annotations(&r);
+        let count = |p: &str| a.iter().filter(|l| l.starts_with(p)).count();
+        assert_eq!(count("::error "), 10);
+        assert_eq!(count("::warning "), 10);
+        assert_eq!(count("::notice "), 10);
+        assert!(a[0].starts_with("::error "), "most severe first");
+        assert!(a[9].starts_with("::error ") && a[10].starts_with("::warning "));
+        assert!(
+            !a.iter().any(|l| l.contains("file=x.rs")),
+            "outside the diff: summary only"
+        );
+        let s = summary(&r);
+        assert!(s.contains("(not annotated: GitHub's per-step limit)"));
+        assert!(s.contains("`x.rs:1` (outside the diff)"));
+
+        r.degraded = true;
+        let a = github_annotations(&r);
+        assert!(
+            a[0].starts_with("::warning title=aiw review degraded::"),
+            "{}",
+            a[0]
+        );
+        assert_eq!(
+            count_in(&a, "::warning "),
+            10,
+            "status takes one warning slot"
+        );
+        let skipped = Report::new(Status::Unavailable("down".into()), "d", vec![]);
+        let a = github_annotations(&skipped);
+        assert_eq!(a.len(), 1);
+        assert!(
+            a[0].starts_with(&format!(
+                "::warning title=aiw review skipped::{SKIP_MESSAGE}"
+            )),
+            "{}",
+            a[0]
+        );
+    }
+
+    fn count_in(a: &[String], p: &str) -> usize {
+        a.iter().filter(|l| l.starts_with(p)).count()
+    }
+
+    #[test]
+    fn outputs_use_heredoc_delimiters() {
+        let (mut report, _) = sample();
+        report.degraded = true;
+        let text = github_outputs(&report);
+        let mut lines = text.lines();
+        let mut seen = std::collections::BTreeMap::new();
+        while let Some(head) = lines.next() {
+            let (name, delim) = head.split_once("<<").expect("name<<delim");
+            assert!(delim.starts_with("aiw_EOF_") && delim.len() == 24);
+            let value = lines.next().expect("value");
+            assert_eq!(lines.next(), Some(delim));
+            seen.insert(name.to_string(), value.to_string());
+        }
+        assert_eq!(seen["degraded"], "true");
+        assert_eq!(seen["model"], "anthropic/claude-sonnet-4-6");
+        assert_eq!(seen["findings"], "3");
+        assert_eq!(seen["skipped"], "false");
+        assert_eq!(seen["status"], "complete");
+    }
+
+    #[test]
+    fn summary_is_capped_below_one_mebibyte() {
+        let (mut r, _) = sample();
+        let big = "x".repeat(10_000);
+        let f = r.findings[0].clone();
+        r.findings = (0..300)
+            .map(|_| {
+                let mut g = f.clone();
+                g.finding.explanation = big.clone();
+                g
+            })
+            .collect();
+        let s = summary(&r);
+        assert!(s.len() < SUMMARY_LIMIT, "{}", s.len());
+        assert!(s.contains("more finding(s) not shown"));
+        let skipped = summary(&Report::new(
+            Status::Unavailable("down".into()),
+            "d",
+            vec![],
+        ));
+        assert!(
+            skipped.contains(&format!("> **{SKIP_MESSAGE}.**")),
+            "{skipped}"
+        );
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("sub/out.json");
+        write_atomic(&p, b"one").expect("write");
+        write_atomic(&p, b"two").expect("write");
+        assert_eq!(std::fs::read(&p).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .expect("dir")
+            .collect();
+        assert_eq!(names.len(), 1);
+        append(&dir.path().join("s.md"), "a").expect("append");
+        append(&dir.path().join("s.md"), "b").expect("append");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("s.md")).expect("read"),
+            "ab"
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! Tests of the review engine and its policies with a scripted [`ReviewModel`] (no router,
+//! no network): degraded answers, everything down, partial failures, unreadable answers, the
+//! timeout flush, the concurrency limit, and that every output says what happened.
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::*;
+use crate::cli::{FailOn, OnUnavailable};
+
+type Script =
+    dyn Fn(usize, &ChatRequest) -> (Result<ModelAnswer, Unavailable>, Duration) + Send + Sync;
+
+struct Fake {
+    script: Box<Script>,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    requests: Mutex<Vec<ChatRequest>>,
+}
+
+impl Fake {
+    fn new(
+        f: impl Fn(usize, &ChatRequest) -> (Result<ModelAnswer, Unavailable>, Duration)
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self {
+            script: Box::new(f),
+            calls: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl ReviewModel for Fake {
+    fn answer<'a>(
+        &'a self,
+        req: &'a ChatRequest,
+        cancel: &'a CancellationToken,
+    ) -> BoxFuture<'a, Result<ModelAnswer, Unavailable>> {
+        Box::pin(async move {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            self.requests.lock().expect("lock").push(req.clone());
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let (result, delay) = (self.script)(n, req);
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = cancel.cancelled() => {}
+            }
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+    }
+}
+
+#[expect(clippy::unnecessary_wraps, reason = "mirrors `down` for the scripts")]
+fn answer(text: &str, model: &str, degraded: bool) -> Result<ModelAnswer, Unavailable> {
+    Ok(ModelAnswer {
+        text: text.into(),
+        model: model.into(),
+        degraded,
+    })
+}
+
+fn down() -> Result<ModelAnswer, Unavailable> {
+    Err(Unavailable {
+        config_problem: false,
+        reason: "anthropic/claude-sonnet-4-6 (overloaded: 529); local/smollm2-135m (unavailable: not installed)".into(),
+    })
+}
+
+/// `n` files of one small hunk each; with a budget of 100 every file is its own chunk.
+fn diff_of(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "diff --git a/src/f{i}.rs b/src/f{i}.rs\n--- a/src/f{i}.rs\n+++ b/src/f{i}.rs\n@@ -1,1 +1,2 @@\n fn f{i}() {{}}\n+fn g{i}() {{ {} }}\n",
+            "x".repeat(120)
+        );
+    }
+    s
+}
+
+fn opts(budget_tokens: usize) -> EngineOptions {
+    EngineOptions {
+        system: system_prompt(DEFAULT_PROMPT, &[]),
+        budget: Budget {
+            diff_tokens: budget_tokens,
+            max_output: 1024,
+        },
+        concurrency: 4,
+        deadline: None,
+        exclude: vec![],
+        include: vec![],
+        route: vec![
+            "anthropic/claude-sonnet-4-6".into(),
+            "local/smollm2-135m".into(),
+        ],
+    }
+}
+
+fn finding_json(file: &str, line: u32, sev: &str, title: &str) -> String {
+    format!(
+        r#"[{{"file":"{file}","start_line":{line},"end_line":{line},"severity":"{sev}","title":"{title}","explanation":"because","suggestion":null}}]"#
+    )
+}
+
+/// The file named in the chunk's first `diff --git` line.
+fn chunk_file(req: &ChatRequest) -> String {
+    let m = &req.messages[0].content;
+    m.split("diff --git a/")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test]
+async fn complete_review_by_the_primary() {
+    let fake = Fake::new(|_, req| {
+        let f = chunk_file(req);
+        (
+            answer(
+                &format!("```json\n{}\n```", finding_json(&f, 2, "error", "bad g")),
+                "anthropic/claude-sonnet-4-6",
+                false,
+            ),
+            Duration::ZERO,
+        )
+    });
+    let out = review_diff(&fake, diff_of(3).as_bytes(), "test diff", &opts(100))
+        .await
+        .expect("review");
+    let r = out.report;
+    assert_eq!(r.status, Status::Complete);
+    assert_eq!(r.chunks.total, 3);
+    assert_eq!(r.chunks.reviewed, 3);
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(r.findings.len(), 3);
+    assert!(r.findings.iter().all(|f| f.in_diff));
+    assert!(!r.degraded);
+    assert_eq!(r.models, vec!["anthropic/claude-sonnet-4-6"]);
+    assert!(out.unreviewed.is_empty());
+    assert_eq!(report::exit_code(&r, FailOn::Error, OnUnavailable::Skip), 1);
+    assert_eq!(report::exit_code(&r, FailOn::Never, OnUnavailable::Skip), 0);
+    // Every request carries the grammar, the output contract and a bounded answer.
+    let reqs = fake.requests.lock().expect("lock");
+    for req in reqs.iter() {
+        assert_eq!(req.grammar.as_deref(), Some(findings::FINDINGS_GRAMMAR));
+        assert!(
+            req.system
+                .as_deref()
+                .is_some_and(|s| s.contains("Answer with ONLY a JSON array"))
+        );
+        assert_eq!(req.max_tokens, Some(1024));
+        assert!(req.messages[0].content.contains("```diff\n"));
+    }
+}
+
+#[tokio::test]
+async fn degraded_review_is_reported_everywhere() {
+    let fake = Fake::new(|_, req| {
+        let f = chunk_file(req);
+        (
+            answer(
+                &finding_json(&f, 2, "warning", "w"),
+                "local/smollm2-135m",
+                true,
+            ),
+            Duration::ZERO,
+        )
+    });
+    let r = review_diff(&fake, diff_of(2).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    assert!(r.degraded);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Outputs {
+        json: Some(dir.path().join("r.json")),
+        sarif: Some(dir.path().join("r.sarif")),
+        rdjson: Some(dir.path().join("r.rdjson")),
+        gitlab: Some(dir.path().join("gl.json")),
+        markdown: false,
+        github: true,
+        step_summary: Some(dir.path().join("summary.md")),
+        step_output: Some(dir.path().join("output.txt")),
+    };
+    let (stdout, res) = write_outputs(&r, &out);
+    res.expect("written");
+    assert!(
+        stdout.contains("DEGRADED review: reviewed by local/smollm2-135m (the local model"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("::warning title=aiw review degraded::"));
+    let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).expect("file");
+    let j: serde_json::Value = serde_json::from_str(&read("r.json")).expect("json");
+    assert_eq!(j["degraded"], true);
+    let s: serde_json::Value = serde_json::from_str(&read("r.sarif")).expect("sarif");
+    assert_eq!(s["runs"][0]["properties"]["degraded"], true);
+    assert!(read("r.rdjson").contains("DEGRADED review"));
+    assert!(read("gl.json").contains("DEGRADED review"));
+    assert!(read("summary.md").contains("DEGRADED review"));
+    let o = read("output.txt");
+    assert!(
+        o.contains("degraded<<aiw_EOF_") && o.contains("\ntrue\n"),
+        "{o}"
+    );
+    assert!(o.contains("\nlocal/smollm2-135m\n"));
+}
+
+#[tokio::test]
+async fn everything_down_skips_with_the_message_in_every_output() {
+    let fake = Fake::new(|_, _| (down(), Duration::ZERO));
+    let r = review_diff(&fake, diff_of(2).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    assert!(r.is_skipped(), "{:?}", r.status);
+    assert_eq!(
+        report::exit_code(&r, FailOn::Error, OnUnavailable::Skip),
+        75
+    );
+    assert_eq!(report::exit_code(&r, FailOn::Error, OnUnavailable::Warn), 0);
+    assert_eq!(report::exit_code(&r, FailOn::Error, OnUnavailable::Fail), 3);
+    assert_eq!(
+        report::exit_code(&r, FailOn::Error, OnUnavailable::Queue),
+        75
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Outputs {
+        json: Some(dir.path().join("r.json")),
+        sarif: Some(dir.path().join("r.sarif")),
+        rdjson: Some(dir.path().join("r.rdjson")),
+        gitlab: Some(dir.path().join("gl.json")),
+        markdown: false,
+        github: true,
+        step_summary: Some(dir.path().join("summary.md")),
+        step_output: Some(dir.path().join("output.txt")),
+    };
+    let (stdout, res) = write_outputs(&r, &out);
+    res.expect("written");
+    let msg = report::SKIP_MESSAGE;
+    assert!(stdout.contains(&format!("aiw review: {msg}.")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("::warning title=aiw review skipped::{msg}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("overloaded: 529"),
+        "the attempts are listed: {stdout}"
+    );
+    for f in ["r.json", "r.sarif", "r.rdjson", "gl.json", "summary.md"] {
+        let t = std::fs::read_to_string(dir.path().join(f)).expect("file");
+        assert!(t.contains(msg), "{f}: {t}");
+    }
+    let o = std::fs::read_to_string(dir.path().join("output.txt")).expect("file");
+    assert!(o.contains("skipped<<") && o.contains("status<<"), "{o}");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).expect("file"))
+            .expect("json");
+    assert_eq!(j["status"], "skipped");
+    assert_eq!(j["skipped"], true);
+    assert_eq!(j["message"], msg);
+}
+
+#[tokio::test]
+async fn some_chunks_down_is_partial_and_keeps_findings() {
+    let fake = Fake::new(|_, req| {
+        let f = chunk_file(req);
+        if f == "src/f1.rs" {
+            (down(), Duration::ZERO)
+        } else {
+            (
+                answer(&finding_json(&f, 2, "note", "n"), "openai/gpt-5.5", true),
+                Duration::ZERO,
+            )
+        }
+    });
+    let out = review_diff(&fake, diff_of(3).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review");
+    let r = &out.report;
+    assert!(r.is_partial(), "{:?}", r.status);
+    assert_eq!(r.chunks.reviewed, 2);
+    assert_eq!(r.chunks.unavailable, 1);
+    assert_eq!(r.findings.len(), 2);
+    assert!(out.unreviewed.contains("src/f1.rs") && !out.unreviewed.contains("src/f0.rs"));
+    assert!(
+        r.banner()
+            .join("\n")
+            .contains("PARTIAL review: 2 of 3 chunk(s) reviewed")
+    );
+    assert_eq!(report::exit_code(r, FailOn::Error, OnUnavailable::Skip), 75);
+    assert_eq!(report::exit_code(r, FailOn::Error, OnUnavailable::Warn), 0);
+}
+
+#[tokio::test]
+async fn unreadable_answers_are_noted_not_silently_passed() {
+    let fake = Fake::new(|_, _| {
+        (
+            answer("I think it looks fine!", "gemini/gemini-2.5-flash", false),
+            Duration::ZERO,
+        )
+    });
+    let r = review_diff(&fake, diff_of(1).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    assert!(r.is_partial());
+    assert_eq!(r.chunks.unreadable, 1);
+    assert!(
+        r.notes[0].contains("not a findings JSON array"),
+        "{:?}",
+        r.notes
+    );
+    assert_ne!(report::exit_code(&r, FailOn::Error, OnUnavailable::Skip), 0);
+}
+
+#[tokio::test]
+async fn timeout_flushes_what_was_found_so_far() {
+    let fake = Fake::new(|n, req| {
+        let f = chunk_file(req);
+        let delay = if n == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(30)
+        };
+        (
+            answer(
+                &finding_json(&f, 2, "warning", "w"),
+                "anthropic/claude-sonnet-4-6",
+                false,
+            ),
+            delay,
+        )
+    });
+    let mut o = opts(100);
+    o.concurrency = 1;
+    o.deadline = Some(Instant::now() + Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let out = review_diff(&fake, diff_of(3).as_bytes(), "d", &o)
+        .await
+        .expect("review");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not stop at the deadline"
+    );
+    let r = out.report;
+    assert!(
+        matches!(&r.status, Status::Partial(why) if why.contains("time budget")),
+        "{:?}",
+        r.status
+    );
+    assert_eq!(r.chunks.reviewed, 1);
+    assert_eq!(r.chunks.timed_out, 2);
+    assert_eq!(r.findings.len(), 1);
+    let j = formats::json(&r);
+    assert_eq!(j["partial"], true);
+    assert_eq!(j["findings"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        report::exit_code(&r, FailOn::Error, OnUnavailable::Skip),
+        75
+    );
+    assert_eq!(
+        report::exit_code(&r, FailOn::Warning, OnUnavailable::Skip),
+        1
+    );
+}
+
+#[tokio::test]
+async fn chunks_run_in_parallel_within_the_limit() {
+    let fake = Fake::new(|_, _| (answer("[]", "m/m", false), Duration::from_millis(50)));
+    let mut o = opts(100);
+    o.concurrency = 3;
+    let r = review_diff(&fake, diff_of(10).as_bytes(), "d", &o)
+        .await
+        .expect("review")
+        .report;
+    assert_eq!(r.status, Status::Complete);
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 10);
+    let max = fake.max_in_flight.load(Ordering::SeqCst);
+    assert!((2..=3).contains(&max), "max in flight {max}");
+    assert_eq!(
+        report::exit_code(&r, FailOn::Warning, OnUnavailable::Fail),
+        0
+    );
+}
+
+#[tokio::test]
+async fn duplicate_findings_across_chunks_are_merged() {
+    let fake = Fake::new(|_, _| {
+        (
+            answer(&finding_json("src/f0.rs", 2, "error", "same"), "m/m", false),
+            Duration::ZERO,
+        )
+    });
+    let r = review_diff(&fake, diff_of(3).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    assert_eq!(r.findings.len(), 1);
+}
+
+#[tokio::test]
+async fn nothing_to_review_says_so_and_exits_zero() {
+    let fake = Fake::new(|_, _| (answer("[]", "m/m", false), Duration::ZERO));
+    let r = review_diff(&fake, b"", "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    assert!(matches!(r.status, Status::NothingToReview(_)));
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 0);
+    assert!(formats::text(&r, false).contains("Nothing was reviewed: the diff is empty"));
+    assert_eq!(
+        report::exit_code(&r, FailOn::Warning, OnUnavailable::Fail),
+        0
+    );
+
+    let bin = b"diff --git a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\n";
+    let r = review_diff(&fake, bin, "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    let t = formats::text(&r, false);
+    assert!(
+        t.contains("all 1 changed file(s) were skipped") && t.contains("x.png (binary file)"),
+        "{t}"
+    );
+}
+
+#[test]
+fn prompt_focus_and_fences() {
+    let s = system_prompt(
+        "Check {{focus}} please.",
+        &["security".into(), "sql".into()],
+    );
+    assert!(s.starts_with("Check security, sql please."));
+    assert!(s.contains(OUTPUT_CONTRACT.trim()));
+    let s = system_prompt("No placeholder.", &[]);
+    assert!(s.contains("Focus: correctness, security and maintainability."));
+    let c = diff::Chunk {
+        index: 0,
+        text: "+let s = \"```\";\n".into(),
+        files: vec![],
+    };
+    let m = chunk_message(&c, 2);
+    assert!(m.contains("part 1 of 2"));
+    assert!(m.contains("````diff\n"), "{m}");
+}
+
+#[test]
+fn deadline_margin_is_ten_percent_or_five_seconds() {
+    assert_eq!(
+        deadline_margin(Duration::from_mins(10)),
+        Duration::from_mins(1)
+    );
+    assert_eq!(
+        deadline_margin(Duration::from_secs(20)),
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        deadline_margin(Duration::from_secs(4)),
+        Duration::from_secs(2)
+    );
+}
+
+#[test]
+fn github_outputs_only_on_actions() {
+    let args = ReviewArgs {
+        base: None,
+        staged: false,
+        diff: None,
+        route: None,
+        model: None,
+        focus: vec![],
+        fail_on: FailOn::Error,
+        on_unavailable: OnUnavailable::Skip,
+        timeout: None,
+        json: None,
+        sarif: None,
+        rdjson: None,
+        gitlab: None,
+        markdown: false,
+        wrap_timeout: None,
+        wrap: vec![],
+    };
+    let gh = |k: &str| match k {
+        "GITHUB_ACTIONS" => Some("true".to_string()),
+        "GITHUB_STEP_SUMMARY" => Some("/tmp/s".to_string()),
+        "GITHUB_OUTPUT" => Some("/tmp/o".to_string()),
+        _ => None,
+    };
+    let o = Outputs::from_args(&args, &gh);
+    assert!(o.github);
+    assert_eq!(o.step_summary.as_deref(), Some(Path::new("/tmp/s")));
+    assert_eq!(o.step_output.as_deref(), Some(Path::new("/tmp/o")));
+    let local = |k: &str| match k {
+        "GITHUB_STEP_SUMMARY" => Some("/tmp/s".to_string()),
+        _ => None,
+    };
+    let o = Outputs::from_args(&args, &local);
+    assert!(!o.github && o.step_summary.is_none());
+}

@@ -5,6 +5,8 @@
 
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
+/// `aiw chat`: no-terminal refusal, and the tmux end-to-end run against the emulator.
+mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;

@@ -1,0 +1,1519 @@
+//! The chat's state and its one pure transition: [`update`]`(&mut App, Msg) -> Vec<Effect>`.
+//! No I/O, no async, no terminal here: everything that touches the world (starting a request,
+//! writing the session, reading a file, the clipboard) is an [`Effect`] the event loop in
+//! `mod.rs` carries out, and everything that happens (keys, stream events, health, results of
+//! effects, clock ticks) comes back as a [`Msg`]. Messages from async work carry the request
+//! id they belong to; stale ones are dropped here.
+//!
+//! Pinned mode, decided: pinning a model puts it first and keeps the rest of the route behind
+//! it, so when the pinned model fails the router still fails over and the banner says so
+//! ("pinned X failed (529 overloaded): failing over to Y"). Auto mode uses the route as
+//! configured.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::provider::{ChatRequest, ModelRef, ProviderError, Usage};
+use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
+
+use super::editor::{Editor, History};
+use super::keys::{Action, KeyMap};
+use super::markdown;
+use super::session::{AnswerRecord, Attachment, Session, Turn};
+use super::view::Cache;
+
+/// Identifies one request to the router; events of older requests are stale.
+pub type RequestId = u64;
+
+/// How long the first Ctrl+C waits for the second.
+pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
+/// How often a streaming answer is checkpointed to the session file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How long a flash message stays.
+pub const FLASH_FOR: Duration = Duration::from_secs(6);
+/// Attachments up to this size are pinned in the context (kept when fitting a small window).
+pub const PIN_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Anything that changes the [`App`].
+#[derive(Debug)]
+pub enum Msg {
+    /// A key, already translated by the key map.
+    Action(Action),
+    /// Bracketed paste.
+    Paste(String),
+    /// Mouse wheel: lines, positive = down.
+    Scroll(i32),
+    /// The clock moved.
+    Tick {
+        /// Monotonic now.
+        now: Instant,
+        /// Wall clock, for timestamps.
+        wall: SystemTime,
+    },
+    /// An event of a running request.
+    Router {
+        /// The request.
+        id: RequestId,
+        /// What happened.
+        event: RouterEvent,
+    },
+    /// A request ended.
+    Finished {
+        /// The request.
+        id: RequestId,
+        /// Its answer, or every failed attempt.
+        result: Result<Answer, AllModelsFailed>,
+    },
+    /// Current health of the route's models.
+    Health(Vec<ModelHealth>),
+    /// A file or diff was read for `/add` or `/diff`.
+    Attached(Attachment),
+    /// A note from the event loop (an effect's outcome).
+    Notice {
+        /// The text.
+        text: String,
+        /// How loud.
+        level: Level,
+    },
+    /// SIGTERM or SIGHUP: save and leave now.
+    Terminate,
+}
+
+/// I/O that [`update`] asks the event loop to do.
+#[derive(Clone, Debug)]
+pub enum Effect {
+    /// Start a router request.
+    Start {
+        /// Its id (events come back tagged with it).
+        id: RequestId,
+        /// Models in order.
+        route: Vec<ModelRef>,
+        /// The conversation to send.
+        request: ChatRequest,
+    },
+    /// Cancel a router request.
+    Cancel {
+        /// The request.
+        id: RequestId,
+    },
+    /// Append the user's turn to the session file.
+    SaveUser(String),
+    /// Checkpoint a streaming answer.
+    SavePartial {
+        /// Text so far.
+        text: String,
+        /// Model writing it.
+        model: String,
+    },
+    /// Append the final (or partial) answer.
+    SaveAnswer(Box<AnswerRecord>),
+    /// Append an attachment.
+    SaveAttachment(Attachment),
+    /// Record that the conversation was cleared.
+    SaveClear,
+    /// Flush and report where the session is stored.
+    Save,
+    /// Read a file for `/add`.
+    AttachFile(PathBuf),
+    /// Run `git diff` for `/diff`.
+    AttachDiff,
+    /// Write the transcript as markdown (atomically).
+    Export {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        markdown: String,
+    },
+    /// Put text on the clipboard with OSC 52.
+    Copy(String),
+    /// Leave the chat.
+    Quit,
+}
+
+/// How loud a note is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Informational.
+    Info,
+    /// Something degraded.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// A line attached to a turn: failovers, retries, skips, errors.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// The text.
+    pub text: String,
+    /// How loud.
+    pub level: Level,
+}
+
+/// Display-only data kept next to each session turn.
+#[derive(Clone, Debug, Default)]
+pub struct TurnExtra {
+    /// What happened while answering.
+    pub notes: Vec<Note>,
+    /// Changes whenever the turn's content changes (view cache key).
+    pub rev: u64,
+}
+
+/// Which model answers next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The configured route, in order.
+    Auto,
+    /// This model first, then the rest of the route as fallbacks.
+    Pinned(ModelRef),
+}
+
+/// A request in flight.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    /// Its id.
+    pub id: RequestId,
+    /// When it started.
+    pub started: Instant,
+    /// The route it runs on.
+    pub route: Vec<ModelRef>,
+    /// The model being called now.
+    pub current: Option<ModelRef>,
+    /// Text so far, by model.
+    pub segments: Vec<Segment>,
+    /// Usage reported by the current attempt.
+    pub usage: Usage,
+    /// Last checkpoint time and length.
+    pub checkpoint: (Instant, usize),
+}
+
+impl Pending {
+    /// All text so far.
+    pub fn text(&self) -> String {
+        self.segments.iter().map(|s| s.text.as_str()).collect()
+    }
+}
+
+/// Idle or answering.
+#[derive(Clone, Debug)]
+pub enum Phase {
+    /// Waiting for the user.
+    Idle,
+    /// A request is running.
+    Busy(Box<Pending>),
+}
+
+/// What is drawn over the transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    /// Nothing.
+    None,
+    /// Key and command help.
+    Help,
+    /// Route and health detail (`/status`).
+    Status,
+    /// The model picker.
+    Picker {
+        /// Typed filter.
+        filter: String,
+        /// Selected row of the filtered list (0 = "auto").
+        selected: usize,
+    },
+}
+
+/// Transcript scroll position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scroll {
+    /// Stick to the bottom, following new text.
+    Follow,
+    /// First visible line, counted from the top.
+    At(usize),
+}
+
+/// A one-line message above the input that fades.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flash {
+    /// The text.
+    pub text: String,
+    /// How loud.
+    pub level: Level,
+    /// When it goes away.
+    pub until: Instant,
+}
+
+/// A standing notice about degraded answering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Banner {
+    /// The text.
+    pub text: String,
+    /// How loud.
+    pub level: Level,
+}
+
+/// How the chat starts.
+#[derive(Clone, Debug)]
+pub struct Init {
+    /// The conversation (new or resumed).
+    pub session: Session,
+    /// Name of the route.
+    pub route_name: String,
+    /// Every configured route.
+    pub routes: BTreeMap<String, Vec<ModelRef>>,
+    /// Every configured provider name, and whether it is the local tier.
+    pub providers: BTreeMap<String, bool>,
+    /// Start pinned to this model.
+    pub pinned: Option<ModelRef>,
+    /// Key bindings.
+    pub keymap: KeyMap,
+    /// Warnings to show at start (salvaged session, bad key config).
+    pub warnings: Vec<String>,
+    /// Clock.
+    pub now: Instant,
+    /// Wall clock.
+    pub wall: SystemTime,
+}
+
+/// The whole state of the chat screen.
+#[derive(Debug)]
+pub struct App {
+    /// The conversation.
+    pub session: Session,
+    /// Per turn display data (same length as `session.turns`).
+    pub extras: Vec<TurnExtra>,
+    /// Current route name.
+    pub route_name: String,
+    /// Current route.
+    pub route: Vec<ModelRef>,
+    /// Every configured route.
+    pub routes: BTreeMap<String, Vec<ModelRef>>,
+    /// Provider names -> is local.
+    pub providers: BTreeMap<String, bool>,
+    /// Models offered by the picker: the route first, then other routes' models.
+    pub choices: Vec<ModelRef>,
+    /// Auto or pinned.
+    pub mode: Mode,
+    /// Last pinned model (F3 goes back to it).
+    pub last_pinned: Option<ModelRef>,
+    /// Health by `provider/model`, as last reported by the router.
+    pub health: BTreeMap<String, ModelHealth>,
+    /// Idle or busy.
+    pub phase: Phase,
+    /// The draft.
+    pub editor: Editor,
+    /// Sent prompts.
+    pub history: History,
+    /// What is drawn on top.
+    pub overlay: Overlay,
+    /// Transcript scroll.
+    pub scroll: Scroll,
+    /// Degraded-mode notice.
+    pub banner: Option<Banner>,
+    /// Fading message.
+    pub flash: Option<Flash>,
+    /// When Ctrl+C was pressed once.
+    pub quit_armed: Option<Instant>,
+    /// Clock.
+    pub now: Instant,
+    /// Wall clock.
+    pub wall: SystemTime,
+    /// Key bindings (for help and hints).
+    pub keymap: KeyMap,
+    /// Tokens used by finished answers in this session view.
+    pub tokens: u64,
+    /// Set once Quit was requested.
+    pub quitting: bool,
+    /// Rendering cache (wrapped lines per turn, last layout); not state.
+    pub cache: Cache,
+    next_id: RequestId,
+    rev: u64,
+}
+
+impl App {
+    /// Builds the app.
+    pub fn new(init: Init) -> Self {
+        let route = init
+            .routes
+            .get(&init.route_name)
+            .cloned()
+            .unwrap_or_default();
+        let history = History::new(init.session.turns.iter().map(|t| t.user.clone()).collect());
+        let tokens = init
+            .session
+            .turns
+            .iter()
+            .filter_map(|t| t.answer.as_ref())
+            .map(|a| a.usage.input_tokens + a.usage.output_tokens)
+            .sum();
+        let mut app = Self {
+            extras: Vec::new(),
+            session: init.session,
+            route_name: init.route_name,
+            route,
+            routes: init.routes,
+            providers: init.providers,
+            choices: Vec::new(),
+            mode: init.pinned.clone().map_or(Mode::Auto, Mode::Pinned),
+            last_pinned: init.pinned,
+            health: BTreeMap::new(),
+            phase: Phase::Idle,
+            editor: Editor::default(),
+            history,
+            overlay: Overlay::None,
+            scroll: Scroll::Follow,
+            banner: None,
+            flash: None,
+            quit_armed: None,
+            now: init.now,
+            wall: init.wall,
+            keymap: init.keymap,
+            tokens,
+            quitting: false,
+            cache: Cache::default(),
+            next_id: 1,
+            rev: 0,
+        };
+        for _ in 0..app.session.turns.len() {
+            let rev = app.bump();
+            app.extras.push(TurnExtra {
+                notes: Vec::new(),
+                rev,
+            });
+        }
+        for (i, t) in app.session.turns.iter().enumerate() {
+            if t.answer.as_ref().is_some_and(|a| a.partial) {
+                app.extras[i].notes.push(Note {
+                    text: "partial answer (cut short)".into(),
+                    level: Level::Warn,
+                });
+            }
+        }
+        app.rebuild_choices();
+        if let Mode::Pinned(m) = &app.mode
+            && !app.choices.contains(m)
+        {
+            app.choices.push(m.clone());
+        }
+        if !init.warnings.is_empty() {
+            let text = init.warnings.join("; ");
+            app.flash_for(text, Level::Warn, Duration::from_secs(30));
+        }
+        app
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.rev += 1;
+        self.rev
+    }
+
+    fn touch(&mut self, turn: usize) {
+        let rev = self.bump();
+        if let Some(e) = self.extras.get_mut(turn) {
+            e.rev = rev;
+        }
+    }
+
+    fn rebuild_choices(&mut self) {
+        let mut choices = self.route.clone();
+        for r in self.routes.values() {
+            for m in r {
+                if !choices.contains(m) {
+                    choices.push(m.clone());
+                }
+            }
+        }
+        self.choices = choices;
+    }
+
+    fn flash(&mut self, text: impl Into<String>, level: Level) {
+        self.flash_for(text, level, FLASH_FOR);
+    }
+
+    fn flash_for(&mut self, text: impl Into<String>, level: Level, d: Duration) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            level,
+            until: self.now + d,
+        });
+    }
+
+    fn stamp(&self) -> String {
+        humantime::format_rfc3339_seconds(self.wall).to_string()
+    }
+
+    /// Whether a model is served by the local tier.
+    pub fn is_local(&self, m: &ModelRef) -> bool {
+        self.providers.get(&m.provider).copied().unwrap_or(false)
+    }
+
+    /// The models a request goes to, in order.
+    pub fn effective_route(&self) -> Vec<ModelRef> {
+        match &self.mode {
+            Mode::Auto => self.route.clone(),
+            Mode::Pinned(m) => {
+                let mut r = vec![m.clone()];
+                r.extend(self.route.iter().filter(|x| *x != m).cloned());
+                r
+            }
+        }
+    }
+
+    /// The model answering now (busy) or first in line (idle).
+    pub fn active_model(&self) -> Option<ModelRef> {
+        if let Phase::Busy(p) = &self.phase
+            && let Some(m) = &p.current
+        {
+            return Some(m.clone());
+        }
+        let route = self.effective_route();
+        if self.mode == Mode::Auto {
+            // The router skips models whose breaker is open: show the one it will call.
+            if let Some(m) = route
+                .iter()
+                .find(|m| self.health_of(m) != HealthState::Open)
+            {
+                return Some(m.clone());
+            }
+        }
+        route.into_iter().next()
+    }
+
+    /// Tokens including the running request.
+    pub fn tokens_used(&self) -> u64 {
+        let running = match &self.phase {
+            Phase::Busy(p) => p.usage.input_tokens + p.usage.output_tokens,
+            Phase::Idle => 0,
+        };
+        self.tokens + running
+    }
+
+    /// Health state of a model (unknown when never reported).
+    pub fn health_of(&self, m: &ModelRef) -> HealthState {
+        self.health
+            .get(&m.to_string())
+            .map_or(HealthState::Unknown, |h| h.state)
+    }
+
+    /// Picker rows for a filter: `None` is the "auto" row, then matching models, best first.
+    pub fn picker_rows(&self, filter: &str) -> Vec<Option<ModelRef>> {
+        let mut rows: Vec<(i64, Option<ModelRef>)> = Vec::new();
+        if filter.is_empty() || fuzzy_score("auto", filter).is_some() {
+            rows.push((i64::MAX, None));
+        }
+        for (i, m) in self.choices.iter().enumerate() {
+            if let Some(s) = fuzzy_score(&m.to_string(), filter) {
+                rows.push((s * 1000 - i as i64, Some(m.clone())));
+            }
+        }
+        if !filter.is_empty() {
+            rows.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+        }
+        rows.into_iter().map(|(_, m)| m).collect()
+    }
+
+    fn new_turn(&mut self, user: String) {
+        let at = self.stamp();
+        self.session.turns.push(Turn {
+            user,
+            at,
+            answer: None,
+        });
+        let rev = self.bump();
+        self.extras.push(TurnExtra {
+            notes: Vec::new(),
+            rev,
+        });
+    }
+
+    fn note(&mut self, text: String, level: Level) {
+        if let Some(last) = self.extras.last_mut() {
+            last.notes.push(Note { text, level });
+        }
+        let n = self.extras.len().saturating_sub(1);
+        self.touch(n);
+    }
+
+    fn set_answer(&mut self, rec: AnswerRecord) {
+        if let Some(t) = self.session.turns.last_mut() {
+            t.answer = Some(rec);
+        }
+        let n = self.extras.len().saturating_sub(1);
+        self.touch(n);
+    }
+}
+
+/// Fuzzy match: every character of `pattern` in order in `text`, case-insensitive. Higher is
+/// better: contiguous runs and an early start score more. `None` when it does not match.
+pub fn fuzzy_score(text: &str, pattern: &str) -> Option<i64> {
+    let text: Vec<char> = text.to_lowercase().chars().collect();
+    let mut score = 0i64;
+    let mut ti = 0usize;
+    let mut last: Option<usize> = None;
+    for pc in pattern
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+    {
+        let found = (ti..text.len()).find(|&i| text[i] == pc)?;
+        score += if last.is_some_and(|l| l + 1 == found) {
+            5
+        } else {
+            1
+        };
+        if last.is_none() {
+            score -= found as i64 / 4;
+        }
+        last = Some(found);
+        ti = found + 1;
+    }
+    Some(score)
+}
+
+fn reason(e: &ProviderError) -> String {
+    match e.status {
+        Some(s) => format!("{s} {}", e.class),
+        None => e.class.to_string(),
+    }
+}
+
+/// The single state transition.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Action(a) => on_action(app, a),
+        Msg::Paste(text) => {
+            if let Overlay::Picker { filter, selected } = &mut app.overlay {
+                filter.push_str(text.lines().next().unwrap_or(""));
+                *selected = 0;
+            } else {
+                app.editor.insert_str(&text);
+                let lines = text.lines().count();
+                if lines > 20 {
+                    app.flash(
+                        format!("pasted {lines} lines ({} chars)", text.chars().count()),
+                        Level::Info,
+                    );
+                }
+            }
+            Vec::new()
+        }
+        Msg::Scroll(n) => {
+            scroll_by(app, n);
+            Vec::new()
+        }
+        Msg::Tick { now, wall } => on_tick(app, now, wall),
+        Msg::Router { id, event } => on_router(app, id, event),
+        Msg::Finished { id, result } => on_finished(app, id, result),
+        Msg::Health(list) => {
+            app.health = list.into_iter().map(|h| (h.model.clone(), h)).collect();
+            Vec::new()
+        }
+        Msg::Attached(att) => {
+            let lines = att.content.lines().count();
+            let pinned = if att.pinned {
+                "pinned"
+            } else {
+                "not pinned: too big to keep when the context is small"
+            };
+            app.flash(
+                format!("attached {} ({lines} lines, {pinned})", att.name),
+                Level::Info,
+            );
+            app.session.attachments.push(att.clone());
+            vec![Effect::SaveAttachment(att)]
+        }
+        Msg::Notice { text, level } => {
+            app.flash(text, level);
+            Vec::new()
+        }
+        Msg::Terminate => {
+            let mut fx = stop(app, "interrupted");
+            app.quitting = true;
+            fx.push(Effect::Quit);
+            fx
+        }
+    }
+}
+
+fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
+    app.now = now;
+    app.wall = wall;
+    if app
+        .quit_armed
+        .is_some_and(|t| now.duration_since(t) > QUIT_WINDOW)
+    {
+        app.quit_armed = None;
+    }
+    if app.flash.as_ref().is_some_and(|f| now >= f.until) {
+        app.flash = None;
+    }
+    if let Phase::Busy(p) = &mut app.phase {
+        let len: usize = p.segments.iter().map(|s| s.text.len()).sum();
+        if now.duration_since(p.checkpoint.0) >= CHECKPOINT_EVERY && len > p.checkpoint.1 {
+            p.checkpoint = (now, len);
+            let model = p
+                .segments
+                .last()
+                .map(|s| s.model.clone())
+                .unwrap_or_default();
+            return vec![Effect::SavePartial {
+                text: p.text(),
+                model,
+            }];
+        }
+    }
+    Vec::new()
+}
+
+fn scroll_by(app: &mut App, n: i32) {
+    let m = app.cache.metrics();
+    let max_top = m.total.saturating_sub(m.height);
+    let top = match app.scroll {
+        Scroll::Follow => max_top,
+        Scroll::At(t) => t.min(max_top),
+    };
+    let new = if n < 0 {
+        top.saturating_sub(n.unsigned_abs() as usize)
+    } else {
+        top + n as usize
+    };
+    app.scroll = if new >= max_top {
+        Scroll::Follow
+    } else {
+        Scroll::At(new)
+    };
+}
+
+fn page(app: &App) -> i32 {
+    (app.cache.metrics().height.saturating_sub(2).max(1)) as i32
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per action keeps the key meanings in one place"
+)]
+fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
+    // Any key but Quit disarms the pending quit.
+    if a != Action::Quit {
+        app.quit_armed = None;
+    }
+    match &app.overlay {
+        Overlay::Picker { .. } => return on_picker(app, a),
+        Overlay::Help | Overlay::Status => match a {
+            Action::Quit => {}
+            Action::Cancel | Action::Help | Action::Send | Action::Insert('?' | 'q') => {
+                app.overlay = Overlay::None;
+                return Vec::new();
+            }
+            _ => {
+                app.overlay = Overlay::None;
+            }
+        },
+        Overlay::None => {}
+    }
+    match a {
+        Action::Send => send(app),
+        Action::Newline => {
+            app.editor.newline();
+            Vec::new()
+        }
+        Action::Cancel => {
+            if matches!(app.phase, Phase::Busy(_)) {
+                stop(app, "cancelled")
+            } else {
+                app.flash = None;
+                Vec::new()
+            }
+        }
+        Action::Quit => {
+            if app.quit_armed.is_some() {
+                let mut fx = stop(app, "cancelled: quit");
+                app.quitting = true;
+                fx.push(Effect::Quit);
+                return fx;
+            }
+            app.quit_armed = Some(app.now);
+            let mut fx = Vec::new();
+            if matches!(app.phase, Phase::Busy(_)) {
+                fx = stop(app, "cancelled");
+            }
+            app.flash_for("press Ctrl+C again to quit", Level::Warn, QUIT_WINDOW);
+            fx
+        }
+        Action::QuitIfEmpty => {
+            if app.editor.is_empty() {
+                let mut fx = stop(app, "cancelled: quit");
+                app.quitting = true;
+                fx.push(Effect::Quit);
+                fx
+            } else {
+                app.editor.delete();
+                Vec::new()
+            }
+        }
+        Action::Picker => {
+            app.overlay = Overlay::Picker {
+                filter: String::new(),
+                selected: 0,
+            };
+            Vec::new()
+        }
+        Action::NextModel => {
+            cycle(app, 1);
+            Vec::new()
+        }
+        Action::PrevModel => {
+            cycle(app, -1);
+            Vec::new()
+        }
+        Action::Pin(n) => {
+            match app.route.get(usize::from(n).saturating_sub(1)).cloned() {
+                Some(m) => pin(app, m),
+                None => app.flash(
+                    format!(
+                        "route `{}` has {} model(s); Alt+{n} has nothing to pin",
+                        app.route_name,
+                        app.route.len()
+                    ),
+                    Level::Warn,
+                ),
+            }
+            Vec::new()
+        }
+        Action::ToggleAuto => {
+            match &app.mode {
+                Mode::Pinned(_) => set_auto(app),
+                Mode::Auto => {
+                    let m = app
+                        .last_pinned
+                        .clone()
+                        .or_else(|| app.active_model())
+                        .or_else(|| app.route.first().cloned());
+                    if let Some(m) = m {
+                        pin(app, m);
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Action::Reask => reask(app),
+        Action::CopyCode => {
+            let code = app.session.turns.iter().rev().find_map(|t| {
+                t.answer
+                    .as_ref()
+                    .and_then(|a| markdown::last_code_block(&a.text))
+            });
+            #[expect(clippy::single_match_else, reason = "both arms are real outcomes")]
+            match code {
+                Some(c) => {
+                    app.flash(
+                        format!(
+                            "copied the last code block ({} lines) to the clipboard",
+                            c.lines().count()
+                        ),
+                        Level::Info,
+                    );
+                    vec![Effect::Copy(c)]
+                }
+                None => {
+                    app.flash("no code block to copy yet", Level::Info);
+                    Vec::new()
+                }
+            }
+        }
+        Action::Help => {
+            app.overlay = Overlay::Help;
+            Vec::new()
+        }
+        Action::ScrollUp => {
+            scroll_by(app, -3);
+            Vec::new()
+        }
+        Action::ScrollDown => {
+            scroll_by(app, 3);
+            Vec::new()
+        }
+        Action::PageUp => {
+            scroll_by(app, -page(app));
+            Vec::new()
+        }
+        Action::PageDown => {
+            scroll_by(app, page(app));
+            Vec::new()
+        }
+        Action::ScrollTop => {
+            app.scroll = Scroll::At(0);
+            Vec::new()
+        }
+        Action::ScrollBottom => {
+            app.scroll = Scroll::Follow;
+            Vec::new()
+        }
+        Action::Insert('?') if app.editor.is_empty() => {
+            app.overlay = Overlay::Help;
+            Vec::new()
+        }
+        Action::Insert(c) => {
+            app.editor.insert(c);
+            Vec::new()
+        }
+        Action::Backspace => {
+            app.editor.backspace();
+            Vec::new()
+        }
+        Action::Delete => {
+            app.editor.delete();
+            Vec::new()
+        }
+        Action::Left => {
+            app.editor.left();
+            Vec::new()
+        }
+        Action::Right => {
+            app.editor.right();
+            Vec::new()
+        }
+        Action::Up => {
+            if app.editor.on_first_line() {
+                let cur = app.editor.text();
+                if let Some(h) = app.history.older(&cur) {
+                    app.editor = Editor::with_text(h);
+                }
+            } else {
+                app.editor.up();
+            }
+            Vec::new()
+        }
+        Action::Down => {
+            if app.editor.on_last_line() {
+                if let Some(h) = app.history.newer() {
+                    app.editor = Editor::with_text(h);
+                }
+            } else {
+                app.editor.down();
+            }
+            Vec::new()
+        }
+        Action::Home => {
+            if app.editor.is_empty() {
+                app.scroll = Scroll::At(0);
+            } else {
+                app.editor.home();
+            }
+            Vec::new()
+        }
+        Action::End => {
+            if app.editor.is_empty() {
+                app.scroll = Scroll::Follow;
+            } else {
+                app.editor.end();
+            }
+            Vec::new()
+        }
+        Action::DeleteWord => {
+            app.editor.delete_word();
+            Vec::new()
+        }
+        Action::ClearLine => {
+            app.editor.clear_line();
+            Vec::new()
+        }
+    }
+}
+
+fn on_picker(app: &mut App, a: Action) -> Vec<Effect> {
+    let Overlay::Picker { filter, selected } = &mut app.overlay else {
+        return Vec::new();
+    };
+    match a {
+        Action::Cancel | Action::Picker => app.overlay = Overlay::None,
+        Action::Insert(c) => {
+            filter.push(c);
+            *selected = 0;
+        }
+        Action::Backspace => {
+            filter.pop();
+            *selected = 0;
+        }
+        Action::DeleteWord | Action::ClearLine => {
+            filter.clear();
+            *selected = 0;
+        }
+        Action::Up | Action::ScrollUp => *selected = selected.saturating_sub(1),
+        Action::Down | Action::ScrollDown | Action::Newline => *selected += 1,
+        Action::Send => {
+            let f = filter.clone();
+            let sel = *selected;
+            let rows = app.picker_rows(&f);
+            app.overlay = Overlay::None;
+            match rows.get(sel.min(rows.len().saturating_sub(1))) {
+                Some(None) => set_auto(app),
+                Some(Some(m)) => pin(app, m.clone()),
+                None => app.flash(format!("no model matches `{f}`"), Level::Warn),
+            }
+        }
+        Action::Quit => {
+            app.overlay = Overlay::None;
+            return on_action(app, Action::Quit);
+        }
+        _ => {}
+    }
+    if let Overlay::Picker { filter, selected } = &mut app.overlay {
+        let n = app_picker_len(&app.choices, filter);
+        *selected = (*selected).min(n.saturating_sub(1));
+    }
+    Vec::new()
+}
+
+fn app_picker_len(choices: &[ModelRef], filter: &str) -> usize {
+    usize::from(filter.is_empty() || fuzzy_score("auto", filter).is_some())
+        + choices
+            .iter()
+            .filter(|m| fuzzy_score(&m.to_string(), filter).is_some())
+            .count()
+}
+
+fn pin(app: &mut App, m: ModelRef) {
+    if !app.choices.contains(&m) {
+        app.choices.push(m.clone());
+    }
+    let later = if matches!(app.phase, Phase::Busy(_)) {
+        " (from the next message)"
+    } else {
+        ""
+    };
+    let fallback = if app.route.iter().any(|x| *x != m) {
+        "; falls back along the route if it fails"
+    } else {
+        ""
+    };
+    app.flash(format!("pinned {m}{later}{fallback}"), Level::Info);
+    app.last_pinned = Some(m.clone());
+    app.mode = Mode::Pinned(m);
+}
+
+fn set_auto(app: &mut App) {
+    app.mode = Mode::Auto;
+    app.flash(
+        format!(
+            "auto routing: route `{}` ({})",
+            app.route_name,
+            app.route
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ),
+        Level::Info,
+    );
+}
+
+fn cycle(app: &mut App, dir: isize) {
+    let list = if app.route.len() > 1 {
+        app.route.clone()
+    } else {
+        app.choices.clone()
+    };
+    if list.is_empty() {
+        app.flash("no models configured", Level::Warn);
+        return;
+    }
+    let current = match &app.mode {
+        Mode::Pinned(m) => Some(m.clone()),
+        Mode::Auto => app.active_model(),
+    };
+    let idx = current
+        .and_then(|c| list.iter().position(|m| *m == c))
+        .map_or(0, |i| i as isize + dir);
+    let n = list.len() as isize;
+    let next = list[idx.rem_euclid(n) as usize].clone();
+    pin(app, next);
+}
+
+fn send(app: &mut App) -> Vec<Effect> {
+    let text = app.editor.text();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    if let Some(cmd) = trimmed.strip_prefix('/')
+        && !cmd.starts_with('/')
+    {
+        app.history.push(trimmed.to_string());
+        app.editor = Editor::default();
+        return slash(app, cmd);
+    }
+    if matches!(app.phase, Phase::Busy(_)) {
+        app.flash(
+            "an answer is still coming: wait, or press Esc to cancel it (your draft is kept)",
+            Level::Warn,
+        );
+        return Vec::new();
+    }
+    // "//text" sends "/text" literally.
+    let text = if trimmed.starts_with("//") {
+        text.trim_start()[1..].to_string()
+    } else {
+        text
+    };
+    app.history.push(text.clone());
+    app.editor = Editor::default();
+    let request = app.session.to_request(Some(&text));
+    start(app, text, request)
+}
+
+fn start(app: &mut App, text: String, request: ChatRequest) -> Vec<Effect> {
+    let route = app.effective_route();
+    if route.is_empty() {
+        app.flash(
+            "the route has no models: add some under [routes] in the config",
+            Level::Error,
+        );
+        return Vec::new();
+    }
+    app.new_turn(text.clone());
+    let id = app.next_id;
+    app.next_id += 1;
+    app.phase = Phase::Busy(Box::new(Pending {
+        id,
+        started: app.now,
+        route: route.clone(),
+        current: None,
+        segments: Vec::new(),
+        usage: Usage::default(),
+        checkpoint: (app.now, 0),
+    }));
+    app.scroll = Scroll::Follow;
+    vec![Effect::SaveUser(text), Effect::Start { id, route, request }]
+}
+
+fn reask(app: &mut App) -> Vec<Effect> {
+    if matches!(app.phase, Phase::Busy(_)) {
+        app.flash("wait for the answer or press Esc first", Level::Warn);
+        return Vec::new();
+    }
+    let Some(last) = app.session.turns.last() else {
+        app.flash("nothing to ask again yet", Level::Info);
+        return Vec::new();
+    };
+    let text = last.user.clone();
+    let answered_by = last
+        .answer
+        .as_ref()
+        .and_then(|a| ModelRef::parse(&a.model).ok());
+    let models = if app.route.len() > 1 {
+        app.route.clone()
+    } else {
+        app.choices.clone()
+    };
+    if let Some(next) = answered_by
+        .as_ref()
+        .and_then(|m| models.iter().position(|x| x == m))
+        .map(|i| models[(i + 1) % models.len()].clone())
+        .or_else(|| models.get(1).cloned())
+    {
+        pin(app, next);
+    }
+    // The earlier attempt stays on screen but is not sent again.
+    let mut earlier = app.session.clone();
+    earlier.turns.pop();
+    let request = earlier.to_request(Some(&text));
+    start(app, text, request)
+}
+
+/// Stops a running request, keeping what came as a partial answer.
+fn stop(app: &mut App, why: &str) -> Vec<Effect> {
+    let Phase::Busy(p) = std::mem::replace(&mut app.phase, Phase::Idle) else {
+        return Vec::new();
+    };
+    let mut fx = vec![Effect::Cancel { id: p.id }];
+    let text = p.text();
+    app.note(
+        format!("{why} after {}", elapsed(app.now, p.started)),
+        Level::Warn,
+    );
+    if !text.is_empty() {
+        let rec = AnswerRecord {
+            model: p
+                .segments
+                .last()
+                .map(|s| s.model.clone())
+                .unwrap_or_default(),
+            text,
+            segments: p.segments,
+            attempts: Vec::new(),
+            usage: p.usage,
+            partial: true,
+            at: app.stamp(),
+        };
+        app.tokens += p.usage.input_tokens + p.usage.output_tokens;
+        app.set_answer(rec.clone());
+        fx.push(Effect::SaveAnswer(Box::new(rec)));
+    }
+    fx
+}
+
+/// Elapsed time as shown: `3.2s`, `1m05s`.
+pub fn elapsed(now: Instant, since: Instant) -> String {
+    let d = now.saturating_duration_since(since);
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}.{}s", d.subsec_millis() / 100)
+    }
+}
+
+#[expect(clippy::too_many_lines, reason = "one arm per router event")]
+fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
+    let pinned = match &app.mode {
+        Mode::Pinned(m) => Some(m.clone()),
+        Mode::Auto => None,
+    };
+    let local = |m: &ModelRef| app.providers.get(&m.provider).copied().unwrap_or(false);
+    let Phase::Busy(p) = &mut app.phase else {
+        return Vec::new();
+    };
+    if p.id != id {
+        return Vec::new(); // stale: a cancelled or finished request
+    }
+    let mut banner = None;
+    let mut note = None;
+    match event {
+        RouterEvent::Attempting { model, .. } => {
+            p.current = Some(model);
+            p.usage = Usage::default();
+        }
+        RouterEvent::Text { model, text } => {
+            let name = model.to_string();
+            match p.segments.last_mut() {
+                Some(s) if s.model == name => s.text.push_str(&text),
+                _ => p.segments.push(Segment { model: name, text }),
+            }
+            p.current = Some(model);
+        }
+        RouterEvent::Failover {
+            from,
+            to,
+            error,
+            mid_stream,
+        } => {
+            let why = reason(&error);
+            let text = match &to {
+                Some(to) if mid_stream => {
+                    format!("{why} from {from} mid-answer, {to} continues it")
+                }
+                Some(to) => format!("{why} from {from}, switched to {to}"),
+                None => format!("{why} from {from}, no model left to try"),
+            };
+            note = Some(Note {
+                text,
+                level: Level::Warn,
+            });
+            if let Some(to) = &to {
+                let (text, level) = if local(to) {
+                    (
+                        format!("{from} is unavailable ({why}): answering locally with {to}"),
+                        Level::Warn,
+                    )
+                } else if pinned.as_ref() == Some(&from) {
+                    (
+                        format!("pinned {from} failed ({why}): failing over to {to}"),
+                        Level::Warn,
+                    )
+                } else if error.class.marks_unhealthy() {
+                    (format!("{from} is down: answering with {to}"), Level::Warn)
+                } else {
+                    (
+                        format!("{from} failed ({why}): answering with {to}"),
+                        Level::Warn,
+                    )
+                };
+                banner = Some(Banner { text, level });
+            }
+        }
+        RouterEvent::Skipped { model, reason } => {
+            note = Some(Note {
+                text: format!("skipped {model}: {reason}"),
+                level: Level::Info,
+            });
+        }
+        RouterEvent::Retrying {
+            model,
+            after,
+            error,
+        } => {
+            note = Some(Note {
+                text: format!(
+                    "{} from {model}, retrying in {:.1}s",
+                    reason(&error),
+                    after.as_secs_f64()
+                ),
+                level: Level::Info,
+            });
+        }
+        RouterEvent::ConfigProblem { model, error } => {
+            note = Some(Note {
+                text: format!(
+                    "{model}: {} ({}) — fix the config or key (`aiw config check`)",
+                    error.message, error.class
+                ),
+                level: Level::Error,
+            });
+        }
+        RouterEvent::Usage { usage, .. } => p.usage = usage,
+    }
+    if let Some(b) = banner {
+        app.banner = Some(b);
+    }
+    if let Some(n) = note {
+        app.note(n.text, n.level);
+    } else {
+        let n = app.extras.len().saturating_sub(1);
+        app.touch(n);
+    }
+    Vec::new()
+}
+
+fn on_finished(
+    app: &mut App,
+    id: RequestId,
+    result: Result<Answer, AllModelsFailed>,
+) -> Vec<Effect> {
+    let Phase::Busy(p) = &app.phase else {
+        return Vec::new();
+    };
+    if p.id != id {
+        return Vec::new();
+    }
+    let Phase::Busy(p) = std::mem::replace(&mut app.phase, Phase::Idle) else {
+        return Vec::new();
+    };
+    match result {
+        Ok(answer) => {
+            let model = ModelRef::parse(&answer.model).ok();
+            if answer.truncated_by_limit {
+                app.note(
+                    "stopped at the model's output token limit".into(),
+                    Level::Warn,
+                );
+            }
+            let first = p.route.first();
+            if !answer.degraded {
+                app.banner = None;
+            } else if let (Some(first), Some(m)) = (first, &model)
+                && app.banner.is_none()
+            {
+                {
+                    let text = if app.is_local(m) {
+                        format!("{first} is unavailable: answered locally with {m}")
+                    } else {
+                        format!("{first} is down: answered with {m}")
+                    };
+                    app.banner = Some(Banner {
+                        text,
+                        level: Level::Warn,
+                    });
+                }
+            }
+            app.tokens += answer.usage.input_tokens + answer.usage.output_tokens;
+            let rec = AnswerRecord {
+                text: answer.text,
+                model: answer.model,
+                segments: answer.segments,
+                attempts: answer.attempts,
+                usage: answer.usage,
+                partial: false,
+                at: app.stamp(),
+            };
+            app.set_answer(rec.clone());
+            vec![Effect::SaveAnswer(Box::new(rec))]
+        }
+        Err(failed) => {
+            app.note(failed.to_string(), Level::Error);
+            let mut segments = failed.partial;
+            if segments.is_empty() {
+                segments = p.segments;
+            }
+            app.banner = Some(Banner {
+                text: "no model could answer: see the reasons above; F2 or Ctrl+P picks another model, Ctrl+R asks again".into(),
+                level: Level::Error,
+            });
+            let text: String = segments.iter().map(|s| s.text.as_str()).collect();
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let rec = AnswerRecord {
+                model: segments.last().map(|s| s.model.clone()).unwrap_or_default(),
+                text,
+                segments,
+                attempts: failed.attempts,
+                usage: p.usage,
+                partial: true,
+                at: app.stamp(),
+            };
+            app.set_answer(rec.clone());
+            vec![Effect::SaveAnswer(Box::new(rec))]
+        }
+    }
+}
+
+#[expect(clippy::too_many_lines, reason = "one arm per slash command")]
+fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
+    let (name, arg) = match cmd.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (cmd, ""),
+    };
+    match name {
+        "model" | "m" => {
+            if arg.is_empty() {
+                app.overlay = Overlay::Picker {
+                    filter: String::new(),
+                    selected: 0,
+                };
+                return Vec::new();
+            }
+            if arg == "auto" {
+                set_auto(app);
+                return Vec::new();
+            }
+            if let Some(m) = app.choices.iter().find(|m| m.to_string() == arg).cloned() {
+                pin(app, m);
+                return Vec::new();
+            }
+            let matches: Vec<ModelRef> = app
+                .choices
+                .iter()
+                .filter(|m| m.to_string().contains(arg))
+                .cloned()
+                .collect();
+            match (matches.len(), ModelRef::parse(arg)) {
+                (1, _) => pin(app, matches[0].clone()),
+                (0, Ok(m)) if app.providers.contains_key(&m.provider) => pin(app, m),
+                (0, _) => app.flash(
+                    format!(
+                        "no model `{arg}`; known: {} (or any provider/model of a configured provider)",
+                        names(&app.choices)
+                    ),
+                    Level::Warn,
+                ),
+                _ => app.flash(
+                    format!("`{arg}` matches {}: be more specific", names(&matches)),
+                    Level::Warn,
+                ),
+            }
+            Vec::new()
+        }
+        "route" | "r" => {
+            match app.routes.get(arg).cloned() {
+                Some(r) => {
+                    app.route_name = arg.to_string();
+                    app.route = r;
+                    app.rebuild_choices();
+                    set_auto(app);
+                }
+                None => app.flash(
+                    format!(
+                        "no route `{arg}`; configured routes: {}",
+                        app.routes.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                    Level::Warn,
+                ),
+            }
+            Vec::new()
+        }
+        "add" | "a" => {
+            if arg.is_empty() {
+                app.flash("usage: /add FILE", Level::Warn);
+                return Vec::new();
+            }
+            vec![Effect::AttachFile(PathBuf::from(arg))]
+        }
+        "diff" => vec![Effect::AttachDiff],
+        "clear" => {
+            let mut fx = stop(app, "cancelled");
+            app.session.turns.clear();
+            app.session.attachments.clear();
+            app.extras.clear();
+            app.banner = None;
+            app.scroll = Scroll::Follow;
+            app.flash(
+                "conversation cleared (the session file keeps the history)",
+                Level::Info,
+            );
+            fx.push(Effect::SaveClear);
+            fx
+        }
+        "save" => vec![Effect::Save],
+        "export" => {
+            let path = if arg.is_empty() {
+                PathBuf::from(format!("aiw-chat-{}.md", app.session.id))
+            } else {
+                PathBuf::from(arg)
+            };
+            vec![Effect::Export {
+                path,
+                markdown: app.session.to_markdown(),
+            }]
+        }
+        "status" => {
+            app.overlay = Overlay::Status;
+            Vec::new()
+        }
+        "help" | "h" | "?" => {
+            app.overlay = Overlay::Help;
+            Vec::new()
+        }
+        "auto" => {
+            set_auto(app);
+            Vec::new()
+        }
+        "quit" | "exit" | "q" => {
+            let mut fx = stop(app, "cancelled: quit");
+            app.quitting = true;
+            fx.push(Effect::Quit);
+            fx
+        }
+        other => {
+            app.flash(
+                format!(
+                    "unknown command /{other}; try {} (start with // to send a message that begins with /)",
+                    COMMANDS
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                Level::Warn,
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn names(ms: &[ModelRef]) -> String {
+    ms.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Slash commands with their help text.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (
+        "/model NAME",
+        "pin a model (`/model auto` for auto routing)",
+    ),
+    ("/route NAME", "switch to another configured route"),
+    ("/add FILE", "attach a file as context"),
+    ("/diff", "attach `git diff` as context"),
+    ("/clear", "start over (history stays in the file)"),
+    ("/save", "flush the session and show where it is"),
+    ("/export FILE", "write the conversation as markdown"),
+    ("/status", "route, health and tokens"),
+    ("/help", "this help"),
+    ("/quit", "leave"),
+];
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+pub(crate) mod tests;

@@ -1,0 +1,273 @@
+//! Snapshot tests of the rendered screen (ratatui `TestBackend` + insta) at 80x24, 40x12 and
+//! 120x40, overlays, wide characters, and tiny or zero sizes that must not panic. The clock
+//! is fixed in the app, so no time filters are needed for it; elapsed-time text is still
+//! filtered in case a test ever runs on a live clock.
+
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::provider::ErrorClass;
+use crate::router::{HealthState, ModelHealth, RouterEvent};
+use crate::tui::app::tests::{GPT, LOCAL, OPUS, answer, ask, err, m, test_app, text_ev, typed};
+use crate::tui::app::{App, Msg, update};
+use crate::tui::keys::Action;
+
+use super::render;
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f)).unwrap();
+    t.backend().to_string()
+}
+
+macro_rules! snap {
+    ($name:expr, $screen:expr) => {
+        insta::with_settings!({filters => vec![(r"\d+\.\ds ·", "[elapsed] ·")]}, {
+            insta::assert_snapshot!($name, $screen);
+        });
+    };
+}
+
+fn health(app: &mut App) {
+    let h = |model: &str, state| ModelHealth {
+        model: model.into(),
+        state,
+        last_error: None,
+        last_error_at: None,
+        median_ms: Some(420),
+        p95_ms: None,
+        error_rate: 0.0,
+        next_probe_at: None,
+        open_until: None,
+    };
+    update(
+        app,
+        Msg::Health(vec![
+            h(OPUS, HealthState::Open),
+            h(GPT, HealthState::Healthy),
+            h(LOCAL, HealthState::Probing),
+        ]),
+    );
+}
+
+/// A conversation: one finished answer with code, one answer continued after a failover,
+/// and a third one streaming.
+fn conversation() -> App {
+    let mut app = test_app();
+    health(&mut app);
+    let id = ask(&mut app, "How do I read a file in Rust?");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(
+                OPUS,
+                "Use `std::fs::read_to_string`:\n\n```rust\nlet s = std::fs::read_to_string(\"a.txt\")?; // read it\n```\n\nIt returns an **io::Result**.",
+                false,
+            )),
+        },
+    );
+    let id = ask(&mut app, "And in Python?");
+    update(&mut app, text_ev(id, OPUS, "Open it with a `with` block"));
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::Failover {
+                from: m(OPUS),
+                to: Some(m(GPT)),
+                error: err(ErrorClass::Overloaded, Some(529)),
+                mid_stream: true,
+            },
+        },
+    );
+    update(
+        &mut app,
+        text_ev(
+            id,
+            GPT,
+            " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`",
+        ),
+    );
+    let mut a = answer(GPT, "", true);
+    a.segments = vec![
+        crate::router::Segment {
+            model: OPUS.into(),
+            text: "Open it with a `with` block".into(),
+        },
+        crate::router::Segment {
+            model: GPT.into(),
+            text: " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`"
+                .into(),
+        },
+    ];
+    a.text = a.segments.iter().map(|s| s.text.as_str()).collect();
+    update(&mut app, Msg::Finished { id, result: Ok(a) });
+    let id = ask(&mut app, "Thanks! One more: Go?");
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::Attempting {
+                model: m(GPT),
+                tier: 1,
+            },
+        },
+    );
+    update(&mut app, text_ev(id, GPT, "In Go, `os.ReadFile`"));
+    app.now += Duration::from_millis(3200);
+    typed(&mut app, "draft in progress");
+    app
+}
+
+#[test]
+fn empty_screen_80x24() {
+    snap!("empty_80x24", screen(&test_app(), 80, 24));
+}
+
+#[test]
+fn conversation_80x24() {
+    snap!("conversation_80x24", screen(&conversation(), 80, 24));
+}
+
+#[test]
+fn conversation_40x12() {
+    snap!("conversation_40x12", screen(&conversation(), 40, 12));
+}
+
+#[test]
+fn conversation_120x40() {
+    snap!("conversation_120x40", screen(&conversation(), 120, 40));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Help));
+    snap!("help_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn picker_overlay_80x24() {
+    let mut app = conversation();
+    update(&mut app, Msg::Action(Action::Picker));
+    typed(&mut app, "o");
+    snap!("picker_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn status_overlay_80x24() {
+    let mut app = conversation();
+    typed(&mut app, "");
+    app.overlay = crate::tui::app::Overlay::Status;
+    snap!("status_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn wide_characters_40x12() {
+    let mut app = test_app();
+    let id = ask(&mut app, "日本語で説明して 🙂 please");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(
+                OPUS,
+                "これは全角文字のテストです。絵文字🎉も幅が2です。\n\n- 項目一つ\n- 項目二つ",
+                false,
+            )),
+        },
+    );
+    typed(&mut app, "入力中の文字列は折り返されるべきです");
+    let s = screen(&app, 40, 12);
+    snap!("wide_40x12", s.clone());
+    // Every row is exactly 40 cells wide (TestBackend pads wide chars with hidden cells).
+    let mut t = Terminal::new(TestBackend::new(40, 12)).unwrap();
+    t.draw(|f| render(&app, f)).unwrap();
+    assert_eq!(t.backend().buffer().area.width, 40);
+}
+
+#[test]
+fn tiny_and_zero_sizes_do_not_panic() {
+    let app = conversation();
+    for (w, h) in [
+        (1, 1),
+        (2, 2),
+        (10, 3),
+        (80, 1),
+        (1, 30),
+        (3, 4),
+        (0, 0),
+        (0, 5),
+        (5, 0),
+    ] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(&app, f)).unwrap();
+    }
+    let mut app = conversation();
+    update(&mut app, Msg::Action(Action::Help));
+    for (w, h) in [(1, 1), (4, 4), (20, 5)] {
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| render(&app, f)).unwrap();
+    }
+}
+
+#[test]
+fn resize_rewraps_the_cached_turns() {
+    let app = conversation();
+    let wide = screen(&app, 120, 40);
+    let narrow = screen(&app, 40, 40);
+    assert!(wide.contains("Use std::fs::read_to_string:"));
+    // Same app, narrower: the cache is rebuilt for the new width, nothing is cut off.
+    assert!(narrow.contains("read_to_string"));
+    let again = screen(&app, 120, 40);
+    assert_eq!(wide, again);
+}
+
+#[test]
+fn scrolled_view_shows_the_top_and_a_hint() {
+    let mut app = conversation();
+    let _ = screen(&app, 80, 24);
+    update(&mut app, Msg::Action(Action::ScrollTop));
+    app.flash = None;
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("How do I read a file in Rust?"), "{s}");
+}
+
+#[test]
+fn long_transcripts_render_only_the_window() {
+    let mut app = test_app();
+    for i in 0..500 {
+        let id = ask(&mut app, &format!("question {i}"));
+        update(
+            &mut app,
+            Msg::Finished {
+                id,
+                result: Ok(answer(OPUS, &format!("answer {i}"), false)),
+            },
+        );
+    }
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("answer 499"));
+    assert!(!s.contains("answer 400"));
+    let metrics = app.cache.metrics();
+    assert_eq!(metrics.total, 500 * 6);
+}
+
+#[test]
+fn streaming_render_matches_a_full_render() {
+    // The incremental path (settled prefix cached, tail re-parsed) must draw exactly what a
+    // full parse draws, at every point of the stream.
+    let text = "Intro paragraph.\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n1. one\n2. two\n\n> quoted\n\nLast **bold** words that wrap around the edge of a narrow screen.\n\n";
+    let app = test_app();
+    for n in 1..=text.len() {
+        let part = &text[..n];
+        assert_eq!(
+            super::streaming_lines(&app, 0, part, 30),
+            super::md_lines(part, 30),
+            "after {n} bytes: {part:?}"
+        );
+    }
+}

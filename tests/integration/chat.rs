@@ -1,0 +1,239 @@
+//! `aiw chat` from the outside: refusing to run without a terminal, and the end-to-end run in
+//! a real terminal (tmux) against the provider emulator: stream, failover banner, fallback
+//! request carrying earlier turns, model switching keys, quit, resume.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn aiw() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aiw"))
+}
+
+fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env("HOME", home)
+        .env("AIW_CONFIG", home.join("config.toml"))
+        .env("AIW_DATA_DIR", home.join("data"))
+        .env("AIW_STATE_DIR", home.join("state"))
+        .env("NO_COLOR", "1")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GOOGLE_API_KEY");
+}
+
+#[test]
+fn chat_without_a_terminal_points_to_ask() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = aiw();
+    hermetic(&mut cmd, home.path());
+    let out = cmd
+        .arg("chat")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+    assert!(stderr.contains("aiw ask"), "{stderr}");
+    // Nothing was created: no empty session left behind.
+    assert!(!home.path().join("data").join("sessions").exists());
+}
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Self {
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                command,
+            ])
+            .status()
+            .expect("tmux is installed");
+        assert!(status.success());
+        let _ = Command::new("tmux")
+            .args(["set-option", "-t", name, "remain-on-exit", "on"])
+            .status();
+        Self { name: name.into() }
+    }
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend_from_slice(keys);
+        assert!(
+            Command::new("tmux")
+                .args(&args)
+                .status()
+                .expect("tmux runs")
+                .success()
+        );
+    }
+    fn type_text(&self, text: &str) {
+        assert!(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.name, "-l", text])
+                .status()
+                .expect("tmux runs")
+                .success()
+        );
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    /// Waits for the program in the pane to end; returns its exit status as tmux reports it
+    /// (tmux 3.3 leaves it empty when the pty closes before it reaps the process).
+    fn exit_status(&self) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let out = Command::new("tmux")
+                .args([
+                    "list-panes",
+                    "-t",
+                    &self.name,
+                    "-F",
+                    "#{pane_dead} #{pane_dead_status}",
+                ])
+                .output()
+                .expect("tmux runs");
+            let s = String::from_utf8_lossy(&out.stdout).into_owned();
+            if let Some(status) = s.trim_end_matches('\n').strip_prefix("1 ") {
+                return Some(status.trim().to_string());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+// See: issue 5 "Done means": the real binary in a real terminal (tmux) against the emulator.
+// Skipped, with a note, where tmux is not installed.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_end_to_end_in_tmux_with_failover_and_resume() {
+    use aiw_emulator::{Action, Emulator, ErrorKind, Reply, Script};
+
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+
+    let emu = Emulator::start().await.unwrap();
+    emu.set_script(
+        "claude-opus-4-8",
+        Script::always(Action::Reply(
+            Reply::new("first answer from opus").chunk_chars(4),
+        )),
+    );
+    emu.set_script("gpt-5.5", Script::reply("second answer from gpt"));
+    let home = tempfile::tempdir().unwrap();
+    let base = emu.base_url();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[providers.anthropic]\nbase_url = \"{base}\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [providers.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [routes]\ndefault = [\"anthropic/claude-opus-4-8\", \"openai/gpt-5.5\"]\n"
+        ),
+    )
+    .unwrap();
+    let h = home.path().display();
+    let env = format!(
+        "env HOME={h} AIW_CONFIG={h}/config.toml AIW_DATA_DIR={h}/data AIW_STATE_DIR={h}/state AIW_TEST_KEY=test NO_COLOR=1"
+    );
+    let bin = env!("CARGO_BIN_EXE_aiw");
+    let name = format!("aiw-e2e-{}", std::process::id());
+
+    let t = Tmux::start(&name, &format!("{env} {bin} chat"));
+    t.wait_for("Type a message");
+    t.type_text("hello there");
+    t.keys(&["Enter"]);
+    t.wait_for("first answer from opus");
+    t.wait_for("anthropic/claude-opus-4-8");
+
+    // The primary goes down mid-session.
+    emu.set_script(
+        "claude-opus-4-8",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    t.type_text("second question");
+    t.keys(&["Enter"]);
+    t.wait_for("second answer from gpt");
+    let s = t.wait_for("is down: answering with openai/gpt-5.5");
+    assert!(
+        s.contains("overloaded from anthropic/claude-opus-4-8"),
+        "{s}"
+    );
+    // The fallback got the whole conversation.
+    let req = emu.requests_for("gpt-5.5").pop().expect("gpt was called");
+    let texts = req.message_texts();
+    assert!(texts.iter().any(|m| m.contains("hello there")), "{texts:?}");
+    assert!(
+        texts.iter().any(|m| m.contains("first answer from opus")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|m| m.contains("second question")),
+        "{texts:?}"
+    );
+
+    // Model switching keys.
+    t.keys(&["F2"]);
+    t.wait_for("pinned");
+    t.keys(&["F3"]);
+    t.wait_for("auto routing");
+
+    // Quit (Ctrl+C twice) and resume.
+    t.keys(&["C-c"]);
+    t.wait_for("again to quit");
+    t.keys(&["C-c"]);
+    let status = t.exit_status().expect("aiw chat quits after Ctrl+C twice");
+    assert!(status == "0" || status.is_empty(), "exit status {status}");
+    drop(t);
+
+    let t = Tmux::start(
+        &format!("{name}-2"),
+        &format!("{env} {bin} chat --continue"),
+    );
+    let s = t.wait_for("second answer from gpt");
+    assert!(
+        s.contains("hello there") || t.screen().contains("second question"),
+        "{s}"
+    );
+    t.keys(&["C-d"]);
+}

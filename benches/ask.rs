@@ -132,7 +132,7 @@ async fn main() {
             kb as f64 / 1024.0
         ),
         None => {
-            println!("ask: peak RSS not measured (/usr/bin/time missing: apt-get install time)")
+            println!("ask: peak RSS not measured (/usr/bin/time missing: apt-get install time)");
         }
     }
 

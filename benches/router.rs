@@ -85,9 +85,9 @@ fn ms(d: Duration) -> f64 {
 async fn main() {
     let emu = Emulator::start().await.expect("emulator");
     let dir = tempfile::tempdir().expect("tempdir");
-    let m = |s: &str| ModelRef::parse(s).expect("model");
-    let route = vec![m("anthropic/primary"), m("openai/fallback")];
-    let direct = vec![m("openai/fallback")];
+    let model = |s: &str| ModelRef::parse(s).expect("model");
+    let route = vec![model("anthropic/primary"), model("openai/fallback")];
+    let direct = vec![model("openai/fallback")];
     // The fallback answers after a realistic 20 ms "model think time".
     emu.set_script(
         "fallback",
@@ -101,11 +101,11 @@ async fn main() {
         "primary",
         Script::always(Action::error(ErrorKind::Overloaded)),
     );
-    let s = settings(&emu.base_url(), "failure_threshold = 1000", dir.path());
+    let cfg = settings(&emu.base_url(), "failure_threshold = 1000", dir.path());
     let n = 40;
 
     // Warm the connection pool and the emulator.
-    let warm = router(&s);
+    let warm = router(&cfg);
     for _ in 0..5 {
         ttft(&warm, &direct).await;
     }
@@ -118,16 +118,16 @@ async fn main() {
         // set so high that the breaker never opens: every request pays the 529 round trip.
         fast_fail.push(ttft(&warm, &route).await);
     }
-    let (b, f) = (median(base), median(fast_fail));
+    let (direct_ttft, failing_ttft) = (median(base), median(fast_fail));
     println!(
         "router: ttft calling fallback directly        {:8.2} ms (median of {n})",
-        ms(b)
+        ms(direct_ttft)
     );
     println!(
         "router: ttft with primary failing fast (529)  {:8.2} ms  ratio {:.3}  added {:+.2} ms  (target <= 1.05 and <= 5 ms)",
-        ms(f),
-        ms(f) / ms(b),
-        ms(f) - ms(b)
+        ms(failing_ttft),
+        ms(failing_ttft) / ms(direct_ttft),
+        ms(failing_ttft) - ms(direct_ttft)
     );
 
     // Breaker open: default thresholds, open for a long time.
@@ -143,12 +143,12 @@ async fn main() {
         base2.push(ttft(&r_open, &direct).await);
         open.push(ttft(&r_open, &route).await);
     }
-    let (b2, o) = (median(base2), median(open));
+    let (direct2, open_ttft) = (median(base2), median(open));
     println!(
         "router: ttft with primary's breaker open      {:8.2} ms  ratio {:.3}  added {:+.2} ms  calls to dead model: {}  (target <= 1 ms added, 0 calls)",
-        ms(o),
-        ms(o) / ms(b2),
-        ms(o) - ms(b2),
+        ms(open_ttft),
+        ms(open_ttft) / ms(direct2),
+        ms(open_ttft) - ms(direct2),
         emu.count("primary")
     );
 
@@ -156,14 +156,14 @@ async fn main() {
     emu.set_script("primary", Script::always(Action::Hang));
     let mut silent = Vec::new();
     for _ in 0..5 {
-        let r = router(&s); // breaker closed each time: pays the first-token limit
+        let r = router(&cfg); // breaker closed each time: pays the first-token limit
         silent.push(ttft(&r, &route).await);
     }
     let sm = median(silent);
     println!(
         "router: ttft with a silent primary            {:8.2} ms  = first-token limit 500 ms {:+.2} ms  (target <= +50 ms)",
         ms(sm),
-        ms(sm) - 500.0 - ms(b)
+        ms(sm) - 500.0 - ms(direct_ttft)
     );
 
     // Requests to a down model: 1 minute of traffic compressed 60:1 (base_open 15 s -> 250 ms).

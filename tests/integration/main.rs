@@ -2,6 +2,10 @@
 //! library from outside) with a temporary config, data, state and home directory, `NO_COLOR=1`
 //! and no provider keys, against the provider emulator on 127.0.0.1 (never a real provider).
 //! One module per area; each says what goes there.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly on unexpected errors"
+)]
 
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;

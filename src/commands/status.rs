@@ -137,6 +137,8 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     "no key: set {}",
                     p.map(|p| p.api_key_env.join(" or ")).unwrap_or_default()
                 )
+            } else if let Some(n) = &h.note {
+                n.chars().take(90).collect()
             } else if let Some(p) = &probes[i] {
                 if p.ok {
                     format!("probe ok in {}", ms(p.ms))

@@ -19,6 +19,10 @@ use super::retry::jitter;
 use crate::config::HealthSettings;
 use crate::provider::{ErrorClass, ProviderError};
 
+/// A model is only "slow" when its median is also this much above its baseline: a 2 ms model
+/// taking 7 ms is noise (a busy machine), not degradation.
+const MIN_LATENCY_EXCESS_MS: f64 = 250.0;
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {
     SystemTime::now()
@@ -200,6 +204,7 @@ impl ModelRecord {
             let (median, _) = self.latency();
             if let Some(m) = median
                 && m as f64 > b * cfg.latency_factor
+                && m as f64 - b > MIN_LATENCY_EXCESS_MS
             {
                 self.latency_opens += 1;
                 let reason = format!(
@@ -502,6 +507,22 @@ mod tests {
             "10x slower than baseline opens the breaker"
         );
         assert!(r.open_reason.as_deref().unwrap().contains("latency"));
+    }
+
+    #[test]
+    fn millisecond_jitter_on_a_fast_model_is_not_degradation() {
+        let c = cfg();
+        let mut r = ModelRecord::default();
+        for i in 0..10 {
+            r.record_success(i, Some(2), &c);
+        }
+        for i in 0..10 {
+            r.record_success(20 + i, Some(9), &c);
+        }
+        assert_eq!(
+            r.open_until, None,
+            "4.5x slower but only 7 ms: a busy machine"
+        );
     }
 
     #[test]

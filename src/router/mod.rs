@@ -597,7 +597,14 @@ impl Router {
         request_start: Instant,
         ttft: &mut Option<u64>,
     ) -> Result<AttemptOk, AttemptErr> {
-        let t = self.inner.settings.timeouts;
+        let mut t = self.inner.settings.timeouts;
+        if client.is_local() {
+            // The local model is the last resort and is never silent the way a network peer
+            // is: loading a big model may take longer than any first-token limit meant for
+            // remote providers. Only the total timeout applies.
+            t.first_token = t.total;
+            t.stall = t.total;
+        }
         let started = Instant::now();
         let first_deadline = started + t.first_token;
         let total_deadline = started + t.total;
@@ -878,12 +885,21 @@ impl Router {
             .iter()
             .map(|m| {
                 let key = m.to_string();
-                let r = snapshot.models.get(&key).cloned().unwrap_or_default();
+                let mut r = snapshot.models.get(&key).cloned().unwrap_or_default();
                 let local = self
                     .inner
                     .clients
                     .get(&m.provider)
                     .is_some_and(Client::is_local);
+                let mut note = None;
+                if let Some(Client::Local(c)) = self.inner.clients.get(&m.provider)
+                    && let Err(e) = c.ready(&m.model)
+                {
+                    // Not installed, damaged, or not built in: it cannot answer at all.
+                    r.open_until = Some(u64::MAX);
+                    r.last_error = Some(e.class);
+                    note = Some(e.message);
+                }
                 let (median, p95) = r.latency();
                 let state = match r.availability(now) {
                     Availability::Open { .. } | Availability::ProbeDue { in_flight: false } => {
@@ -918,8 +934,12 @@ impl Router {
                     median_ms: median,
                     p95_ms: p95,
                     error_rate: r.error_rate(),
-                    next_probe_at: next_probe,
-                    open_until: r.open_until.filter(|u| *u > now).map(rfc3339),
+                    next_probe_at: if note.is_some() { None } else { next_probe },
+                    open_until: r
+                        .open_until
+                        .filter(|u| *u > now && *u != u64::MAX)
+                        .map(rfc3339),
+                    note,
                 }
             })
             .collect()
@@ -1042,6 +1062,9 @@ pub struct ModelHealth {
     pub next_probe_at: Option<String>,
     /// Open until (RFC 3339).
     pub open_until: Option<String>,
+    /// Why the model cannot answer at all, when that is known without a call (a local model
+    /// that is not installed or not built in).
+    pub note: Option<String>,
 }
 
 /// A model's health state.

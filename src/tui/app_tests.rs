@@ -723,6 +723,7 @@ fn health_updates_are_kept_per_model() {
             error_rate: 1.0,
             next_probe_at: None,
             open_until: None,
+            note: None,
         }]),
     );
     assert_eq!(app.health_of(&m(OPUS)), HealthState::Open);

@@ -44,12 +44,26 @@ struct Fixture {
 
 /// Route: anthropic/primary -> openai/fallback (two providers, like the real default route).
 async fn two_models(extra: &str) -> Fixture {
+    two_models_open(extra, "150ms", "400ms").await
+}
+
+/// The same with the breaker's open period set: tests that assert what happens inside and
+/// after it use periods long enough that a loaded CI machine cannot blur them.
+async fn two_models_open(extra: &str, base_open: &str, max_open: &str) -> Fixture {
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "openai/fallback"]"#,
         extra,
+    )
+    .replace(
+        "base_open = \"150ms\"",
+        &format!("base_open = \"{base_open}\""),
+    )
+    .replace(
+        "max_open = \"400ms\"",
+        &format!("max_open = \"{max_open}\""),
     );
     let s = settings(&text, dir.path());
     emu.set_script("fallback", Script::reply("answer from the fallback"));
@@ -229,7 +243,7 @@ async fn silent_model_costs_one_first_token_timeout_then_nothing() {
         Some(ErrorClass::FirstTokenTimeout)
     );
     assert!(
-        took >= Duration::from_millis(400) && took < Duration::from_millis(1500),
+        took >= Duration::from_millis(1000) && took < Duration::from_millis(3000),
         "{took:?}"
     );
     // The silent model is out of rotation: the next request does not wait for it again.
@@ -247,7 +261,7 @@ async fn slow_first_token_fails_over() {
         "primary",
         Script::always(
             Reply::new("too late")
-                .first_token_delay(Duration::from_millis(900))
+                .first_token_delay(Duration::from_millis(2500))
                 .into(),
         ),
     );
@@ -401,7 +415,7 @@ async fn auth_and_bad_request_are_surfaced_and_do_not_mark_health() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recovering_model_gets_exactly_one_probe_before_traffic() {
-    let f = two_models("").await;
+    let f = two_models_open("", "700ms", "5s").await;
     f.emu.set_script(
         "primary",
         Script::always(Action::error(ErrorKind::Overloaded)),
@@ -414,11 +428,11 @@ async fn recovering_model_gets_exactly_one_probe_before_traffic() {
     f.emu
         .set_script("primary", Script::reply("primary is back"));
     f.emu.clear_requests();
-    // While open (150 ms ± jitter), requests go to the fallback without touching it.
+    // While open (700 ms ± jitter), requests go to the fallback without touching it.
     let (res, _) = ask(&f.router, &f.route, "hi").await;
     assert_eq!(res.unwrap().model, "openai/fallback");
     assert_eq!(f.emu.count("primary"), 0);
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
     // Open period over: this request is answered by the fallback while ONE probe runs beside it.
     let (res, _) = ask(&f.router, &f.route, "hi").await;
     assert_eq!(res.unwrap().model, "openai/fallback");
@@ -437,13 +451,13 @@ async fn recovering_model_gets_exactly_one_probe_before_traffic() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_probe_keeps_it_out_for_longer() {
-    let f = two_models("").await;
+    let f = two_models_open("", "700ms", "5s").await;
     f.emu
         .set_script("primary", Script::always(Action::error(ErrorKind::Server)));
     for _ in 0..3 {
         let _ = ask(&f.router, &f.route, "hi").await;
     }
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
     let _ = ask(&f.router, &f.route, "hi").await;
     f.router.finish_background(Duration::from_secs(2)).await;
     assert_eq!(f.emu.count("primary"), 4, "three failures then one probe");

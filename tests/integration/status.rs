@@ -110,3 +110,25 @@ fn missing_key_is_reported_without_a_call() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("no key: set ANTHROPIC_API_KEY"), "{table}");
 }
+
+#[test]
+fn a_local_model_that_is_not_installed_cannot_answer() {
+    // No keys, no config: the built-in route is just the local model, which is not installed
+    // in this empty data dir (or not built in). The pre-flight must say so, not claim health.
+    let dir = tempfile::tempdir().unwrap();
+    let out = aiw(dir.path())
+        .args(["status", "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["can_answer"], false);
+    assert_eq!(v["models"][0]["model"], "local/smollm2-135m");
+    assert_eq!(v["models"][0]["state"], "open");
+    let note = v["models"][0]["note"].as_str().unwrap();
+    assert!(
+        note.contains("not installed") || note.contains("without the `local` feature"),
+        "{note}"
+    );
+}

@@ -31,8 +31,8 @@ base_url = "{base}"
 {routes}
 [timeouts]
 connect = "1s"
-first_token = "400ms"
-stall = "300ms"
+first_token = "1s"
+stall = "1s"
 total = "20s"
 [health]
 base_open = "150ms"

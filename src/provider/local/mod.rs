@@ -148,6 +148,18 @@ impl LocalClient {
             .map_err(|e| ProviderError::new(ErrorClass::Unavailable, e.to_string()))
     }
 
+    /// Whether the model could answer now without loading it: built with `local` and the
+    /// model file present and valid. For status displays and pre-flight checks.
+    pub fn ready(&self, model: &str) -> Result<PathBuf, ProviderError> {
+        #[cfg(not(feature = "local"))]
+        {
+            let _ = self.model_name(model);
+            Err(not_built())
+        }
+        #[cfg(feature = "local")]
+        self.resolve(model)
+    }
+
     /// Starts a streamed answer.
     pub async fn stream(
         &self,

@@ -32,6 +32,8 @@ pub fn now_ms() -> u64 {
 
 /// RFC 3339 (seconds) for a Unix-ms timestamp.
 pub fn rfc3339(ms: u64) -> String {
+    // humantime cannot format past the year 9999: clamp ("never") instead of panicking.
+    let ms = ms.min(253_402_300_799_000);
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
@@ -507,6 +509,11 @@ mod tests {
             "10x slower than baseline opens the breaker"
         );
         assert!(r.open_reason.as_deref().unwrap().contains("latency"));
+    }
+
+    #[test]
+    fn far_future_times_format_without_panicking() {
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::support::{config_text, m, router, settings};
 
 /// The test model: `AIW_TEST_MODEL` (set by scripts/test.sh), else the usual caches. `None`
 /// skips the test unless `AIW_REQUIRE_MODEL=1`.
+#[allow(clippy::print_stderr, reason = "a skipped test says why")]
 fn model() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("AIW_TEST_MODEL").map(PathBuf::from),

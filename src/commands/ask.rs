@@ -57,26 +57,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
 
     let (route_name, route) = match &args.model {
         Some(m) => {
-            let model = ModelRef::parse(m).map_err(|message| Exit {
-                message,
-                code: exit::USAGE,
-            })?;
-            if !settings.providers.contains_key(&model.provider) {
-                return Err(Exit {
-                    message: format!(
-                        "unknown provider `{}` in `{m}`; configured providers: {}",
-                        model.provider,
-                        settings
-                            .providers
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    code: exit::USAGE,
-                }
-                .into());
-            }
+            let model = settings.model(m)?;
             (format!("model {m}"), vec![model])
         }
         None => settings

@@ -11,16 +11,11 @@ use super::Context;
 use crate::cli::ChatArgs;
 use crate::config::ProviderKind;
 use crate::output;
-use crate::provider::ModelRef;
 use crate::router::Router;
 use crate::tui::session::{Session, SessionStore};
 use crate::tui::{self, Chat, Ended, app, keys};
 
 /// Runs `aiw chat`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "linear setup: session, route, pin, keys, run"
-)]
 pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
     // Before touching any session file: without a terminal there is nothing to do.
     tui::require_terminal()?;
@@ -78,26 +73,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
 
     let pinned = match args.model.as_deref() {
         Some(m) => {
-            let m = ModelRef::parse(m).map_err(|message| output::Exit {
-                message,
-                code: crate::exit::USAGE,
-            })?;
-            if !settings.providers.contains_key(&m.provider) {
-                return Err(output::Exit {
-                    message: format!(
-                        "-m {m}: provider `{}` is not configured; known providers: {}",
-                        m.provider,
-                        settings
-                            .providers
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    code: crate::exit::USAGE,
-                }
-                .into());
-            }
+            let m = settings.model(m)?;
             Some(m)
         }
         None => None,

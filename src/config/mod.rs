@@ -602,6 +602,21 @@ impl Settings {
         out
     }
 
+    /// Parses a model given on the command line (`-m provider/model-id`) and checks that its
+    /// provider is configured.
+    pub fn model(&self, s: &str) -> Result<ModelRef, ConfigError> {
+        let model = ModelRef::parse(s).map_err(|message| ConfigError::BadModel { message })?;
+        if self.providers.contains_key(&model.provider) {
+            Ok(model)
+        } else {
+            Err(ConfigError::UnknownProvider {
+                model: s.to_string(),
+                provider: model.provider,
+                known: self.providers.keys().cloned().collect(),
+            })
+        }
+    }
+
     /// The provider settings for a model reference.
     pub fn provider(&self, model: &ModelRef) -> Option<&ProviderSettings> {
         self.providers.get(&model.provider)
@@ -705,6 +720,22 @@ pub enum ConfigError {
         /// The name asked for.
         name: String,
         /// The configured ones.
+        known: Vec<String>,
+    },
+    /// A model reference that is not `provider/model-id`.
+    #[error("{message}")]
+    BadModel {
+        /// What is wrong and how to write it.
+        message: String,
+    },
+    /// A model whose provider is not configured.
+    #[error("unknown provider `{provider}` in `{model}`; configured providers: {}", known.join(", "))]
+    UnknownProvider {
+        /// The model as given.
+        model: String,
+        /// Its provider part.
+        provider: String,
+        /// The configured providers.
         known: Vec<String>,
     },
     /// No home directory to put config and data in.

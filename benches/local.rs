@@ -252,7 +252,7 @@ async fn part_load(path: &Path, settings: &LocalSettings) {
     // 2. Pre-warmed: another copy of the file (so the engine really loads it), pre-warmed
     //    the way the router does when remote health degrades, then a fresh prompt.
     let copy = data.join(format!("aiw-bench-{}.gguf", std::process::id()));
-    std::fs::copy(&path, &copy).unwrap();
+    std::fs::copy(path, &copy).unwrap();
     let mut s2 = settings.clone();
     s2.model = copy.display().to_string();
     let warm_client = LocalClient::from_settings(s2, data.clone());
@@ -281,7 +281,7 @@ async fn part_load(path: &Path, settings: &LocalSettings) {
 }
 
 fn part_raw(path: &Path, threads: u32) {
-    let (pp, tg) = raw_pp_tg(&path, threads);
+    let (pp, tg) = raw_pp_tg(path, threads);
     let (pp_m, pp_sd) = mean_sd(&pp);
     let (tg_m, tg_sd) = mean_sd(&tg);
     println!("aiw pp128:                      {pp_m:7.1} ± {pp_sd:.1} t/s");

@@ -153,3 +153,65 @@ connect = "3s"
     );
     assert!(start.elapsed() < Duration::from_secs(30));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_its_grammar() {
+    let Some(model) = model() else { return };
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"review = ["anthropic/primary", "local/default"]"#,
+        &format!(
+            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 2048\n",
+            model.display()
+        ),
+    );
+    std::fs::write(dir.path().join("config.toml"), text).unwrap();
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    let diff =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diffs/simple.diff");
+    let json = dir.path().join("review.json");
+    let d = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking({
+        let (diff, json) = (diff.clone(), json.clone());
+        move || {
+            crate::support::aiw(&d)
+                .args(["review", "--diff"])
+                .arg(&diff)
+                .arg("--json")
+                .arg(&json)
+                .args(["--fail-on", "never"])
+                .env("ANTHROPIC_API_KEY", crate::support::ANTHROPIC_KEY)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // Honest about the degradation, and the grammar made the small model's answer readable.
+    assert_eq!(v["degraded"], true, "{v}");
+    assert_eq!(
+        v["status"], "complete",
+        "the local answer must parse as findings: {v}"
+    );
+    assert!(
+        v["models"].to_string().contains("local/default")
+            || v["model"].to_string().contains("local/default"),
+        "{v}"
+    );
+    assert!(stdout.contains("local/default"), "{stdout}");
+}

@@ -42,16 +42,6 @@ number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9]{1,
 ws     ::= | " " | "\n"
 "#;
 
-/// A GBNF grammar for a JSON array of review findings:
-/// `[{"file": str, "line": int, "severity": "blocker"|"major"|"minor"|"nit", "message": str}]`.
-pub const FINDINGS_GBNF: &str = r#"root     ::= "[" ws ( finding ("," ws finding)* )? "]" ws
-finding  ::= "{" ws "\"file\":" ws string "," ws "\"line\":" ws integer "," ws "\"severity\":" ws severity "," ws "\"message\":" ws string "}" ws
-severity ::= "\"blocker\"" ws | "\"major\"" ws | "\"minor\"" ws | "\"nit\"" ws
-string   ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4}) )* "\"" ws
-integer  ::= [0-9] | [1-9] [0-9]{1,8}
-ws       ::= | " " | "\n"
-"#;
-
 /// Facts about a loaded model (from `probe`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelInfo {

@@ -290,7 +290,8 @@ mod with_model {
             )],
             160,
         );
-        req.grammar = Some(FINDINGS_GBNF.to_string());
+        // The grammar `aiw review` uses for the local model.
+        req.grammar = Some(crate::commands::review::findings::FINDINGS_GRAMMAR.to_string());
         let (text, events) = collect(client(&p, 2048).stream("", &req).await.unwrap()).await;
         if events.contains(&ChatEvent::Done {
             stop: StopReason::EndTurn,

@@ -590,6 +590,7 @@ pub fn to_pretty(v: &Value) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::super::findings::Finding;
+    use super::super::report::Reported;
     use super::super::report::tests::{finding, sample};
     use super::*;
 
@@ -643,8 +644,9 @@ mod tests {
         );
     }
 
-    /// Structural validation against the SARIF 2.1.0 schema's required properties (the
-    /// schema itself is not reachable from the build machine).
+    /// Structural checks beyond the schema (which `sarif_output_validates_against_the_oasis_schema`
+    /// applies): `ruleIndex` points at the `ruleId`, `endLine >= startLine`, and URIs are
+    /// encoded (the draft-04 schema's `uri-reference` format is not checked by validators).
     fn validate_sarif(v: &Value) {
         assert_eq!(v["version"], "2.1.0");
         assert!(
@@ -776,6 +778,131 @@ mod tests {
                 .is_some_and(|t| t.starts_with(SKIP_MESSAGE))
         );
         assert_eq!(v["runs"][0]["properties"]["skipped"], true);
+    }
+
+    /// The official OASIS SARIF 2.1.0 schema (errata 01), vendored unmodified; where it came
+    /// from is in `tests/fixtures/sarif/README.md`.
+    const SARIF_SCHEMA: &str =
+        include_str!("../../../tests/fixtures/sarif/sarif-schema-2.1.0.json");
+
+    fn sarif_schema() -> jsonschema::Validator {
+        let schema: Value = serde_json::from_str(SARIF_SCHEMA).expect("the schema is JSON");
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the schema compiles")
+    }
+
+    /// Every place `log` breaks the schema, one per line (empty when it is valid).
+    fn schema_errors(validator: &jsonschema::Validator, log: &Value) -> String {
+        let mut out = String::new();
+        for e in validator.iter_errors(log) {
+            let _ = writeln!(out, "{}: {e}", e.instance_path());
+        }
+        out
+    }
+
+    /// Reports in every state the command can write: complete with findings of each
+    /// severity (suggestions, a finding outside the diff, a path that needs encoding, a
+    /// multi-line range), partial and degraded with notes, skipped, and nothing to review.
+    fn representative_reports() -> Vec<(&'static str, Report)> {
+        let (base, diff) = sample();
+        let m = "anthropic/claude-sonnet-4-6";
+        let fb = "local/smollm2-135m";
+        let mut complete = base.clone();
+        let mut extra = vec![
+            Reported::new(
+                finding("src/a.rs", 1, Severity::Error, "second error"),
+                &diff,
+                m,
+            ),
+            Reported::new(
+                finding("src/a.rs", 3, Severity::Warning, "second warning"),
+                &diff,
+                m,
+            ),
+            Reported::new(finding("src/a.rs", 2, Severity::Note, "a note"), &diff, m),
+            Reported::new(
+                finding("dir with space/ü#?.rs", 7, Severity::Warning, "odd path"),
+                &diff,
+                m,
+            ),
+        ];
+        extra[0].finding.end_line = 3;
+        extra[0].finding.suggestion =
+            Some("fn a() -> Result<(), E> {\n    let x = y?;\n}\n".into());
+        extra[2].finding.explanation = String::new();
+        complete.findings[0].finding.suggestion = Some("let x = y?;".into());
+        complete.findings[2].finding.suggestion = Some(String::new());
+        complete.findings.append(&mut extra);
+
+        let mut partial = complete.clone();
+        partial.status = Status::Partial("1 of 3 chunks not reviewed (timeout)".into());
+        partial.degraded = true;
+        partial.models = vec![m.into(), fb.into()];
+        partial.chunks.total = 3;
+        partial.findings[1].model = fb.into();
+        partial.notes = vec![
+            "anthropic/claude-sonnet-4-6 was overloaded; local/smollm2-135m reviewed src/a.rs"
+                .into(),
+            "the answer for chunk 3 was not readable JSON".into(),
+        ];
+
+        let mut degraded = complete.clone();
+        degraded.degraded = true;
+        degraded.models = vec![fb.into()];
+        degraded.notes = vec!["reviewed by the local fallback".into()];
+
+        let mut skipped = Report::new(
+            Status::Unavailable("anthropic/claude-sonnet-4-6 (overloaded)".into()),
+            "diff from test.diff",
+            base.route.clone(),
+        );
+        skipped.notes = vec!["anthropic/claude-sonnet-4-6: 529 overloaded".into()];
+        let empty = Report::new(
+            Status::NothingToReview("the diff is empty".into()),
+            "diff from test.diff",
+            base.route.clone(),
+        );
+        vec![
+            ("complete", complete),
+            ("partial", partial),
+            ("degraded", degraded),
+            ("skipped", skipped),
+            ("empty", empty),
+        ]
+    }
+
+    #[test]
+    fn sarif_output_validates_against_the_oasis_schema() {
+        let validator = sarif_schema();
+        for (name, report) in representative_reports() {
+            let log = sarif(&report);
+            let errors = schema_errors(&validator, &log);
+            assert!(errors.is_empty(), "{name} report:\n{errors}");
+            validate_sarif(&log);
+        }
+        // The check has teeth: the same schema rejects what a slip in `sarif` would write.
+        let (r, _) = sample();
+        for (pointer, bad) in [
+            ("/runs/0/results/0/level", json!("critical")),
+            (
+                "/runs/0/results/0/locations/0/physicalLocation/region/startLine",
+                json!(0),
+            ),
+            ("/runs/0/invocations/0/executionSuccessful", Value::Null),
+            ("/runs/0/tool/driver/name", json!(7)),
+        ] {
+            let mut log = sarif(&r);
+            *log.pointer_mut(pointer).expect("present") = bad;
+            assert!(
+                !schema_errors(&validator, &log).is_empty(),
+                "the schema accepted a bad {pointer}"
+            );
+        }
+        let mut log = sarif(&r);
+        log["runs"][0]["results"][0]["unknownProperty"] = json!(1);
+        assert!(!schema_errors(&validator, &log).is_empty());
     }
 
     #[test]

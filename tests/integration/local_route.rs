@@ -36,6 +36,10 @@ fn model() -> Option<PathBuf> {
     None
 }
 
+/// The model tests of this binary run one at a time: two llama.cpp processes (or threads) each
+/// spinning two OpenMP threads on a 2-core CI machine slow each other down tenfold.
+static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn conversation() -> ChatRequest {
     ChatRequest {
         system: Some("You are a concise assistant.".into()),
@@ -53,6 +57,7 @@ fn conversation() -> ChatRequest {
 #[tokio::test(flavor = "multi_thread")]
 async fn all_remote_down_answers_from_the_local_model_with_the_history() {
     let Some(model) = model() else { return };
+    let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
@@ -97,6 +102,7 @@ async fn all_remote_down_answers_from_the_local_model_with_the_history() {
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_goes_straight_to_local_without_paying_each_timeout() {
     let Some(model) = model() else { return };
+    let _one_at_a_time = MODEL_LOCK.lock().await;
     let dir = tempfile::tempdir().unwrap();
     // Every remote provider points at a closed port: connection refused, like no network.
     let text = format!(
@@ -157,6 +163,7 @@ connect = "3s"
 #[tokio::test(flavor = "multi_thread")]
 async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_its_grammar() {
     let Some(model) = model() else { return };
+    let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let text = config_text(
@@ -166,7 +173,8 @@ async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_it
             "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 2048\n",
             model.display()
         ),
-    );
+    )
+    .replace("total = \"20s\"", "total = \"180s\"");
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
     emu.set_script(
         "primary",

@@ -21,6 +21,7 @@ use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEve
 struct JsonAnswer<'a> {
     text: &'a str,
     model: Option<&'a str>,
+    served_model: Option<&'a str>,
     attempts: &'a [Attempt],
     usage: crate::provider::Usage,
     ttft_ms: Option<u64>,
@@ -155,6 +156,7 @@ fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
         let out = JsonAnswer {
             text: &answer.text,
             model: Some(&answer.model),
+            served_model: answer.served_model.as_deref(),
             attempts: &answer.attempts,
             usage: answer.usage,
             ttft_ms: answer.ttft_ms,
@@ -202,6 +204,7 @@ fn finish_failed(
         let out = JsonAnswer {
             text: &partial,
             model: None,
+            served_model: None,
             attempts: &failed.attempts,
             usage: crate::provider::Usage::default(),
             ttft_ms: None,

@@ -153,6 +153,9 @@ pub struct Answer {
     pub degraded: bool,
     /// True when the model stopped at its token limit.
     pub truncated_by_limit: bool,
+    /// The model id the provider reported serving (e.g. a dated snapshot such as
+    /// `claude-sonnet-4-5-20250929`), when it reported one.
+    pub served_model: Option<String>,
 }
 
 /// Nothing could answer; every attempt and why.
@@ -202,6 +205,7 @@ struct AttemptOk {
     usage: Usage,
     stop: StopReason,
     ttft_ms: Option<u64>,
+    served_model: Option<String>,
 }
 
 /// What a failed attempt produced before failing.
@@ -475,6 +479,7 @@ impl Router {
                                 total_ms: start.elapsed().as_millis() as u64,
                                 degraded,
                                 truncated_by_limit: ok.stop == StopReason::MaxTokens,
+                                served_model: ok.served_model,
                             });
                         }
                         Err(failed) => {
@@ -612,6 +617,7 @@ impl Router {
         let mut usage = Usage::default();
         let mut my_ttft = None;
         let mut seam = SeamFilter::new(prior);
+        let mut served_model = None;
         let fail =
             |error: ProviderError, text: String, usage: Usage, ttft: Option<u64>| AttemptErr {
                 error,
@@ -674,7 +680,7 @@ impl Router {
                     return Err(fail(e, text, usage, my_ttft));
                 }
                 Ok(Some(Ok(ev))) => match ev {
-                    ChatEvent::Started { .. } => {}
+                    ChatEvent::Started { model } => served_model = model,
                     ChatEvent::Text(piece) => {
                         if piece.is_empty() {
                             continue;
@@ -709,6 +715,7 @@ impl Router {
                             usage,
                             stop,
                             ttft_ms: my_ttft,
+                            served_model,
                         });
                     }
                 },

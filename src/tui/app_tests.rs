@@ -84,6 +84,7 @@ pub(crate) fn answer(model: &str, text: &str, degraded: bool) -> Answer {
         total_ms: 900,
         degraded,
         truncated_by_limit: false,
+        served_model: None,
     }
 }
 

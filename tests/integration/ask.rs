@@ -116,6 +116,8 @@ async fn json_reports_failover_and_degraded() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["text"], "fallback text");
     assert_eq!(v["model"], "openai/fallback");
+    // What the provider itself said it served (the emulator echoes the model id).
+    assert_eq!(v["served_model"], "fallback");
     assert_eq!(v["degraded"], true);
     assert_eq!(v["attempts"][0]["model"], "anthropic/primary");
     assert_eq!(v["attempts"][0]["outcome"], "failed");

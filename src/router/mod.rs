@@ -958,6 +958,19 @@ async fn reachable(url: &str) -> bool {
     let Ok(u) = reqwest::Url::parse(url) else {
         return false;
     };
+    // Behind a proxy, a direct connection proves nothing (and usually fails): leave the
+    // verdict to the real requests rather than declaring the machine offline.
+    let proxy_vars: &[&str] = if u.scheme() == "https" {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    if proxy_vars
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    {
+        return true;
+    }
     let Some(host) = u.host_str() else {
         return false;
     };

@@ -30,7 +30,11 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// agent, pooled connections kept alive between calls, and no automatic retries (retries live
 /// only in `router/retry.rs`; reqwest would otherwise replay requests on HTTP/2 NACKs).
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder().no_proxy();
+    for proxy in env_proxies(&|name| std::env::var(name).ok()) {
+        builder = builder.proxy(proxy);
+    }
+    builder
         .connect_timeout(connect_timeout)
         .user_agent(concat!("aiw/", env!("CARGO_PKG_VERSION")))
         .pool_idle_timeout(Duration::from_secs(90))
@@ -38,6 +42,50 @@ pub fn client(connect_timeout: Duration) -> reqwest::Client {
         .retry(reqwest::retry::never())
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The proxies from the usual environment variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+/// either case), each bypassed for `NO_PROXY` and always for loopback: a local
+/// OpenAI-compatible server (Ollama, llama.cpp server) must not be sent through a corporate
+/// proxy, and neither must aiw's own test emulator.
+fn env_proxies(env: &dyn Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let var = |name: &str| {
+        env(name)
+            .or_else(|| env(&name.to_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let bypass = format!(
+        "localhost,127.0.0.1,::1,{}",
+        var("NO_PROXY").unwrap_or_default()
+    );
+    let mut out = Vec::new();
+    for name in ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"] {
+        let Some(url) = var(name) else { continue };
+        let made = match name {
+            "HTTPS_PROXY" => reqwest::Proxy::https(url.as_str()),
+            "HTTP_PROXY" => reqwest::Proxy::http(url.as_str()),
+            _ => reqwest::Proxy::all(url.as_str()),
+        };
+        match made {
+            Ok(p) => out.push(p.no_proxy(reqwest::NoProxy::from_string(&bypass))),
+            Err(e) => tracing::warn!("ignoring {name}: not a proxy URL ({e})"),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    #[test]
+    fn proxies_come_from_either_case_and_bad_ones_are_ignored() {
+        let env = |n: &str| match n {
+            "https_proxy" => Some("http://proxy.example:3128".to_string()),
+            "HTTP_PROXY" => Some("not a url at all".to_string()),
+            _ => None,
+        };
+        assert_eq!(super::env_proxies(&env).len(), 1);
+        assert!(super::env_proxies(&|_| None).is_empty());
+    }
 }
 
 /// A provider's error classifier: HTTP status, response headers and body to a classified

@@ -959,15 +959,21 @@ async fn reachable(url: &str) -> bool {
         return false;
     };
     // Behind a proxy, a direct connection proves nothing (and usually fails): leave the
-    // verdict to the real requests rather than declaring the machine offline.
+    // verdict to the real requests rather than declaring the machine offline. Loopback
+    // never goes through the proxy (see provider::http::client), so it is checked directly.
     let proxy_vars: &[&str] = if u.scheme() == "https" {
         &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
     } else {
         &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
     };
-    if proxy_vars
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    let loopback = matches!(
+        u.host_str(),
+        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+    );
+    if !loopback
+        && proxy_vars
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
     {
         return true;
     }

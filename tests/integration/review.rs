@@ -622,3 +622,127 @@ async fn bad_keys_everywhere_fail_the_step_instead_of_skipping_it() {
     );
     no_keys(&o);
 }
+
+/// Runs `git` in `repo` with a fixed identity (the test HOME has no git config).
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=aiw test",
+            "-c",
+            "user.email=test@aiw.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(repo)
+        .env_remove("GIT_DIR")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `aiw review` with no diff argument, in `repo`, with extra environment.
+async fn review_in(dir: &Path, repo: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let (dir, repo) = (dir.to_path_buf(), repo.to_path_buf());
+    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = aiw(&dir);
+        cmd.arg("review")
+            .args(&args)
+            .args(["--fail-on", "never"])
+            .current_dir(&repo)
+            .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+            .env("OPENAI_API_KEY", OPENAI_KEY)
+            .env_remove("GITHUB_BASE_REF")
+            .env_remove("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+            .env_remove("GITHUB_ACTIONS")
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("aiw runs")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_base_is_found_in_a_real_repository_locally_on_github_and_on_gitlab() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    emu.set_script("primary", Script::reply("[]"));
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    std::fs::write(
+        repo.join("src/lib.rs"),
+        "pub fn f(x: Option<u8>) -> u8 {\n    x.unwrap_or(0)\n}\n",
+    )
+    .expect("write");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let base_sha = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(
+        repo.join("src/lib.rs"),
+        "pub fn f(x: Option<u8>) -> u8 {\n    x.unwrap_or(0)\n}\n\npub fn g(x: Option<u8>) -> u8 {\n    x.unwrap() // FEATURE_LINE\n}\n",
+    )
+    .expect("write");
+    git(&repo, &["commit", "-q", "-am", "feature"]);
+
+    let sent = |emu: &Emulator| {
+        let reqs = emu.requests_for("primary");
+        reqs.last()
+            .map(|r| r.message_texts().join("\n"))
+            .unwrap_or_default()
+    };
+    // Locally: the merge base with the default branch (main).
+    let o = review_in(dir.path(), &repo, &[], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(sent(&emu).contains("FEATURE_LINE"), "{}", sent(&emu));
+    assert!(
+        !sent(&emu).contains("unwrap_or(0)\n+"),
+        "only the branch's change is reviewed"
+    );
+    // GitHub Actions pull request: GITHUB_BASE_REF names the base branch.
+    emu.clear_requests();
+    let o = review_in(dir.path(), &repo, &[], &[("GITHUB_BASE_REF", "main")]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(sent(&emu).contains("FEATURE_LINE"));
+    // GitLab merge request: the diff base SHA.
+    emu.clear_requests();
+    let o = review_in(
+        dir.path(),
+        &repo,
+        &[],
+        &[("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base_sha)],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(sent(&emu).contains("FEATURE_LINE"));
+    // --staged reviews only what is staged.
+    emu.clear_requests();
+    std::fs::write(repo.join("src/new.rs"), "pub const STAGED_ONLY: u8 = 1;\n").expect("write");
+    git(&repo, &["add", "src/new.rs"]);
+    let o = review_in(dir.path(), &repo, &["--staged"], &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = sent(&emu);
+    assert!(
+        text.contains("STAGED_ONLY") && !text.contains("FEATURE_LINE"),
+        "{text}"
+    );
+    // A base that does not exist is a usage error that says what to do.
+    let o = review_in(dir.path(), &repo, &["--base", "no-such-branch"], &[]).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -190,6 +190,21 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
     } else {
         segments = Vec::new();
     }
+    // What happened while answering (retries, failovers) comes first: it explains the
+    // answer below it.
+    if let Some(extra) = app.extras.get(i) {
+        for n in &extra.notes {
+            out.extend(markdown::wrap(
+                &Block {
+                    first: vec![Span::styled("↳ ", level_style(n.level))],
+                    rest: vec![Span::raw("  ")],
+                    spans: vec![Span::styled(n.text.clone(), level_style(n.level))],
+                    rule: false,
+                },
+                width,
+            ));
+        }
+    }
     for (n, seg) in segments.iter().enumerate() {
         if n == 0 {
             let mut label = vec![Span::styled(format!("● {}", seg.model), MODEL)];
@@ -216,19 +231,6 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
             }
         }
         out.extend(lines);
-    }
-    if let Some(extra) = app.extras.get(i) {
-        for n in &extra.notes {
-            out.extend(markdown::wrap(
-                &Block {
-                    first: vec![Span::styled("↳ ", level_style(n.level))],
-                    rest: vec![Span::raw("  ")],
-                    spans: vec![Span::styled(n.text.clone(), level_style(n.level))],
-                    rule: false,
-                },
-                width,
-            ));
-        }
     }
     out.push(Line::default());
     out

@@ -338,27 +338,30 @@ async fn everything_down_follows_the_on_unavailable_policy() {
     assert_eq!(jobs.as_array().map(Vec::len), Some(0));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_queued_review_is_replayed_when_a_model_is_back() {
+/// `aiw review --on-unavailable queue` of the simple fixture with every model failing with
+/// `kind`.
+async fn queue_review_with_every_model(kind: ErrorKind) -> (Emulator, tempfile::TempDir, Output) {
     let emu = Emulator::start().await.expect("emulator");
     let dir = tempfile::tempdir().expect("tempdir");
     setup(&emu, dir.path());
     for m in ["primary", "fallback"] {
-        emu.set_script(m, Script::always(Action::error(ErrorKind::Overloaded)));
+        emu.set_script(m, Script::always(Action::error(kind)));
     }
     let diff = fixture("simple.diff");
-    let o = run(
-        dir.path(),
-        &[
-            "review",
-            "--diff",
-            diff.to_str().expect("utf8"),
-            "--on-unavailable",
-            "queue",
-        ],
-        &[],
-    )
-    .await;
+    let args = [
+        "review",
+        "--diff",
+        diff.to_str().expect("utf8"),
+        "--on-unavailable",
+        "queue",
+    ];
+    let o = run(dir.path(), &args, &[]).await;
+    (emu, dir, o)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queued_review_is_replayed_when_a_model_is_back() {
+    let (emu, dir, o) = queue_review_with_every_model(ErrorKind::Overloaded).await;
     assert_eq!(o.status.code(), Some(75));
     emu.set_script("primary", Script::reply(FINDINGS));
     let o = run(dir.path(), &["queue", "run"], &[]).await;
@@ -587,25 +590,7 @@ async fn nothing_to_review_and_usage_errors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_keys_everywhere_fail_the_step_instead_of_skipping_it() {
     // A broken setup is not an outage: skipping (exit 75) would hide it from the team.
-    let emu = Emulator::start().await.expect("emulator");
-    let dir = tempfile::tempdir().expect("tempdir");
-    setup(&emu, dir.path());
-    for m in ["primary", "fallback"] {
-        emu.set_script(m, Script::always(Action::error(ErrorKind::Auth)));
-    }
-    let diff = fixture("simple.diff");
-    let o = run(
-        dir.path(),
-        &[
-            "review",
-            "--diff",
-            diff.to_str().expect("utf8"),
-            "--on-unavailable",
-            "queue",
-        ],
-        &[],
-    )
-    .await;
+    let (_emu, dir, o) = queue_review_with_every_model(ErrorKind::Auth).await;
     assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
     assert!(
         stdout(&o).contains("configuration problem"),

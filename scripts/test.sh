@@ -43,8 +43,8 @@ step() {
 }
 
 echo "test.sh: CARGO_TARGET_DIR=$CARGO_TARGET_DIR AIW_TEST_MODEL=$AIW_TEST_MODEL" >&2
-step cargo test --release --workspace
-step cargo test --release --no-default-features --lib --bins
+step cargo test --release --workspace --no-fail-fast
+step cargo test --release --no-default-features --lib --bins --no-fail-fast
 
 # Sum "test result: ok. 12 passed; 0 failed; 1 ignored; ..." over every test binary.
 read -r passed failed < <(

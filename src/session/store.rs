@@ -332,14 +332,20 @@ impl SessionStore {
                     warnings: vec![e.to_string()],
                 },
             };
-            out.push(summary);
+            // Record times have millisecond resolution; the file's mtime breaks ties between
+            // sessions written within the same millisecond.
+            let mtime = std::fs::metadata(self.path_of(&id))
+                .and_then(|m| m.modified())
+                .ok();
+            out.push((summary, mtime));
         }
-        out.sort_by(|a, b| {
+        out.sort_by(|(a, am), (b, bm)| {
             b.updated_at
                 .cmp(&a.updated_at)
+                .then_with(|| bm.cmp(am))
                 .then_with(|| b.id.cmp(&a.id))
         });
-        Ok(out)
+        Ok(out.into_iter().map(|(s, _)| s).collect())
     }
 
     /// Deletes a session's file. Refuses while another process has it open.
@@ -1186,6 +1192,8 @@ mod tests {
         w.answer(&simple_answer("anthropic/opus", "ok"))
             .expect("answer");
         drop(w);
+        // Record times have millisecond resolution: make "updated later" unambiguous.
+        std::thread::sleep(std::time::Duration::from_millis(5));
         let mut new = session_with_id("20261122-000000-bbbb"); // created earlier...
         new.created_at = "2026-11-22T00:00:00.000Z".into();
         let mut w = store.create(&new).expect("create");
@@ -1202,7 +1210,7 @@ mod tests {
         assert_eq!(list[1].models, ["anthropic/opus"]);
         assert_eq!(list[1].title.chars().count(), 60);
         assert!(list[1].title.ends_with('…'));
-        assert!(list[0].updated_at > list[1].updated_at);
+        assert!(list[0].updated_at >= list[1].updated_at);
 
         let (s, w, _) = store.resume(None).expect("resume latest");
         assert_eq!(s.id, "20261122-000000-bbbb");

@@ -515,23 +515,40 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         spans.push(Span::styled(tier, DIM));
     }
     spans.push(Span::styled(" │ ", DIM));
-    for (i, m) in app.route.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw(" "));
+    // One health dot per route model, labelled with its model id when the bar has room
+    // (`●claude-opus-4-8 ◐gpt-5.5`), else with its position (`●1 ◐2`).
+    let dots = |named: bool| {
+        let mut v = Vec::new();
+        for (i, m) in app.route.iter().enumerate() {
+            if i > 0 {
+                v.push(Span::raw(" "));
+            }
+            v.push(health_dot(app.health_of(m)));
+            v.push(Span::raw(if named {
+                m.model.clone()
+            } else {
+                format!("{}", i + 1)
+            }));
         }
-        spans.push(health_dot(app.health_of(m)));
-        spans.push(Span::raw(format!("{}", i + 1)));
-    }
-    spans.push(Span::styled(" │ ", DIM));
-    spans.push(Span::raw(format!("{} tok", fmt_tokens(app.tokens_used()))));
+        v
+    };
+    let mut tail = vec![
+        Span::styled(" │ ", DIM),
+        Span::raw(format!("{} tok", fmt_tokens(app.tokens_used()))),
+    ];
     if !app.session.attachments.is_empty() {
-        spans.push(Span::styled(" │ ", DIM));
-        spans.push(Span::raw(format!(
+        tail.push(Span::styled(" │ ", DIM));
+        tail.push(Span::raw(format!(
             "{} attached",
             app.session.attachments.len()
         )));
     }
-    spans.push(Span::styled(" │ F1 help", DIM));
+    tail.push(Span::styled(" │ F1 help", DIM));
+    let width = |v: &[Span]| v.iter().map(Span::width).sum::<usize>();
+    let named = dots(true);
+    let fits = width(&spans) + width(&named) + width(&tail) <= usize::from(area.width);
+    spans.extend(if fits { named } else { dots(false) });
+    spans.extend(tail);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 

@@ -254,7 +254,14 @@ pub fn transport_error(e: &reqwest::Error) -> ProviderError {
         _ if e.is_connect() => "could not connect",
         _ => "the connection failed before the response arrived",
     };
-    ProviderError::new(class, format!("{what}: {}", chain(e)))
+    let detail = chain(e);
+    let mut err = ProviderError::new(class, format!("{what}: {detail}"));
+    // A name that does not resolve will not resolve 200 ms later either (offline, or a typo
+    // in base_url): no quick retry, go on to the next model.
+    if detail.contains("dns error") {
+        err.should_retry = Some(false);
+    }
+    err
 }
 
 /// Classifies a failure while reading the body of a 200: the server closing the connection

@@ -450,14 +450,10 @@ impl Router {
                             let chars = ok.text.chars().count();
                             push_segment(&mut segments, model, ok.text);
                             let attempt = Attempt {
-                                model: model.to_string(),
-                                outcome: Outcome::Ok,
-                                error_class: None,
-                                error: None,
-                                status: None,
                                 ttft_ms: ok.ttft_ms,
                                 ms,
                                 chars,
+                                ..Attempt::new(model, Outcome::Ok, None)
                             };
                             self.inner.journal.record(&attempt, Some(ok.usage), false);
                             attempts.push(attempt);
@@ -495,14 +491,10 @@ impl Router {
                                 Outcome::Failed
                             };
                             let attempt = Attempt {
-                                model: model.to_string(),
-                                outcome,
-                                error_class: Some(error.class),
-                                error: Some(error.message.clone()),
-                                status: error.status,
                                 ttft_ms: failed.ttft_ms,
                                 ms,
                                 chars,
+                                ..Attempt::new(model, outcome, Some(&error))
                             };
                             self.inner
                                 .journal
@@ -848,19 +840,15 @@ impl Router {
         let ms = start.elapsed().as_millis() as u64;
         let cfg = self.inner.settings.health.clone();
         let key = model.to_string();
+        let outcome = if result.is_ok() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
         let attempt = Attempt {
-            model: key.clone(),
-            outcome: if result.is_ok() {
-                Outcome::Ok
-            } else {
-                Outcome::Failed
-            },
-            error_class: result.as_ref().err().map(|e| e.class),
-            error: result.as_ref().err().map(|e| e.message.clone()),
-            status: result.as_ref().err().and_then(|e| e.status),
             ttft_ms: result.is_ok().then_some(ms),
             ms,
-            chars: 0,
+            ..Attempt::new(model, outcome, result.as_ref().err())
         };
         self.inner.journal.record(&attempt, None, true);
         if !client.is_local() {
@@ -1040,30 +1028,31 @@ fn clock(ms: u64) -> String {
 }
 
 impl Attempt {
-    fn skipped(model: &ModelRef, error: Option<&ProviderError>) -> Self {
+    /// An attempt on `model` that ended with `outcome` (and `error`, if it failed); timings
+    /// and size start at zero.
+    fn new(model: &ModelRef, outcome: Outcome, error: Option<&ProviderError>) -> Self {
         Self {
             model: model.to_string(),
-            outcome: Outcome::Skipped,
+            outcome,
             error_class: error.map(|e| e.class),
             error: error.map(|e| e.message.clone()),
-            status: None,
+            status: error.and_then(|e| e.status),
             ttft_ms: None,
             ms: 0,
             chars: 0,
         }
     }
 
+    fn skipped(model: &ModelRef, error: Option<&ProviderError>) -> Self {
+        Self::new(model, Outcome::Skipped, error)
+    }
+
     fn skipped_because(model: &ModelRef, class: ErrorClass, reason: String) -> Self {
-        Self {
-            model: model.to_string(),
-            outcome: Outcome::Skipped,
-            error_class: Some(class),
-            error: Some(reason),
-            status: None,
-            ttft_ms: None,
-            ms: 0,
-            chars: 0,
-        }
+        Self::new(
+            model,
+            Outcome::Skipped,
+            Some(&ProviderError::new(class, reason)),
+        )
     }
 }
 

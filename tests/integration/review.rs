@@ -61,11 +61,6 @@ async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
         cmd.args(&args)
             .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
             .env("OPENAI_API_KEY", OPENAI_KEY)
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("GITHUB_OUTPUT")
-            .env_remove("GITHUB_BASE_REF")
-            .env_remove("CI_MERGE_REQUEST_DIFF_BASE_SHA")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -648,9 +643,6 @@ async fn review_in(dir: &Path, repo: &Path, args: &[&str], env: &[(&str, &str)])
             .current_dir(&repo)
             .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
             .env("OPENAI_API_KEY", OPENAI_KEY)
-            .env_remove("GITHUB_BASE_REF")
-            .env_remove("CI_MERGE_REQUEST_DIFF_BASE_SHA")
-            .env_remove("GITHUB_ACTIONS")
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);

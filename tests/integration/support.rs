@@ -92,19 +92,18 @@ pub async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-/// The `aiw` binary with a hermetic environment: temp config/data/state dirs, no provider keys
-/// from the real environment, NO_COLOR.
+/// The `aiw` binary with a hermetic environment: temp config/data/state dirs in `dir`, none of
+/// [`crate::util::SCRUBBED_VARS`] (real keys, CI variables) inherited, NO_COLOR.
 pub fn aiw(dir: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_aiw"));
+    for var in crate::util::SCRUBBED_VARS {
+        c.env_remove(var);
+    }
     c.env("AIW_CONFIG", dir.join("config.toml"))
         .env("AIW_DATA_DIR", dir.join("data"))
         .env("AIW_STATE_DIR", dir.join("state"))
         .env("HOME", dir)
         .env("NO_COLOR", "1")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("GOOGLE_API_KEY")
         .current_dir(dir);
     c
 }

@@ -30,8 +30,10 @@ ENVIRONMENT:
 #[derive(Debug, Parser)]
 #[command(name = "aiw", version, about, long_about = None, after_help = EXIT_STATUS_HELP)]
 pub struct Cli {
-    /// Config file to use instead of the default; it must exist (except for `aiw config init`
-    /// and `aiw config path`). `AIW_CONFIG` sets the default location, which may not exist yet.
+    /// Config file to use instead of the default.
+    // It must exist (except for `aiw config init` and `aiw config path`); `AIW_CONFIG`, read
+    // by `Paths::resolve` rather than clap so the two can be told apart, names the default
+    // location, which may not exist yet. See: issue 13.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// More detail on stderr (repeat for more).

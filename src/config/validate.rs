@@ -169,8 +169,24 @@ pub(crate) fn duration(
         human(range.min),
         human(range.max)
     );
-    let d = super::parse_duration(raw)
-        .map_err(|_| invalid(path, key, format!("= `{raw}` is not a duration: {allowed}")))?;
+    let d = match super::parse_duration(raw) {
+        Ok(d) => d,
+        // A number too large for a duration (`1e20`) is out of range like any other.
+        Err(_) if raw.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            return Err(invalid(
+                path,
+                key,
+                format!("= `{raw}` is out of range: {allowed}"),
+            ));
+        }
+        Err(_) => {
+            return Err(invalid(
+                path,
+                key,
+                format!("= `{raw}` is not a duration: {allowed}"),
+            ));
+        }
+    };
     if d < range.min || d > range.max {
         return Err(invalid(
             path,

@@ -20,6 +20,8 @@ ENVIRONMENT:
   AIW_CONFIG          config file (default: ~/.config/aiw/config.toml)
   AIW_DATA_DIR        sessions, models, logs (default: ~/.local/share/aiw)
   AIW_STATE_DIR       health state, journal, review queue (default: ~/.local/state/aiw)
+  CI                  true in CI: aiw review takes its policy from the base branch, not the change
+  AIW_REVIEW_TRUST_PR_POLICY  1: in CI, take the review policy from the change itself
   ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY: provider keys
   NO_COLOR            disable colour";
 
@@ -29,7 +31,10 @@ ENVIRONMENT:
 #[command(name = "aiw", version, about, long_about = None, after_help = EXIT_STATUS_HELP)]
 pub struct Cli {
     /// Config file to use instead of the default.
-    #[arg(long, global = true, value_name = "FILE", env = "AIW_CONFIG")]
+    // It must exist (except for `aiw config init` and `aiw config path`); `AIW_CONFIG`, read
+    // by `Paths::resolve` rather than clap so the two can be told apart, names the default
+    // location, which may not exist yet. See: issue 13.
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// More detail on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -1,5 +1,6 @@
 //! `aiw config init|path|check|trust`. Works even when the config file is broken, so the user
-//! can find and fix it.
+//! can find and fix it. `trust` records the project file's content hash (see
+//! `config::trust`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::cli::{ConfigArgs, ConfigCommand};
-use crate::config::{DEFAULT_CONFIG_TEMPLATE, Paths, Settings, trust};
+use crate::config::{
+    DEFAULT_CONFIG_TEMPLATE, FileConfig, Paths, ProjectFile, Settings, UserFile, trust,
+};
 use crate::exit;
 use crate::output;
 
@@ -20,21 +23,40 @@ pub fn run(config_flag: Option<&Path>, args: ConfigArgs) -> anyhow::Result<ExitC
             Ok(ExitCode::SUCCESS)
         }
         ConfigCommand::Init { force } => init(&paths.config_file, force),
-        ConfigCommand::Check => check(paths),
+        ConfigCommand::Check => check(paths, config_flag.is_some()),
         ConfigCommand::Trust { dir } => {
             let dir = match dir {
                 Some(d) => d,
                 None => std::env::current_dir().context("cannot read the current directory")?,
             };
-            let canon = trust::trust(&paths.state_dir, &dir)
-                .with_context(|| format!("cannot trust {}", dir.display()))?;
-            output::line(&format!(
-                "trusted {}: its .aiw/config.toml may now change providers, endpoints and key variables",
-                canon.display()
-            ))?;
-            Ok(ExitCode::SUCCESS)
+            trust_project(&paths, &dir)
         }
     }
+}
+
+/// Trusts the `.aiw/config.toml` found from `dir` upwards, as it is now (its content hash).
+fn trust_project(paths: &Paths, dir: &Path) -> anyhow::Result<ExitCode> {
+    let Some(project) = ProjectFile::find(dir)? else {
+        return Err(output::Exit {
+            message: format!(
+                "no .aiw/config.toml in {} or its parents: there is nothing to trust",
+                dir.display()
+            ),
+            code: exit::USAGE,
+        }
+        .into());
+    };
+    // A broken file is reported now rather than trusted.
+    FileConfig::parse(&project.text, &project.label)?;
+    let (root, sha) = trust::record(&paths.state_dir, &project.root, project.text.as_bytes())
+        .with_context(|| format!("cannot trust {}", project.root.display()))?;
+    output::line(&format!(
+        "trusted {} (sha256 {}…) in {}: it may now set providers (endpoints, key variables, the local model file), [health], [timeouts], review policy and routes to any configured model; if the file changes, aiw ignores those settings again until you run `aiw config trust` again",
+        project.label.display(),
+        crate::config::project::short(&sha),
+        root.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the commented template atomically (temp file + rename); never overwrites without
@@ -60,11 +82,19 @@ fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Validates the file and reports providers, routes and which keys are present.
-fn check(paths: Paths) -> anyhow::Result<ExitCode> {
+/// Validates the file and reports providers, routes and which keys are present; `required`:
+/// the file was named with `--config`, so it must exist.
+fn check(paths: Paths, required: bool) -> anyhow::Result<ExitCode> {
     let file = paths.config_file.clone();
     let cwd = std::env::current_dir().ok();
-    let settings = match Settings::load(paths, cwd.as_deref()) {
+    let loaded = UserFile::load(&paths, required).and_then(|user| {
+        let project = match cwd.as_deref() {
+            Some(d) => ProjectFile::find(d)?,
+            None => None,
+        };
+        Settings::from_files(paths, user, project)
+    });
+    let settings = match loaded {
         Ok(s) => s,
         Err(e) => {
             output::error(&e.to_string());

@@ -1,13 +1,14 @@
-//! The config file schema as written on disk (every field optional), parsing with
-//! file:line:column errors, merging the user file with a project file under the trust rule,
-//! and the commented template `aiw config init` writes.
+//! The config file schema as written on disk (every field optional; numbers as TOML's 64-bit
+//! integers so an out-of-range value is reported by key, not as a type error), parsing with
+//! file:line:column errors followed by the value checks of `validate`, and the commented
+//! template `aiw config init` writes. Merging a project file in is `project`'s job.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, ProviderKind};
+use super::{ConfigError, ProviderKind, validate};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -33,6 +34,9 @@ pub struct FileConfig {
     /// `[review]`.
     #[serde(default)]
     pub review: ReviewFile,
+    /// Which file set a setting, for settings a project file set (see [`FileConfig::origin_of`]).
+    #[serde(skip)]
+    pub(crate) origins: BTreeMap<String, PathBuf>,
 }
 
 /// A `[providers.NAME]` section.
@@ -48,17 +52,17 @@ pub struct ProviderFile {
     /// Statuspage v2 summary.json URL.
     pub status_page: Option<String>,
     /// Context window of this provider's models, in tokens.
-    pub context_window: Option<u32>,
+    pub context_window: Option<i64>,
     /// Local only: model name or path.
     pub model: Option<String>,
     /// Local only: `"auto"` or a layer count.
     pub gpu_layers: Option<GpuLayersFile>,
     /// Local only: CPU threads.
-    pub threads: Option<u32>,
+    pub threads: Option<i64>,
     /// Local only: context size in tokens.
-    pub context_size: Option<u32>,
+    pub context_size: Option<i64>,
     /// Local only: batch size in tokens.
-    pub batch_size: Option<u32>,
+    pub batch_size: Option<i64>,
 }
 
 /// `gpu_layers = "auto"` or a number.
@@ -66,7 +70,7 @@ pub struct ProviderFile {
 #[serde(untagged)]
 pub enum GpuLayersFile {
     /// A layer count (0 = CPU only).
-    Count(u32),
+    Count(i64),
     /// The word `auto`.
     Auto(AutoWord),
 }
@@ -98,7 +102,7 @@ pub struct TimeoutsFile {
 #[serde(deny_unknown_fields)]
 pub struct HealthFile {
     /// Consecutive failures that open a breaker.
-    pub failure_threshold: Option<u32>,
+    pub failure_threshold: Option<i64>,
     /// Failure rate that opens a breaker.
     pub failure_rate: Option<f64>,
     /// Statistics window.
@@ -110,7 +114,7 @@ pub struct HealthFile {
     /// Longest open period.
     pub max_open: Option<String>,
     /// Retries per minute across the process.
-    pub retry_budget_per_minute: Option<u32>,
+    pub retry_budget_per_minute: Option<i64>,
     /// Longest Retry-After worth waiting for.
     pub max_retry_wait: Option<String>,
     /// Probe timeout.
@@ -137,9 +141,12 @@ pub struct ReviewFile {
     #[serde(default)]
     pub include: Vec<String>,
     /// Chunks reviewed in parallel.
-    pub concurrency: Option<usize>,
+    pub concurrency: Option<i64>,
     /// Attempts before a queued job is dead-lettered.
-    pub queue_max_attempts: Option<u32>,
+    pub queue_max_attempts: Option<i64>,
+    /// In CI, take the review policy from the pull request's own files instead of the base
+    /// branch's. Read from the user's config file only.
+    pub trust_pr_policy: Option<bool>,
 }
 
 /// A string or a list of strings.
@@ -163,17 +170,26 @@ impl OneOrMany {
 }
 
 impl FileConfig {
-    /// Parses TOML text; errors carry the file, line and column.
+    /// Parses TOML text and checks every value (ranges, URLs, names, list sizes); errors
+    /// carry the file (and for syntax, the line and column) and never echo a huge value.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| {
+        let cfg: Self = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map_or((1, 1), |span| line_col(text, span.start));
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: e.message().trim().to_string(),
+                message: validate::shorten(e.message().trim()),
             }
-        })
+        })?;
+        validate::file(&cfg, path)?;
+        Ok(cfg)
+    }
+
+    /// The file a setting came from (`routes.NAME`, `providers.NAME`, `default_route`,
+    /// `timeouts`, `health`, `review`): the project file when it set it, else `user`.
+    pub(crate) fn origin_of<'a>(&'a self, key: &str, user: &'a Path) -> &'a Path {
+        self.origins.get(key).map_or(user, PathBuf::as_path)
     }
 }
 
@@ -184,79 +200,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
-}
-
-/// Finds `.aiw/config.toml` in `dir` or its parents.
-pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(".aiw").join("config.toml"))
-        .find(|p| p.is_file())
-}
-
-/// Merges a project file over the user file. An untrusted project may choose routes, the
-/// default route, timeouts and review/chat settings, but may not add providers or change
-/// where a provider's requests go or where its key comes from: a malicious repository could
-/// otherwise send your keys to its own server.
-pub fn merge(
-    mut user: FileConfig,
-    project: Option<(FileConfig, PathBuf, bool)>,
-    warnings: &mut Vec<String>,
-) -> FileConfig {
-    let Some((proj, path, trusted)) = project else {
-        return user;
-    };
-    for (name, p) in proj.providers {
-        let exists =
-            user.providers.contains_key(&name) || ProviderKind::from_builtin_name(&name).is_some();
-        let sensitive = p.kind.is_some() || p.base_url.is_some() || p.api_key_env.is_some();
-        if !trusted && (!exists || sensitive) {
-            let dir = path
-                .parent()
-                .and_then(Path::parent)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            warnings.push(format!(
-                "ignored providers.{name} from {}: a project file may not add providers or change base_url, kind or api_key_env unless you trust it (`aiw config trust {dir}`)",
-                path.display()
-            ));
-            continue;
-        }
-        let slot = user.providers.entry(name).or_default();
-        macro_rules! take {
-            ($($f:ident),*) => { $( if p.$f.is_some() { slot.$f = p.$f.clone(); } )* };
-        }
-        take!(
-            kind,
-            base_url,
-            api_key_env,
-            status_page,
-            context_window,
-            model,
-            gpu_layers,
-            threads,
-            context_size,
-            batch_size
-        );
-    }
-    user.routes.extend(proj.routes);
-    if proj.default_route.is_some() {
-        user.default_route = proj.default_route;
-    }
-    let t = proj.timeouts;
-    macro_rules! over {
-        ($dst:expr, $src:expr, $($f:ident),*) => { $( if $src.$f.is_some() { $dst.$f = $src.$f; } )* };
-    }
-    over!(user.timeouts, t, connect, first_token, stall, total);
-    user.chat.keys.extend(proj.chat.keys);
-    if !proj.review.exclude.is_empty() {
-        user.review.exclude = proj.review.exclude;
-    }
-    if !proj.review.include.is_empty() {
-        user.review.include = proj.review.include;
-    }
-    over!(user.review, proj.review, concurrency, queue_max_attempts);
-    user
 }
 
 /// What `aiw config init` writes: every setting, commented, with its default.

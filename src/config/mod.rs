@@ -1,13 +1,16 @@
 //! Configuration: the TOML file schema, built-in defaults, where files live (config, data and
-//! state dirs with their `AIW_*` overrides), the project-local file and its trust rule, and
-//! the resolved [`Settings`] every command works from. Also [`ConfigError`] and [`Secret`].
+//! state dirs with their `AIW_*` overrides), the project-local file and its trust model
+//! (`project`, `trust`), value checks (`validate`), and the resolved [`Settings`] every
+//! command works from. Also [`ConfigError`] and [`Secret`].
 //!
-//! Precedence: command-line flags > environment > user config file > project `.aiw/config.toml`
-//! (restricted unless trusted) > built-in defaults.
+//! Precedence: command-line flags > environment > project `.aiw/config.toml` (only the
+//! settings its trust allows, see `project`) > user config file > built-in defaults.
 
 mod file;
+pub mod project;
 mod secret;
 pub mod trust;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,7 +19,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use file::{DEFAULT_CONFIG_TEMPLATE, FileConfig, GpuLayersFile, OneOrMany, ProviderFile};
+pub use project::{ProjectFile, RepoFile, ReviewPolicy};
 pub use secret::Secret;
+pub use validate::{MAX_CONFIG_BYTES, clip};
 
 use crate::provider::ModelRef;
 
@@ -295,39 +300,70 @@ pub struct Settings {
 /// The name of the default local model in the catalogue.
 pub const DEFAULT_LOCAL_MODEL: &str = "smollm2-135m";
 
+/// The user's own config file, parsed (defaults when it does not exist).
+#[derive(Clone, Debug, Default)]
+pub struct UserFile {
+    /// Its settings.
+    pub config: FileConfig,
+    /// Whether the file existed.
+    pub found: bool,
+}
+
+impl UserFile {
+    /// Reads and checks `paths.config_file`. `required` (the file was named with `--config`)
+    /// makes a missing file an error instead of "use the defaults".
+    pub fn load(paths: &Paths, required: bool) -> Result<Self, ConfigError> {
+        match validate::read_user_file(&paths.config_file)? {
+            Some(text) => Ok(Self {
+                config: FileConfig::parse(&text, &paths.config_file)?,
+                found: true,
+            }),
+            None if required => Err(ConfigError::NotFound {
+                path: paths.config_file.clone(),
+            }),
+            None => Ok(Self::default()),
+        }
+    }
+
+    /// Whether the user opted in (`[review] trust_pr_policy = true`) to take the CI review
+    /// policy from the change under review instead of the base branch.
+    pub fn trusts_pr_policy(&self) -> bool {
+        self.config.review.trust_pr_policy == Some(true)
+    }
+}
+
 impl Settings {
     /// Loads settings: the user config file at `paths.config_file` if it exists, the project
     /// file found from `project_dir` upwards (if any), and the environment.
     pub fn load(paths: Paths, project_dir: Option<&Path>) -> Result<Self, ConfigError> {
-        let (user, found) = match std::fs::read_to_string(&paths.config_file) {
-            Ok(text) => (FileConfig::parse(&text, &paths.config_file)?, true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileConfig::default(), false),
-            Err(e) => {
-                return Err(ConfigError::Read {
-                    path: paths.config_file.clone(),
-                    source: e,
-                });
-            }
-        };
-        let mut warnings = Vec::new();
-        let project = match project_dir.and_then(file::find_project_file) {
-            Some(pf) => {
-                let text = std::fs::read_to_string(&pf).map_err(|e| ConfigError::Read {
-                    path: pf.clone(),
-                    source: e,
-                })?;
-                let parsed = FileConfig::parse(&text, &pf)?;
-                let root = pf
-                    .parent()
-                    .and_then(Path::parent)
-                    .map_or_else(|| pf.clone(), Path::to_path_buf);
-                let trusted = trust::is_trusted(&paths.state_dir, &root);
-                Some((parsed, pf, trusted))
-            }
+        let user = UserFile::load(&paths, false)?;
+        let project = match project_dir {
+            Some(d) => ProjectFile::find(d)?,
             None => None,
         };
-        let merged = file::merge(user, project, &mut warnings);
-        Self::resolve(merged, paths, found, warnings, &|name| {
+        Self::from_files(paths, user, project)
+    }
+
+    /// Settings from the user's file and a project file chosen by the caller (the checkout's,
+    /// or in CI the base branch's), merged under the trust model, and the environment.
+    pub fn from_files(
+        paths: Paths,
+        user: UserFile,
+        project: Option<ProjectFile>,
+    ) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let loaded = match project {
+            Some(p) => Some(project::Loaded {
+                config: FileConfig::parse(&p.text, &p.label)?,
+                trust: trust::check(&paths.state_dir, &p.root, p.text.as_bytes()),
+                label: p.label,
+                root: p.root,
+                review_policy: p.review_policy,
+            }),
+            None => None,
+        };
+        let merged = project::merge(user.config, loaded, &mut warnings);
+        Self::resolve(merged, paths, user.found, warnings, &|name| {
             std::env::var(name).ok()
         })
     }
@@ -335,23 +371,24 @@ impl Settings {
     /// Builds settings from an already-merged file; `env` looks up environment variables
     /// (injected so tests are hermetic).
     pub fn resolve(
-        cfg: FileConfig,
+        mut cfg: FileConfig,
         paths: Paths,
         config_file_found: bool,
         mut warnings: Vec<String>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let origin = paths.config_file.clone();
+        let user_file = paths.config_file.clone();
         let mut providers = BTreeMap::new();
         // Built-in providers exist even without a file.
         for name in ["anthropic", "openai", "gemini", "local"] {
             providers.insert(name.to_string(), ProviderFile::default());
         }
-        for (name, p) in cfg.providers {
-            providers.insert(name, p);
-        }
+        providers.extend(std::mem::take(&mut cfg.providers));
         let mut resolved = BTreeMap::new();
         for (name, p) in providers {
+            let origin = cfg
+                .origin_of(&format!("providers.{name}"), &user_file)
+                .to_path_buf();
             let Some(kind) = p.kind.or_else(|| ProviderKind::from_builtin_name(&name)) else {
                 return Err(ConfigError::Invalid {
                         path: origin.clone(),
@@ -359,17 +396,9 @@ impl Settings {
                         message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\" or \"local\"".into(),
                     });
             };
+            // The URL itself was checked when the file was parsed.
             let base_url = match (&p.base_url, kind.default_base_url()) {
-                (Some(u), _) => {
-                    if !(u.starts_with("http://") || u.starts_with("https://")) {
-                        return Err(ConfigError::Invalid {
-                            path: origin.clone(),
-                            what: format!("providers.{name}.base_url"),
-                            message: format!("`{u}` is not an http(s) URL"),
-                        });
-                    }
-                    u.trim_end_matches('/').to_string()
-                }
+                (Some(u), _) => u.trim_end_matches('/').to_string(),
                 (None, Some(d)) => d.to_string(),
                 (None, None) if kind == ProviderKind::Local => String::new(),
                 (None, None) => {
@@ -392,19 +421,34 @@ impl Settings {
                 .iter()
                 .find_map(|var| env(var).filter(|v| !v.trim().is_empty()))
                 .map(|v| Secret::new(v.trim()));
-            let local = (kind == ProviderKind::Local).then(|| LocalSettings {
-                model: p
-                    .model
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_LOCAL_MODEL.to_string()),
-                gpu_layers: match p.gpu_layers {
-                    None | Some(GpuLayersFile::Auto(_)) => None,
-                    Some(GpuLayersFile::Count(n)) => Some(n),
-                },
-                threads: p.threads.unwrap_or_else(default_threads),
-                context_size: p.context_size.unwrap_or(4096),
-                batch_size: p.batch_size.unwrap_or(512),
-            });
+            let key = |f: &str| format!("providers.{name}.{f}");
+            let num = |f: &str, v: Option<i64>, range| -> Result<Option<u32>, ConfigError> {
+                v.map(|v| validate::int(&origin, &key(f), v, range))
+                    .transpose()
+            };
+            let local = if kind == ProviderKind::Local {
+                Some(LocalSettings {
+                    model: p
+                        .model
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_LOCAL_MODEL.to_string()),
+                    gpu_layers: match p.gpu_layers {
+                        None | Some(GpuLayersFile::Auto(_)) => None,
+                        Some(GpuLayersFile::Count(n)) => {
+                            num("gpu_layers", Some(n), validate::GPU_LAYERS)?
+                        }
+                    },
+                    threads: num("threads", p.threads, validate::THREADS)?
+                        .unwrap_or_else(default_threads),
+                    context_size: num("context_size", p.context_size, validate::CONTEXT_SIZE)?
+                        .unwrap_or(4096),
+                    batch_size: num("batch_size", p.batch_size, validate::BATCH_SIZE)?
+                        .unwrap_or(512),
+                })
+            } else {
+                None
+            };
+            let context_window = num("context_window", p.context_window, validate::CONTEXT_WINDOW)?;
             resolved.insert(
                 name.clone(),
                 ProviderSettings {
@@ -414,7 +458,7 @@ impl Settings {
                     api_key_env,
                     api_key,
                     status_page: p.status_page.clone(),
-                    context_window: p.context_window,
+                    context_window,
                     local,
                 },
             );
@@ -422,58 +466,98 @@ impl Settings {
 
         let mut timeouts = Timeouts::default();
         let t = &cfg.timeouts;
-        for (field, value, slot) in [
-            ("connect", &t.connect, &mut timeouts.connect),
-            ("first_token", &t.first_token, &mut timeouts.first_token),
-            ("stall", &t.stall, &mut timeouts.stall),
-            ("total", &t.total, &mut timeouts.total),
+        let origin = cfg.origin_of("timeouts", &user_file);
+        for (field, value, slot, range) in [
+            (
+                "connect",
+                &t.connect,
+                &mut timeouts.connect,
+                validate::CONNECT,
+            ),
+            (
+                "first_token",
+                &t.first_token,
+                &mut timeouts.first_token,
+                validate::STREAM_WAIT,
+            ),
+            (
+                "stall",
+                &t.stall,
+                &mut timeouts.stall,
+                validate::STREAM_WAIT,
+            ),
+            ("total", &t.total, &mut timeouts.total, validate::TOTAL),
         ] {
             if let Some(v) = value {
-                *slot = parse_duration(v).map_err(|m| ConfigError::Invalid {
-                    path: origin.clone(),
-                    what: format!("timeouts.{field}"),
-                    message: m,
-                })?;
+                *slot = validate::duration(origin, &format!("timeouts.{field}"), v, range)?;
             }
         }
 
         let mut health = HealthSettings::default();
         let h = &cfg.health;
+        let origin = cfg.origin_of("health", &user_file);
         if let Some(v) = h.failure_threshold {
-            health.failure_threshold = v.max(1);
+            health.failure_threshold = validate::int(
+                origin,
+                "health.failure_threshold",
+                v,
+                validate::FAILURE_THRESHOLD,
+            )?;
         }
         if let Some(v) = h.failure_rate {
-            health.failure_rate = v;
+            health.failure_rate =
+                validate::float(origin, "health.failure_rate", v, validate::FAILURE_RATE)?;
         }
         if let Some(v) = h.latency_factor {
-            health.latency_factor = v;
+            health.latency_factor =
+                validate::float(origin, "health.latency_factor", v, validate::LATENCY_FACTOR)?;
         }
         if let Some(v) = h.retry_budget_per_minute {
-            health.retry_budget_per_minute = v;
+            health.retry_budget_per_minute = validate::int(
+                origin,
+                "health.retry_budget_per_minute",
+                v,
+                validate::RETRY_BUDGET,
+            )?;
         }
-        for (field, value, slot) in [
-            ("window", &h.window, &mut health.window),
-            ("base_open", &h.base_open, &mut health.base_open),
-            ("max_open", &h.max_open, &mut health.max_open),
+        for (field, value, slot, range) in [
+            ("window", &h.window, &mut health.window, validate::WINDOW),
+            (
+                "base_open",
+                &h.base_open,
+                &mut health.base_open,
+                validate::OPEN,
+            ),
+            (
+                "max_open",
+                &h.max_open,
+                &mut health.max_open,
+                validate::OPEN,
+            ),
             (
                 "max_retry_wait",
                 &h.max_retry_wait,
                 &mut health.max_retry_wait,
+                validate::RETRY_WAIT,
             ),
-            ("probe_timeout", &h.probe_timeout, &mut health.probe_timeout),
+            (
+                "probe_timeout",
+                &h.probe_timeout,
+                &mut health.probe_timeout,
+                validate::PROBE,
+            ),
         ] {
             if let Some(v) = value {
-                *slot = parse_duration(v).map_err(|m| ConfigError::Invalid {
-                    path: origin.clone(),
-                    what: format!("health.{field}"),
-                    message: m,
-                })?;
+                *slot = validate::duration(origin, &format!("health.{field}"), v, range)?;
             }
         }
 
         // Routes: from the file, or the built-in default made of usable providers.
         let mut routes = BTreeMap::new();
         for (name, entries) in &cfg.routes {
+            let origin = cfg
+                .origin_of(&format!("routes.{name}"), &user_file)
+                .to_path_buf();
             if entries.is_empty() {
                 return Err(ConfigError::Invalid {
                     path: origin.clone(),
@@ -510,7 +594,7 @@ impl Settings {
         if !routes.contains_key(&default_route) {
             if cfg.default_route.is_some() {
                 return Err(ConfigError::Invalid {
-                    path: origin.clone(),
+                    path: cfg.origin_of("default_route", &user_file).to_path_buf(),
                     what: "default_route".into(),
                     message: format!(
                         "names route `{default_route}`, which is not defined under [routes]"
@@ -533,17 +617,31 @@ impl Settings {
             }
         }
 
-        let chat_keys = cfg
-            .chat
-            .keys
+        let chat_keys = std::mem::take(&mut cfg.chat.keys)
             .into_iter()
             .map(|(k, v)| (k, v.into_vec()))
             .collect();
+        let origin = cfg.origin_of("review", &user_file).to_path_buf();
         let review = ReviewSettings {
-            exclude: cfg.review.exclude,
-            include: cfg.review.include,
-            concurrency: cfg.review.concurrency,
-            queue_max_attempts: cfg.review.queue_max_attempts,
+            concurrency: cfg
+                .review
+                .concurrency
+                .map(|v| validate::int(&origin, "review.concurrency", v, validate::CONCURRENCY))
+                .transpose()?,
+            queue_max_attempts: cfg
+                .review
+                .queue_max_attempts
+                .map(|v| {
+                    validate::int(
+                        &origin,
+                        "review.queue_max_attempts",
+                        v,
+                        validate::QUEUE_ATTEMPTS,
+                    )
+                })
+                .transpose()?,
+            exclude: std::mem::take(&mut cfg.review.exclude),
+            include: std::mem::take(&mut cfg.review.include),
         };
         Ok(Self {
             providers: resolved,
@@ -631,15 +729,18 @@ impl Settings {
     }
 }
 
+/// The cloud models of aiw's built-in route, in order (each used when its key is set).
+pub(crate) const BUILTIN_CLOUD_MODELS: [(&str, &str); 3] = [
+    ("anthropic", "claude-sonnet-4-6"),
+    ("openai", "gpt-5.5"),
+    ("gemini", "gemini-2.5-flash"),
+];
+
 /// The route aiw uses with no config: Claude first, then the other cloud providers whose key
 /// is set, then the local model.
 fn builtin_route(providers: &BTreeMap<String, ProviderSettings>) -> Vec<ModelRef> {
     let mut route = Vec::new();
-    for (provider, model) in [
-        ("anthropic", "claude-sonnet-4-6"),
-        ("openai", "gpt-5.5"),
-        ("gemini", "gemini-2.5-flash"),
-    ] {
+    for (provider, model) in BUILTIN_CLOUD_MODELS {
         if providers
             .get(provider)
             .is_some_and(ProviderSettings::is_usable)
@@ -666,17 +767,20 @@ fn default_threads() -> u32 {
     std::thread::available_parallelism().map_or(4, |n| n.get().min(8) as u32)
 }
 
-/// Parses a duration like `30s`, `1m 30s`, `250ms`, or a bare number of seconds.
+/// Parses a duration like `30s`, `1m 30s`, `250ms`, or a bare number of seconds. Never
+/// panics: values too large for a `Duration` (`1e20`) are an error like any other.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
+    let shown = validate::clip(s);
     if let Ok(secs) = s.parse::<f64>()
         && secs.is_finite()
         && secs >= 0.0
     {
-        return Ok(Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("`{shown}` seconds is too long a duration"));
     }
     humantime::parse_duration(s).map_err(|e| {
-        format!("`{s}` is not a duration ({e}); write e.g. \"30s\", \"2m\" or \"500ms\"")
+        format!("`{shown}` is not a duration ({e}); write e.g. \"30s\", \"2m\" or \"500ms\"")
     })
 }
 
@@ -684,6 +788,21 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A file named on the command line (`--config FILE`) does not exist.
+    #[error("the config file {} given with --config does not exist; create it with `aiw --config {} config init`, or fix the path", path.display(), path.display())]
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file aiw will not read: a symbolic link or non-regular project file, a file too large,
+    /// or not UTF-8. Its content is never echoed.
+    #[error("refusing to read {}: {reason}", path.display())]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// The file exists but could not be read.
     #[error("cannot read config file {}: {source}", path.display())]
     Read {
@@ -693,7 +812,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or does not match the schema.
-    #[error("{}:{line}:{column}: {message}", path.display())]
+    #[error("{}:{line}:{column}: {}", path.display(), validate::shorten(.message))]
     Parse {
         /// The file.
         path: PathBuf,
@@ -705,7 +824,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A value is well-formed but not acceptable.
-    #[error("{}: {what} {message}", path.display())]
+    #[error("{}: {} {}", path.display(), validate::clip(.what), validate::shorten(.message))]
     Invalid {
         /// The file.
         path: PathBuf,
@@ -715,7 +834,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A route name that is not configured.
-    #[error("no route named `{name}`; configured routes: {}", known.join(", "))]
+    #[error("{}", validate::shorten(&format!("no route named `{name}`; configured routes: {}", known.join(", "))))]
     UnknownRoute {
         /// The name asked for.
         name: String,
@@ -729,7 +848,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A model whose provider is not configured.
-    #[error("unknown provider `{provider}` in `{model}`; configured providers: {}", known.join(", "))]
+    #[error("{}", validate::shorten(&format!("unknown provider `{provider}` in `{model}`; configured providers: {}", known.join(", "))))]
     UnknownProvider {
         /// The model as given.
         model: String,

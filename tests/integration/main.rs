@@ -14,6 +14,10 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Hostile repositories against the trust model and the CI review policy: project files
+/// that try to redirect keys, fetch URLs, pick the GGUF file, read files outside the
+/// repository or set the terms of their own review; canary keys must reach nothing.
+mod hostile_policy;
 /// `install.sh` into a temporary prefix, then the installed binary (runs when
 /// `AIW_TEST_INSTALL=1`, as `scripts/test.sh` sets it).
 mod install;

@@ -11,6 +11,7 @@ use aiw_emulator::{Action, Emulator, ErrorKind, Script};
 use serde_json::Value;
 
 use crate::support::{ANTHROPIC_KEY, OPENAI_KEY, aiw};
+use crate::util::git;
 
 const FINDINGS: &str = r#"Here is my review:
 ```json
@@ -601,30 +602,6 @@ async fn bad_keys_everywhere_fail_the_step_instead_of_skipping_it() {
         "a configuration problem is not queued"
     );
     no_keys(&o);
-}
-
-/// Runs `git` in `repo` with a fixed identity (the test HOME has no git config).
-fn git(repo: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=aiw test",
-            "-c",
-            "user.email=test@aiw.invalid",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .env_remove("GIT_DIR")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `aiw review` with no diff argument, in `repo`, with extra environment.

@@ -3,18 +3,20 @@
 //! diff (`diff`), has each chunk reviewed in parallel through a [`ReviewModel`] (the router in
 //! production, a fake in tests), merges the findings (`findings`), applies the
 //! `--on-unavailable` and `--timeout` policies (queueing with `queue`), writes every output
-//! (`formats`) and returns the documented exit status (`report::exit_code`).
+//! (`formats`) and returns the documented exit status (`report::exit_code`). Which review
+//! policy applies (the checkout's, or in CI the base branch's) is `policy`'s decision.
 //!
 //! See: /tmp/issue6.md (the spec) and ../../../../shared/reference/ci-formats.md.
 
 pub mod diff;
 pub mod findings;
 pub mod formats;
+pub mod policy;
 pub mod queue;
 pub mod report;
 pub mod wrap;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -604,22 +606,16 @@ pub fn resolve_route(
     Ok(models)
 }
 
-/// The instructions template: the repository's `.aiw/review.md` if there is one, else the
-/// built-in one.
-pub fn instructions(dir: Option<&Path>) -> String {
-    dir.and_then(diff::repo_prompt)
-        .map_or_else(|| DEFAULT_PROMPT.to_string(), |(_, t)| t)
-}
-
-/// Builds the engine options for a route.
+/// Builds the engine options for a route, with `instructions` (see
+/// [`policy::PolicySource::instructions`]) as the template.
 pub fn engine_options(
     settings: &Settings,
     route: &[ModelRef],
     focus: &[String],
     deadline: Option<Instant>,
-    dir: Option<&Path>,
+    instructions: &str,
 ) -> EngineOptions {
-    let system = system_prompt(&instructions(dir), focus);
+    let system = system_prompt(instructions, focus);
     EngineOptions {
         budget: budget_for(settings, route, &system),
         system,
@@ -671,11 +667,20 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     let gathered = diff::gather(&source, &env)?;
     let cwd = std::env::current_dir().ok();
-    let opts = engine_options(&ctx.settings, &route, &args.focus, deadline, cwd.as_deref());
+    let instructions = ctx.review_policy.instructions(cwd.as_deref())?;
+    let mut opts = engine_options(&ctx.settings, &route, &args.focus, deadline, &instructions);
+    let unexempted = policy::unexempt_marked_files(&ctx.review_policy, &mut opts, &gathered.bytes)?;
     let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone())), route.clone());
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
+    for note in ctx.review_policy.notes(cwd.as_deref()) {
+        output::warn(&note);
+        report.notes.push(note);
+    }
+    report
+        .notes
+        .extend(policy::coverage_notes(&report, unexempted));
 
     let mut code = report::exit_code(&report, args.fail_on, args.on_unavailable);
     let c = &report.chunks;
@@ -735,12 +740,13 @@ pub async fn run_job(
         job.options.model.as_deref(),
     )?;
     let deadline = Instant::now() + budget - deadline_margin(budget);
+    let instructions = policy::PolicySource::Checkout.instructions(job.repo_dir.as_deref())?;
     let opts = engine_options(
         settings,
         &route,
         &job.options.focus,
         Some(deadline),
-        job.repo_dir.as_deref(),
+        &instructions,
     );
     let model = RouterModel::new(Router::new(Arc::new(settings.clone())), route);
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;

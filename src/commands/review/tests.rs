@@ -3,6 +3,7 @@
 //! timeout flush, the concurrency limit, and that every output says what happened.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

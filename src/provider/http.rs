@@ -18,9 +18,7 @@ use futures_util::{Stream, StreamExt};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::sse::{Mode, SseEvent, SseParser};
-use super::{
-    ChatEvent, ChatMessage, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason,
-};
+use super::{ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason};
 use crate::config::{ProviderSettings, Secret};
 
 /// Error bodies longer than this are cut before classification (they are never needed whole).
@@ -562,9 +560,8 @@ pub(crate) fn fixture(path: &str) -> Vec<u8> {
 /// The smallest real generation: one token of an answer to "ping". Used by health probes.
 pub fn probe_request() -> ChatRequest {
     ChatRequest {
-        messages: vec![ChatMessage::user("ping")],
         max_tokens: Some(1),
-        ..ChatRequest::default()
+        ..ChatRequest::user("ping")
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aiw::provider::{ChatMessage, ChatRequest, ErrorClass};
+use aiw::provider::{ChatRequest, ErrorClass, Message};
 use aiw::router::{Outcome, RouterEvent};
 use aiw_emulator::{Action, Emulator, ErrorKind, Script};
 use tokio_util::sync::CancellationToken;
@@ -44,9 +44,9 @@ fn conversation() -> ChatRequest {
     ChatRequest {
         system: Some("You are a concise assistant.".into()),
         messages: vec![
-            ChatMessage::user("What is the capital of France?"),
-            ChatMessage::assistant("The capital of France is Paris."),
-            ChatMessage::user("Repeat the name of that city, in one word."),
+            Message::user("What is the capital of France?"),
+            Message::assistant("The capital of France is Paris."),
+            Message::user("Repeat the name of that city, in one word."),
         ],
         temperature: Some(0.0),
         max_tokens: Some(24),
@@ -93,7 +93,7 @@ async fn all_remote_down_answers_from_the_local_model_with_the_history() {
     assert_eq!(a.attempts[0].error_class, Some(ErrorClass::Overloaded));
     assert_eq!(a.attempts.last().unwrap().outcome, Outcome::Ok);
     // The answer depends on the earlier turns: only they name the city.
-    assert!(a.text.contains("Paris"), "{}", a.text);
+    assert!(a.text().contains("Paris"), "{}", a.text());
     // The remote models got the whole conversation too (what carries across every switch).
     let sent = emu.requests_for("fallback");
     assert_eq!(sent[0].message_texts().len(), 3);

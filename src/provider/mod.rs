@@ -15,6 +15,8 @@ pub mod http;
 pub mod local;
 pub mod openai;
 pub mod sse;
+#[cfg(test)]
+mod wire_props;
 
 use std::fmt;
 use std::pin::Pin;

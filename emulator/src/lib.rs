@@ -59,8 +59,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use record::{Protocol, RecordedRequest};
-pub use script::{Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault};
+pub use record::{Block, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
+pub use script::{
+    Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault, Thinking, ToolCall,
+    ToolValidation,
+};
 
 use server::{Shared, lock};
 

@@ -325,6 +325,17 @@ pub(crate) fn message(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
     FullBody { text, arg_offsets }
 }
 
+/// The ids of the `tool_use` blocks of `turn`.
+fn tool_use_ids(turn: &Turn) -> Vec<String> {
+    turn.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::ToolUse { id, .. } => Some(id.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The tool-use pairing rules of the Messages API (see [`crate::ToolValidation`]).
 pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
     let bad = |message: String| {
@@ -336,19 +347,10 @@ pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
             None,
         ))
     };
-    let uses = |t: &Turn| -> Vec<String> {
-        t.blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::ToolUse { id, .. } => Some(id.clone().unwrap_or_default()),
-                _ => None,
-            })
-            .collect()
-    };
     for (i, turn) in turns.iter().enumerate() {
         match turn.role {
             TurnRole::Assistant => {
-                let ids = uses(turn);
+                let ids = tool_use_ids(turn);
                 if ids.is_empty() {
                     continue;
                 }
@@ -383,7 +385,7 @@ pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
                     .checked_sub(1)
                     .and_then(|p| turns.get(p))
                     .filter(|t| t.role == TurnRole::Assistant)
-                    .map(|t| uses(t))
+                    .map(tool_use_ids)
                     .unwrap_or_default();
                 for (k, b) in turn.blocks.iter().enumerate() {
                     if let Block::ToolResult { id, .. } = b {

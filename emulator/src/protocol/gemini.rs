@@ -248,10 +248,19 @@ fn call_parts(plan: &Plan) -> (String, Vec<(usize, usize)>) {
     (s, offsets)
 }
 
-/// The parts of a reply in order, each with its event kind: thought chunks, text chunks
-/// (`chunked`: one part per chunk, else the whole text), then all calls in one entry.
-/// Without calls the last part carries the signature.
-fn reply_parts(plan: &Plan, chunked: bool) -> Vec<(EventKind, String, Vec<(usize, usize)>)> {
+/// Rendered parts that go out together (one stream chunk).
+struct Rendered {
+    kind: EventKind,
+    /// The parts' JSON, comma-separated, without brackets.
+    json: String,
+    /// `(call, offset of its args in json)`.
+    arg_offsets: Vec<(usize, usize)>,
+}
+
+/// The parts of a reply in order: thought chunks, text chunks (`chunked`: one part per
+/// chunk, else the whole text), then all calls in one entry. Without calls the last
+/// part carries the signature.
+fn reply_parts(plan: &Plan, chunked: bool) -> Vec<Rendered> {
     let mut texts: Vec<(EventKind, String, bool)> = Vec::new();
     if let Some(t) = &plan.thinking {
         if chunked {
@@ -280,7 +289,7 @@ fn reply_parts(plan: &Plan, chunked: bool) -> Vec<(EventKind, String, Vec<(usize
     }
     let sig_on_last = plan.calls.is_empty();
     let n = texts.len();
-    let mut out: Vec<(EventKind, String, Vec<(usize, usize)>)> = texts
+    let mut out: Vec<Rendered> = texts
         .into_iter()
         .enumerate()
         .map(|(i, (kind, text, thought))| {
@@ -289,12 +298,20 @@ fn reply_parts(plan: &Plan, chunked: bool) -> Vec<(EventKind, String, Vec<(usize
             } else {
                 None
             };
-            (kind, text_part(&text, thought, sig), Vec::new())
+            Rendered {
+                kind,
+                json: text_part(&text, thought, sig),
+                arg_offsets: Vec::new(),
+            }
         })
         .collect();
     if !plan.calls.is_empty() {
-        let (parts, offsets) = call_parts(plan);
-        out.push((EventKind::Calls, parts, offsets));
+        let (json, arg_offsets) = call_parts(plan);
+        out.push(Rendered {
+            kind: EventKind::Calls,
+            json,
+            arg_offsets,
+        });
     }
     out
 }
@@ -305,8 +322,8 @@ pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
     let mut out: Vec<Event> = parts
         .into_iter()
         .enumerate()
-        .map(|(i, (kind, part, offsets))| {
-            let (body, at) = candidate(ctx, &part, i + 1 == n, usage);
+        .map(|(i, part)| {
+            let (body, at) = candidate(ctx, &part.json, i + 1 == n, usage);
             let (framed, prefix) = if ctx.sse {
                 (format!("data: {body}\r\n\r\n"), "data: ".len())
             } else if i == 0 {
@@ -314,8 +331,9 @@ pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
             } else {
                 (format!("\r\n,{body}"), 3)
             };
-            let mut ev = Event::new(kind, framed);
-            ev.arg_offsets = offsets
+            let mut ev = Event::new(part.kind, framed);
+            ev.arg_offsets = part
+                .arg_offsets
                 .into_iter()
                 .map(|(call, off)| (call, prefix + at + off))
                 .collect();
@@ -332,12 +350,12 @@ pub(crate) fn response(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
     let parts = reply_parts(plan, false);
     let mut joined = String::new();
     let mut arg_offsets = Vec::new();
-    for (i, (_, part, offsets)) in parts.iter().enumerate() {
+    for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             joined.push(',');
         }
-        arg_offsets.extend(offsets.iter().map(|(_, off)| joined.len() + off));
-        joined.push_str(part);
+        arg_offsets.extend(part.arg_offsets.iter().map(|(_, off)| joined.len() + off));
+        joined.push_str(&part.json);
     }
     let (text, at) = candidate(ctx, &joined, true, usage);
     FullBody {
@@ -411,4 +429,32 @@ pub(crate) fn model_info(model: &str) -> String {
 pub(crate) fn models(models: &[String]) -> String {
     let data: Vec<String> = models.iter().map(|m| model_info(m)).collect();
     format!("{{\"models\":[{}]}}", data.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signs_thoughts;
+
+    #[test]
+    fn gemini_3_and_later_sign_thoughts() {
+        for m in [
+            "gemini-3-pro-preview",
+            "models/gemini-3-flash-preview",
+            "gemini-3.1-pro-preview",
+            "gemini-4-argon",
+            "gemini-10-x",
+        ] {
+            assert!(signs_thoughts(m), "{m}");
+        }
+        for m in [
+            "gemini-2.5-flash",
+            "gemini-2.0-flash",
+            "gemini-3-pro-image-preview",
+            "gemini-x",
+            "gemma-3",
+            "",
+        ] {
+            assert!(!signs_thoughts(m), "{m}");
+        }
+    }
 }

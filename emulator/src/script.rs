@@ -49,9 +49,11 @@ pub struct Script {
 ///   "messages.N: \`tool_use\` ids were found without \`tool_result\` blocks
 ///   immediately after: toolu_…. Each \`tool_use\` block must have a corresponding
 ///   \`tool_result\` block in the next message."; `N` = the assistant turn). An
-///   assistant turn with `tool_use` at the very end of `messages` fails the same way.
-///   Every `tool_result` must name a `tool_use` of the previous assistant turn ("messages.N.content.K:
-///   unexpected \`tool_use_id\` found in \`tool_result\` blocks: …").
+///   assistant turn with `tool_use` at the very end of `messages` fails the same way
+///   (the emulator's strict reading, so that an orphaned call left by a cut is caught).
+///   Every `tool_result` must name a `tool_use` of the previous assistant turn
+///   ("messages.N.content.K: unexpected \`tool_use_id\` found in \`tool_result\`
+///   blocks: …"). Consecutive same-role turns are not merged for these checks.
 /// - **OpenAI**: an assistant message with `tool_calls` must be followed by `tool`
 ///   messages for every `tool_call_id` ("An assistant message with 'tool_calls' must be
 ///   followed by tool messages responding to each 'tool_call_id'. The following

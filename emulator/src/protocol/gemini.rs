@@ -403,7 +403,9 @@ pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
             } => Some((name, signature)),
             _ => None,
         });
-        if let Some((name, None)) = first_call {
+        if let Some((name, sig)) = first_call
+            && sig.as_deref().is_none_or(str::is_empty)
+        {
             return Some(error_body(
                 400,
                 &format!(

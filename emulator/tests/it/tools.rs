@@ -740,6 +740,7 @@ async fn error_and_stall_in_tool_args() {
         let err = chunks.last().expect("error chunk");
         let before = &chunks[..chunks.len() - 1];
         assert_eq!(partial_args(p, before), &long()[..7], "{p:?}");
+        let sent_before_fault = before.len();
         match p {
             Protocol::Anthropic => assert!(err.starts_with("event: error\n"), "{err}"),
             Protocol::OpenAi => assert!(err.starts_with("data: {\"error\":"), "{err}"),
@@ -755,14 +756,22 @@ async fn error_and_stall_in_tool_args() {
         );
         let mut c = start_stream(emu.addr(), p, "m").await;
         c.read_head().await.expect("head");
+        // The same chunks as before the error, then nothing.
         let mut seen = Vec::new();
-        // Chunks keep coming until the stall; then nothing within 300 ms.
-        while let Ok(chunk) =
-            tokio::time::timeout(std::time::Duration::from_millis(300), c.next_chunk()).await
-        {
-            let data = chunk.expect("chunk").expect("not the end");
+        for _ in 0..sent_before_fault {
+            let data = tokio::time::timeout(T, c.next_chunk())
+                .await
+                .expect("chunk in time")
+                .expect("chunk")
+                .expect("not the end");
             seen.push(String::from_utf8(data).expect("utf-8"));
         }
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(300), c.next_chunk())
+                .await
+                .is_err(),
+            "{p:?} stalls"
+        );
         assert_eq!(
             partial_args(p, &seen),
             &long()[..7],
@@ -1290,6 +1299,21 @@ async fn gemini_3_requires_thought_signatures_in_the_current_turn() {
     assert_eq!(
         j["error"]["message"],
         "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:read_file` , position 2. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+    );
+
+    let j = rejected(
+        &emu,
+        Protocol::Gemini,
+        "gemini-3-pro-preview",
+        body(fc(Some("")), fc(None)),
+    )
+    .await;
+    assert!(
+        j["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("position 2."),
+        "empty is missing"
     );
 
     // Only the first call of a step needs one; the documented bypass values pass.

@@ -241,7 +241,9 @@ impl LocalClient {
             name: self.model_name(model).to_string(),
             params: self.params(),
             kind: engine::JobKind::Generate {
-                req: Box::new(tools::prepare(req, DEFAULT_SYSTEM_PROMPT)),
+                req: Box::new(tools::prepare(req, DEFAULT_SYSTEM_PROMPT, &|schema| {
+                    json_schema_grammar(schema).ok()
+                })),
                 events: tx,
                 stats: stats.clone(),
             },

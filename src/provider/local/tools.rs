@@ -58,32 +58,127 @@ pub fn tool_prompt(req: &ChatRequest) -> String {
     out
 }
 
+/// A converter from a JSON Schema to a GBNF grammar (llama.cpp's own, with the `local`
+/// feature); `None` when it cannot convert the schema.
+pub type SchemaToGrammar<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// The GBNF grammar for the answer: text or one call (only a call when a tool is required).
-pub fn tool_grammar(req: &ChatRequest) -> String {
-    let names: Vec<String> = match &req.tool_choice {
-        Some(ToolChoice::Tool { name }) => vec![name.clone()],
-        _ => req.tools.iter().map(|t| t.name.clone()).collect(),
+/// Each tool's arguments follow its own JSON Schema where `convert` can turn it into a
+/// grammar (a small model then cannot wander off inside the arguments); otherwise any JSON
+/// object.
+pub fn tool_grammar(req: &ChatRequest, convert: SchemaToGrammar<'_>) -> String {
+    let tools: Vec<&crate::conversation::Tool> = match &req.tool_choice {
+        Some(ToolChoice::Tool { name }) => req.tools.iter().filter(|t| &t.name == name).collect(),
+        _ => req.tools.iter().collect(),
     };
-    let alternatives = names
-        .iter()
-        .map(|n| {
-            let quoted = serde_json::to_string(n).unwrap_or_default();
-            serde_json::to_string(&quoted).unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(" | ");
+    let mut calls = Vec::new();
+    let mut rules = String::new();
+    for (i, t) in tools.iter().enumerate() {
+        let name = serde_json::to_string(&serde_json::to_string(&t.name).unwrap_or_default())
+            .unwrap_or_default();
+        let args = convert(&t.input_schema.to_string())
+            .and_then(|g| prefixed(&g, &format!("t{i}-")))
+            .map_or_else(
+                || "object".to_string(),
+                |(root, body)| {
+                    rules.push_str(&body);
+                    root
+                },
+            );
+        calls.push(format!("call-{i}"));
+        let _ = writeln!(
+            rules,
+            "call-{i} ::= \"{{\" ws \"\\\"tool\\\"\" ws \":\" ws {name} ws \",\" ws \"\\\"arguments\\\"\" ws \":\" ws {args} ws \"}}\" ws"
+        );
+    }
     let root = match &req.tool_choice {
         Some(ToolChoice::Any | ToolChoice::Tool { .. }) => "root ::= call",
         _ => "root ::= call | text\ntext ::= [^{ \\t\\n] [^\\x00]*",
     };
     format!(
-        "{root}\ncall ::= \"{{\" ws \"\\\"tool\\\"\" ws \":\" ws name ws \",\" ws \"\\\"arguments\\\"\" ws \":\" ws object \"}}\" ws\nname ::= {alternatives}\n{JSON_RULES}"
+        "{root}\ncall ::= {}\n{rules}{JSON_RULES}",
+        calls.join(" | ")
     )
+}
+
+/// Renames every rule of a grammar with `prefix` (so several converted schemas can live in one
+/// grammar) and returns the renamed root rule's name with the rules. `None` when the grammar
+/// is not one rule per line.
+fn prefixed(grammar: &str, prefix: &str) -> Option<(String, String)> {
+    let mut names = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for line in grammar.lines().filter(|l| !l.trim().is_empty()) {
+        let (name, body) = line.split_once("::=")?;
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return None;
+        }
+        names.insert(name.to_string());
+        lines.push((name.to_string(), body.to_string()));
+    }
+    if !names.contains("root") {
+        return None;
+    }
+    let mut out = String::new();
+    for (name, body) in &lines {
+        let _ = writeln!(
+            out,
+            "{prefix}{name} ::={}",
+            rename_refs(body, &names, prefix)
+        );
+    }
+    Some((format!("{prefix}root"), out))
+}
+
+/// Prefixes the rule references in a rule body, leaving string literals and character
+/// classes alone.
+fn rename_refs(body: &str, names: &std::collections::HashSet<String>, prefix: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 16);
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '[' => {
+                let close = if c == '"' { '"' } else { ']' };
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\\' {
+                        if let Some(e) = chars.next() {
+                            out.push(e);
+                        }
+                    } else if d == close {
+                        break;
+                    }
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == '-' => {
+                let mut word = String::from(c);
+                while let Some(&d) = chars.peek() {
+                    if d.is_ascii_alphanumeric() || d == '-' {
+                        word.push(d);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if names.contains(&word) {
+                    out.push_str(prefix);
+                }
+                out.push_str(&word);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The request as the local model gets it: with tools, the tool section appended to the system
 /// prompt and the tool grammar (unless the caller set a grammar of its own).
-pub fn prepare(req: &ChatRequest, default_system: &str) -> ChatRequest {
+pub fn prepare(
+    req: &ChatRequest,
+    default_system: &str,
+    convert: SchemaToGrammar<'_>,
+) -> ChatRequest {
     let mut r = req.clone();
     if !tools_active(req) {
         return r;
@@ -95,7 +190,7 @@ pub fn prepare(req: &ChatRequest, default_system: &str) -> ChatRequest {
         .unwrap_or(default_system);
     r.system = Some(format!("{base}\n\n{}", tool_prompt(req)));
     if r.grammar.is_none() {
-        r.grammar = Some(tool_grammar(req));
+        r.grammar = Some(tool_grammar(req, convert));
     }
     r
 }
@@ -337,7 +432,8 @@ mod tests {
 
     #[test]
     fn prompt_grammar_and_rendering() {
-        let r = prepare(&req(), "You are helpful.");
+        let no_converter = |_: &str| None;
+        let r = prepare(&req(), "You are helpful.", &no_converter);
         let system = r.system.clone().unwrap();
         assert!(
             system.starts_with("You are helpful.\n\nYou can call tools."),
@@ -345,14 +441,35 @@ mod tests {
         );
         assert!(system.contains("- read_file: Reads a file"), "{system}");
         let g = r.grammar.unwrap();
-        assert!(g.contains(r#"name ::= "\"read_file\"""#), "{g}");
+        assert!(g.contains(r#"ws "\"read_file\"" ws"#), "{g}");
+        assert!(
+            g.contains("ws object ws"),
+            "without a converter, any object: {g}"
+        );
         assert!(g.starts_with("root ::= call | text"), "{g}");
         let mut forced = req();
         forced.tool_choice = Some(ToolChoice::Any);
-        assert!(tool_grammar(&forced).starts_with("root ::= call\n"));
+        assert!(tool_grammar(&forced, &no_converter).starts_with("root ::= call\n"));
+        // A converted schema gets its own rule names.
+        let converted = r#"root ::= "{" space path-kv "}" space
+path-kv ::= "\"path\"" space ":" space string
+space ::= | " "
+string ::= "\"" [^"\\] * "\"" space
+"#;
+        let convert = |_: &str| Some(converted.to_string());
+        let g = tool_grammar(&forced, &convert);
+        assert!(
+            g.contains(r#"t0-root ::= "{" t0-space t0-path-kv "}" t0-space"#),
+            "{g}"
+        );
+        assert!(
+            g.contains(r#"t0-path-kv ::= "\"path\"" t0-space ":" t0-space t0-string"#),
+            "{g}"
+        );
+        assert!(g.contains("ws t0-root ws"), "{g}");
         let mut none = req();
         none.tool_choice = Some(ToolChoice::None);
-        assert_eq!(prepare(&none, "s").grammar, None);
+        assert_eq!(prepare(&none, "s", &no_converter).grammar, None);
         let m = Message {
             role: Role::Assistant,
             blocks: vec![

@@ -59,7 +59,7 @@ impl AnthropicClient {
             &self.http,
             &url,
             headers(key)?,
-            &request_body(model, req),
+            request_body(model, req),
             ep,
         )
         .await?;
@@ -237,7 +237,7 @@ fn out_block(b: &Block) -> Option<AnthropicOut<'_>> {
 
 /// The JSON body of a streamed Messages request. The history is first made valid for
 /// Anthropic (tool pairs, foreign signatures dropped: see `conversation::history`).
-pub fn request_body(model: &str, req: &ChatRequest) -> Value {
+pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
     let history = for_vendor(&req.messages, Vendor::Anthropic);
     let messages = history
         .iter()
@@ -285,7 +285,8 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Value {
         }),
         thinking,
     };
-    serde_json::to_value(body).unwrap_or(Value::Null)
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// The events of a Messages stream. Unknown event types are skipped (logged at debug).
@@ -652,6 +653,7 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 mod tests {
     use super::*;
     use crate::conversation::Message;
+    use crate::provider::http::body_json;
     use serde_json::json;
     use std::time::Duration;
 
@@ -818,7 +820,7 @@ mod tests {
             stop: vec!["\n\nHuman:".into()],
             ..ChatRequest::default()
         };
-        let b = request_body("claude-x", &req);
+        let b = body_json(&request_body("claude-x", &req));
         assert_eq!(b["model"], "claude-x");
         assert_eq!(b["max_tokens"], DEFAULT_MAX_TOKENS);
         assert_eq!(b["stream"], true);
@@ -831,7 +833,7 @@ mod tests {
         assert_eq!(b["top_p"], 0.9);
         assert_eq!(b["top_k"], 10);
         assert_eq!(b["stop_sequences"], json!(["\n\nHuman:"]));
-        let b = request_body("m", &ChatRequest::default());
+        let b = body_json(&request_body("m", &ChatRequest::default()));
         assert!(b.get("system").is_none() && b.get("temperature").is_none());
         assert!(b.get("top_p").is_none() && b.get("stop_sequences").is_none());
     }

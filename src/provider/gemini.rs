@@ -69,7 +69,7 @@ impl GeminiClient {
             &self.http,
             url.as_str(),
             headers,
-            &request_body(model, req),
+            request_body(model, req),
             ep,
         )
         .await?;
@@ -352,7 +352,7 @@ fn signs_calls(model: &str) -> bool {
 /// The JSON body: `contents` with roles `user`/`model` (tool calls as `functionCall` parts,
 /// results as `functionResponse` parts), `systemInstruction`, `tools` with
 /// `functionDeclarations`, `toolConfig`, and a camelCase `generationConfig`.
-pub fn request_body(model: &str, req: &ChatRequest) -> Value {
+pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
     let history = for_vendor(&req.messages, Vendor::Gemini);
     let names: HashMap<&str, &str> = history
         .iter()
@@ -428,7 +428,8 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Value {
         }),
         generation_config: has_config.then_some(config),
     };
-    serde_json::to_value(body).unwrap_or(Value::Null)
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// One `GenerateContentResponse` chunk.
@@ -750,6 +751,7 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 mod tests {
     use super::*;
     use crate::conversation::Message;
+    use crate::provider::http::body_json;
     use std::time::Duration;
 
     fn status_body(code: u16, status: &str, message: &str, details: &Value) -> String {
@@ -963,7 +965,7 @@ mod tests {
             stop: vec!["\n\n".into()],
             ..ChatRequest::default()
         };
-        let b = request_body("gemini-x", &req);
+        let b = body_json(&request_body("gemini-x", &req));
         assert_eq!(
             b["systemInstruction"],
             json!({"parts":[{"text":"Be terse."}]})
@@ -977,7 +979,7 @@ mod tests {
             json!({"temperature":0.2,"topP":0.8,"topK":10,"maxOutputTokens":256,"stopSequences":["\n\n"]})
         );
         assert!(
-            request_body("gemini-x", &ChatRequest::default())
+            body_json(&request_body("gemini-x", &ChatRequest::default()))
                 .get("generationConfig")
                 .is_none()
         );

@@ -69,7 +69,7 @@ impl OpenAiClient {
         };
         let url = format!("{}/chat/completions", self.settings.base_url);
         let body = request_body(model, req, self.settings.kind);
-        let resp = http::send(&self.http, &url, headers, &body, ep).await?;
+        let resp = http::send(&self.http, &url, headers, body, ep).await?;
         Ok(http::event_stream(
             resp,
             Mode::Standard,
@@ -251,7 +251,7 @@ fn user_messages<'a>(m: &'a Message, out: &mut Vec<OpenAiMessage<'a>>) {
 /// OpenAI rejects as an unknown parameter. Tool calls go out as `tool_calls` on the assistant
 /// message and tool results as `role: "tool"` messages; thinking from other vendors is left
 /// out (Chat Completions has no place for it).
-pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Value {
+pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Vec<u8> {
     let history = for_vendor(&req.messages, Vendor::OpenAi);
     let mut messages = Vec::with_capacity(history.len() + 1);
     if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
@@ -314,7 +314,8 @@ pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Value
             ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
         }),
     };
-    serde_json::to_value(body).unwrap_or(Value::Null)
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// One streamed chunk (or an error object in its place).
@@ -602,6 +603,7 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 mod tests {
     use super::*;
     use crate::conversation::Message;
+    use crate::provider::http::body_json;
     use std::time::Duration;
 
     fn err(status: u16, kind: &str, code: &Value, message: &str) -> ProviderError {
@@ -848,7 +850,7 @@ mod tests {
             stop: vec!["END".into()],
             ..ChatRequest::default()
         };
-        let b = request_body("gpt-x", &req, ProviderKind::OpenAi);
+        let b = body_json(&request_body("gpt-x", &req, ProviderKind::OpenAi));
         assert_eq!(
             b["messages"][0],
             json!({"role":"system","content":"Be terse."})
@@ -862,7 +864,7 @@ mod tests {
         assert_eq!(b["temperature"], 0.2);
         assert_eq!(b["seed"], 42);
         assert_eq!(b["stop"], json!(["END"]));
-        let b = request_body("llama", &req, ProviderKind::OpenAiCompatible);
+        let b = body_json(&request_body("llama", &req, ProviderKind::OpenAiCompatible));
         assert_eq!(b["max_tokens"], 256);
         assert!(b.get("max_completion_tokens").is_none());
         assert_eq!(b["top_k"], 5);

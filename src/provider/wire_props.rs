@@ -189,11 +189,12 @@ fn wire_turns(kind: ProviderKind, body: &Value) -> Vec<WireTurn> {
 }
 
 fn body(kind: ProviderKind, req: &ChatRequest) -> Value {
-    match kind {
+    let bytes = match kind {
         ProviderKind::Anthropic => super::anthropic::request_body("m", req),
         ProviderKind::Gemini => super::gemini::request_body("gemini-3-pro", req),
         _ => super::openai::request_body("m", req, kind),
-    }
+    };
+    super::http::body_json(&bytes)
 }
 
 proptest! {

@@ -1341,4 +1341,72 @@ mod tests {
             "the store must not read the environment"
         );
     }
+
+    /// A session file written by the release before content blocks (format 1: questions and
+    /// answers as text) loads, goes on, and reloads with the new records (format 2).
+    #[test]
+    fn a_format_1_session_from_the_previous_release_loads_and_continues() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SessionStore::new(dir.path());
+        fs::create_dir_all(store.dir()).expect("dir");
+        let id = "20261123-141502-a1b2";
+        let fixture = format!(
+            "{}/tests/fixtures/sessions/{id}.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        fs::copy(&fixture, store.path_of(id)).expect("copy fixture");
+        let (s, warnings) = store.load(id).expect("loads");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.system.as_deref(), Some("Be terse."));
+        assert_eq!(s.attachments.len(), 1);
+        assert_eq!(s.turns.len(), 2);
+        assert_eq!(
+            s.turns[0].user,
+            vec![Block::text("Why does the borrow checker reject this?")]
+        );
+        let a = s.turns[0].answer.as_ref().expect("answer");
+        assert_eq!(
+            a.blocks,
+            vec![Block::text("Because the reference outlives the value.")]
+        );
+        assert_eq!(a.segments.len(), 2);
+        assert_eq!(a.segments[0].model, "anthropic/claude-opus-4-8");
+        assert_eq!(
+            a.segments[0].blocks,
+            vec![Block::text("Because the reference ")]
+        );
+        assert_eq!(a.attempts.len(), 2);
+        // The checkpointed second answer is partial.
+        let b = s.turns[1].answer.as_ref().expect("partial answer");
+        assert!(b.partial);
+        assert_eq!(b.text(), "Move the value so it lives longer than");
+        // Going on with it appends format-2 records to the same file.
+        let (_, mut w, _) = store.resume(Some(id)).expect("resume");
+        w.user("Thanks. One more?").expect("user");
+        let mut rec = b.clone();
+        rec.blocks = vec![Block::text("Sure.")];
+        rec.partial = false;
+        w.answer(&rec).expect("answer");
+        drop(w);
+        let (s, warnings) = store.load(id).expect("reloads");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.turns.len(), 3);
+        assert_eq!(s.turns[2].user_text(), "Thanks. One more?");
+        assert_eq!(
+            s.turns[2]
+                .answer
+                .as_ref()
+                .map(AnswerRecord::text)
+                .as_deref(),
+            Some("Sure.")
+        );
+        let text = fs::read_to_string(store.path_of(id)).expect("read");
+        let last: serde_json::Value =
+            serde_json::from_str(text.lines().last().expect("line")).expect("json");
+        assert_eq!(
+            last["blocks"][0]["type"], "text",
+            "new records hold blocks: {last}"
+        );
+        assert!(last.get("text").is_none(), "{last}");
+    }
 }

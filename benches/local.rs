@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use aiw::config::LocalSettings;
 use aiw::provider::local::{LocalClient, engine};
-use aiw::provider::{ChatEvent, ChatMessage, ChatRequest};
+use aiw::provider::{ChatEvent, ChatRequest, Message};
 use futures_util::StreamExt as _;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -35,7 +35,7 @@ fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn greedy(messages: Vec<ChatMessage>, max_tokens: u32) -> ChatRequest {
+fn greedy(messages: Vec<Message>, max_tokens: u32) -> ChatRequest {
     ChatRequest {
         system: Some("You are a helpful coding assistant.".to_string()),
         messages,
@@ -239,7 +239,7 @@ async fn part_load(path: &Path, settings: &LocalSettings) {
     let client = LocalClient::from_settings(settings.clone(), data.clone());
     // 1. Cold: the first request of the process loads the model.
     let q = || {
-        vec![ChatMessage::user(
+        vec![Message::user(
             "Write a Rust function that reverses a string.",
         )]
     };
@@ -257,7 +257,7 @@ async fn part_load(path: &Path, settings: &LocalSettings) {
     s2.model = copy.display().to_string();
     let warm_client = LocalClient::from_settings(s2, data.clone());
     warm_client.probe("").await.unwrap(); // waits for the pre-warm to finish
-    let prompt = vec![ChatMessage::user("Explain what a mutex is, briefly.")];
+    let prompt = vec![Message::user("Explain what a mutex is, briefly.")];
     let t = Instant::now();
     let (mut sw, stats) = warm_client
         .stream_with_stats("", &greedy(prompt, 16))
@@ -294,12 +294,12 @@ fn part_raw(path: &Path, threads: u32) {
 async fn part_engine(settings: &LocalSettings) {
     let client = LocalClient::from_settings(settings.clone(), std::env::temp_dir());
     // Load first, so the measured requests are warm like a running session.
-    let _ = timed(&client, &greedy(vec![ChatMessage::user("Hi")], 4)).await;
+    let _ = timed(&client, &greedy(vec![Message::user("Hi")], 4)).await;
     // Generation through the whole engine (sampling, UTF-8, channel), 5 runs.
     let mut eng_tg = Vec::new();
     for i in 0..REPS {
         let req = greedy(
-            vec![ChatMessage::user(format!(
+            vec![Message::user(format!(
                 "Write a long essay about compilers, part {i}."
             ))],
             64,
@@ -319,11 +319,11 @@ async fn part_engine(settings: &LocalSettings) {
 
 async fn part_turns(settings: &LocalSettings) {
     let client = LocalClient::from_settings(settings.clone(), std::env::temp_dir());
-    let _ = timed(&client, &greedy(vec![ChatMessage::user("Hi")], 4)).await;
-    let mut convo: Vec<ChatMessage> = Vec::new();
+    let _ = timed(&client, &greedy(vec![Message::user("Hi")], 4)).await;
+    let mut convo: Vec<Message> = Vec::new();
     let mut rows = Vec::new();
     for turn in 1..=10 {
-        convo.push(ChatMessage::user(format!(
+        convo.push(Message::user(format!(
             "Turn {turn}: here is more context about my project. It is a command line tool written in \
              Rust that talks to several AI providers and falls back to a local model. What should I \
              check in step {turn}?"
@@ -343,7 +343,7 @@ async fn part_turns(settings: &LocalSettings) {
         let total = t.elapsed();
         let st = stats.lock().unwrap().clone();
         rows.push((first.unwrap_or(total), total, st));
-        convo.push(ChatMessage::assistant(text));
+        convo.push(Message::assistant(text));
     }
     for (i, (first, total, st)) in rows.iter().enumerate() {
         println!(

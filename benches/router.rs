@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aiw::config::{FileConfig, Paths, Settings};
-use aiw::provider::{ChatMessage, ChatRequest, ModelRef};
+use aiw::provider::{ChatRequest, Message, ModelRef};
 use aiw::router::health::HealthStore;
 use aiw::router::journal::Journal;
 use aiw::router::{Router, RouterEvent};
@@ -57,7 +57,7 @@ fn router(s: &Settings) -> Router {
 /// Time to the first text event of one request.
 async fn ttft(r: &Router, route: &[ModelRef]) -> Duration {
     let req = ChatRequest {
-        messages: vec![ChatMessage::user("hi")],
+        messages: vec![Message::user("hi")],
         ..ChatRequest::default()
     };
     let start = Instant::now();

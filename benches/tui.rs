@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use aiw::provider::{ModelRef, Usage};
+use aiw::provider::{Block, ModelRef, Usage};
 use aiw::router::{RouterEvent, Segment};
 use aiw::tui::app::{App, Effect, Init, Msg, update};
 use aiw::tui::keys::{Action, KeyMap};
@@ -34,14 +34,16 @@ fn app_with_turns(n: usize) -> App {
     let mut session = Session::new(None, Some("default".into()));
     for i in 0..n {
         session.turns.push(Turn {
-            user: format!("question number {i}: how does this part of the code work?"),
+            user: vec![Block::text(format!(
+                "question number {i}: how does this part of the code work?"
+            ))],
             at: String::new(),
             answer: Some(AnswerRecord {
-                text: answer_text(i),
+                blocks: vec![Block::text(answer_text(i))],
                 model: OPUS.into(),
                 segments: vec![Segment {
                     model: OPUS.into(),
-                    text: answer_text(i),
+                    blocks: vec![Block::text(answer_text(i))],
                 }],
                 attempts: Vec::new(),
                 usage: Usage::default(),

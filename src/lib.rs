@@ -5,13 +5,16 @@
 //! or the local llama.cpp model) -> events back up to `output` (stdout/stderr) or `tui/`.
 //!
 //! - `config/`: files, defaults, the resolved `Settings`, `Secret` keys.
-//! - `session/`: the provider-neutral conversation, its JSONL persistence, context fitting.
+//! - `conversation/`: the provider-neutral messages and content blocks (text, tool calls and
+//!   results, images, thinking), stream events, history repair and context fitting.
+//! - `session/`: a chat's turns, their JSONL persistence.
 //! - `output`: the only module that prints.
 //! - `logging`: tracing to a log file in the state dir, never to the terminal.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod conversation;
 pub mod exit;
 pub mod logging;
 pub mod output;

@@ -20,7 +20,68 @@
 //! # Defaults
 //! A model without a script streams `Hello from {model}.` in 8-character chunks. Input
 //! tokens = number of whitespace-separated words in the system text plus all message
-//! texts; output tokens = number of text chunks; [`Reply`] can override both.
+//! content (text, thinking, tool results, tool calls); output tokens = number of content
+//! chunks (text, thinking, tool-argument fragments); [`Reply`] can override both.
+//!
+//! # Tool use
+//! A [`Reply`] can hold, in order, a [`Thinking`] block, an Anthropic redacted-thinking
+//! block, text and [`ToolCall`]s, each sent in the provider's real wire form (see
+//! [`Reply`] for the exact events). The builders: [`Reply::tool_call`],
+//! [`Reply::with_tool_call`], [`Reply::with_call`] (with [`ToolCall::id`] for a fixed
+//! id), [`Reply::with_thinking`], [`Reply::with_redacted_thinking`],
+//! [`Reply::arg_chunk_chars`], [`Reply::interleave`]. Answers that depend on the request:
+//! [`Reply::echo_tool_results`] (`tool ID returned: TEXT` per result of the last user
+//! turn) and [`Reply::echo_images`] (`saw N image(s): TYPES`). Faults inside a call's
+//! arguments: [`StreamFault::CutInToolArgs`], [`StreamFault::ResetInToolArgs`],
+//! [`StreamFault::StallInToolArgs`], [`StreamFault::ErrorInToolArgs`].
+//!
+//! Every request is parsed into [`Turn`]s of [`Block`]s ([`RecordedRequest::turns`],
+//! also under `"turns"` in `GET /_emulator/requests`; the raw body stays in
+//! [`RecordedRequest::body`]). Before a script is consulted the tool-use history is
+//! checked as the real API checks it (Anthropic and OpenAI tool-result pairing, Gemini 3
+//! thought signatures; see [`ToolValidation`]); a failing request gets the provider's
+//! 400 and consumes no script action. [`Script::without_tool_validation`] turns the
+//! checks off.
+//!
+//! A tool loop: the first request gets a tool call, the client runs the tool and sends
+//! the result back, the second request's answer proves the result arrived.
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use aiw_emulator::{Block, Emulator, Reply, Script, StreamFault, ToolCall};
+//! use serde_json::json;
+//!
+//! let emu = Emulator::start().await?;
+//! emu.set_script(
+//!     "claude-sonnet-4-5",
+//!     Script::sequence(vec![
+//!         // 1st request: think, say a word, call a tool (id fixed for the assertions).
+//!         Reply::new("Reading it.")
+//!             .with_thinking("I need the file.", None)
+//!             .with_call(ToolCall::new("read_file", json!({"path": "src/main.rs"})).id("toolu_01A"))
+//!             .into(),
+//!         // 2nd request (carrying the tool_result): "tool toolu_01A returned: …".
+//!         Reply::echo_tool_results().into(),
+//!     ]),
+//! );
+//! // A variant for the failure path: the stream dies 10 characters into the arguments.
+//! emu.set_script(
+//!     "gpt-4o",
+//!     Script::always(
+//!         Reply::tool_call("read_file", json!({"path": "src/main.rs"}))
+//!             .fault(StreamFault::CutInToolArgs { call: 0, after_chars: 10, clean_eof: false })
+//!             .into(),
+//!     ),
+//! );
+//! // … run the client against emu.base_url() …
+//! let turns = emu.requests_for("claude-sonnet-4-5")[1].turns();
+//! let results = turns
+//!     .iter()
+//!     .flat_map(|t| &t.blocks)
+//!     .filter(|b| matches!(b, Block::ToolResult { id: Some(id), .. } if id == "toolu_01A"))
+//!     .count();
+//! assert_eq!(results, 1);
+//! # Ok(()) }
+//! ```
 //!
 //! # Runtime
 //! The server runs as tasks on the Tokio runtime that calls [`Emulator::start`]. With a
@@ -59,8 +120,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use record::{Protocol, RecordedRequest};
-pub use script::{Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault};
+pub use record::{Block, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
+pub use script::{
+    Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault, Thinking, ToolCall,
+    ToolValidation,
+};
 
 use server::{Shared, lock};
 

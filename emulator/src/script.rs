@@ -1,10 +1,12 @@
 //! Scripts: the serde-serializable description of what the emulator does with each
-//! request for one model (reply, error, reset, hang, stream faults), their builders,
-//! and the per-model clock/counter state that picks the action for the next request.
+//! request for one model (reply with text, thinking and tool calls, error, reset, hang,
+//! stream faults, request validation), their builders, and the per-model clock/counter
+//! state that picks the action for the next request.
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// What the emulator does with the requests for one model.
 ///
@@ -30,6 +32,54 @@ pub struct Script {
     /// repeats (instead of cycling). Set by [`Script::sequence`].
     #[serde(default)]
     pub sequence: bool,
+    /// Whether the tool-use history of each request is checked the way the real API
+    /// checks it (see [`ToolValidation`]). Default: [`ToolValidation::Provider`].
+    #[serde(default)]
+    pub tool_validation: ToolValidation,
+}
+
+/// Which tool-history checks a request must pass before the script is consulted. A
+/// request that fails gets the provider's real 400 (recorded with `action: None`; it
+/// consumes no script action). Models without a script are checked as
+/// [`ToolValidation::Provider`].
+///
+/// The checks of [`ToolValidation::Provider`], as the real APIs make them:
+/// - **Anthropic**: every `tool_use` id of an assistant turn must be answered by a
+///   `tool_result` in the immediately following user turn (400 `invalid_request_error`
+///   "messages.N: \`tool_use\` ids were found without \`tool_result\` blocks
+///   immediately after: toolu_…. Each \`tool_use\` block must have a corresponding
+///   \`tool_result\` block in the next message."; `N` = the assistant turn). An
+///   assistant turn with `tool_use` at the very end of `messages` fails the same way
+///   (the emulator's strict reading, so that an orphaned call left by a cut is caught).
+///   Every `tool_result` must name a `tool_use` of the previous assistant turn
+///   ("messages.N.content.K: unexpected \`tool_use_id\` found in \`tool_result\`
+///   blocks: …"). Consecutive same-role turns are not merged for these checks.
+/// - **OpenAI**: an assistant message with `tool_calls` must be followed by `tool`
+///   messages for every `tool_call_id` ("An assistant message with 'tool_calls' must be
+///   followed by tool messages responding to each 'tool_call_id'. The following
+///   tool_call_ids did not have response messages: …", `param` `messages.[N].role`); a
+///   `tool` message must follow such a message ("Invalid parameter: messages with role
+///   'tool' must be a response to a preceeding message with 'tool_calls'.") and name one
+///   of its ids ("Invalid parameter: 'tool_call_id' of '…' not found in 'tool_calls' of
+///   previous message.").
+/// - **Gemini**, only for models from Gemini 3 on (`gemini-3…`, `gemini-4…`, also with a
+///   `models/` prefix; not `…-image…` models): in the current turn (the contents after
+///   the last user content that holds anything besides `functionResponse` parts), the
+///   first `functionCall` part of every model content must carry a `thoughtSignature`;
+///   otherwise 400 `INVALID_ARGUMENT` "Function call is missing a thought_signature in
+///   functionCall parts. … Additional data, function call \`default_api:NAME\` ,
+///   position P. …" (`P` = 1-based index of the content). Any non-empty value passes,
+///   including the documented bypass values `skip_thought_signature_validator` and
+///   `context_engineering_is_the_way_to_go` for calls the model did not make.
+///   See: <https://ai.google.dev/gemini-api/docs/thought-signatures>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolValidation {
+    /// Check what the real provider API checks (the default).
+    #[default]
+    Provider,
+    /// Accept any history.
+    Off,
 }
 
 /// One time slice of a [`Script`].
@@ -59,38 +109,136 @@ pub enum Action {
     Hang,
 }
 
-/// A successful reply.
+/// A successful reply: in this order, an optional thinking block, an optional
+/// redacted-thinking block (Anthropic only), the text, and tool calls.
+///
+/// # Wire output
+/// - **Anthropic**: one content block per part, `index` counting from 0: `thinking`
+///   (`content_block_start` with `{"type":"thinking","thinking":"","signature":""}`,
+///   `thinking_delta`s, one `signature_delta`), `redacted_thinking` (start with `data`,
+///   then stop), `text` (omitted when the text is empty and other blocks exist), and per
+///   tool call a `tool_use` block (start with `id`, `name`, `input: {}`, an empty
+///   `input_json_delta`, then `partial_json` fragments of [`Reply::arg_chunk_chars`]).
+///   `stop_reason` is `tool_use` when there are tool calls, else `end_turn`. The
+///   non-streaming `content` array holds the same blocks.
+/// - **OpenAI**: thinking is not sent (Chat Completions has no thinking blocks). Each
+///   call first appears as `delta.tool_calls[{index,id,type:"function",function:{name,
+///   arguments:""}}]`, then fragments with only `index` and `function.arguments`; calls
+///   follow one another, or alternate fragment by fragment with [`Reply::interleave`].
+///   Without text the first chunk carries `role` and `content: null` with the first
+///   call. `finish_reason` is `tool_calls`; non-streaming `message.tool_calls` (with
+///   `content: null` when there is no text).
+/// - **Gemini**: thinking as `{"text":…,"thought":true}` parts (one chunk each when
+///   streamed), text parts, then all calls as whole `functionCall {name, args}` parts in
+///   one chunk (with `id` only when [`ToolCall::id`] is set: the Gemini API does not
+///   number calls). `finishReason` is `STOP` on the last chunk. A `thoughtSignature`
+///   ([`Thinking::signature`], or a generated one for Gemini 3+ models) goes on the
+///   first `functionCall` part, or, without calls, on the last part.
+///
+/// Ids that are not scripted are generated: Anthropic `toolu_01…`, OpenAI `call_…`; so
+/// are Anthropic thinking signatures.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Reply {
     /// The full reply text.
     pub text: String,
-    /// Characters per streamed text chunk; `0` means 8. Splits on char boundaries.
+    /// Characters per streamed text (and thinking) chunk; `0` means 8. Splits on char
+    /// boundaries.
     pub chunk_chars: usize,
-    /// Delay before the first text chunk (headers and preamble events go out at once).
-    /// For non-streaming replies the whole response is delayed by
-    /// `first_token_delay_ms + interval_ms * (chunks - 1)`.
+    /// Delay before the first content chunk (text, thinking or tool-argument fragment;
+    /// headers and preamble events go out at once). For non-streaming replies the whole
+    /// response is delayed by `first_token_delay_ms + interval_ms * (chunks - 1)`.
     pub first_token_delay_ms: u64,
-    /// Delay between text chunks.
+    /// Delay between content chunks.
     pub interval_ms: u64,
     /// Optional fault injected into the stream.
     pub fault: Option<StreamFault>,
     /// Reported input tokens; default: whitespace-separated words in the request's
-    /// system and message texts.
+    /// system text and message contents (text, thinking, tool results, tool inputs).
     pub input_tokens: Option<u64>,
-    /// Reported output tokens; default: number of text chunks.
+    /// Reported output tokens; default: number of content chunks (text, thinking and
+    /// tool-argument fragments).
     pub output_tokens: Option<u64>,
+    /// A thinking block before the text.
+    pub thinking: Option<Thinking>,
+    /// An Anthropic `redacted_thinking` block (its opaque `data`) after the thinking
+    /// block; ignored by the other protocols.
+    pub redacted_thinking: Option<String>,
+    /// Tool calls after the text, in order.
+    pub tool_calls: Vec<ToolCall>,
+    /// Characters of the arguments JSON per streamed fragment (Anthropic
+    /// `partial_json`, OpenAI `function.arguments`); `0` means 8.
+    pub arg_chunk_chars: usize,
+    /// OpenAI: stream several calls interleaved (start of call 0, start of call 1,
+    /// fragment 1 of call 0, fragment 1 of call 1, …) instead of one after the other.
+    pub interleave: bool,
+    /// Build the text from the tool results in the request's last user turn (the turns
+    /// after the last assistant turn): one line per result, `tool ID returned: TEXT`, or
+    /// `tool ID returned (error): TEXT` for an error result (Anthropic `is_error`, a
+    /// Gemini `functionResponse` whose `response` has an `error` key). `ID` is the
+    /// `tool_use_id` / `tool_call_id` / `functionResponse.id`, else the function name;
+    /// `TEXT` is the result's text parts joined with `\n` (Gemini: `response.result`,
+    /// `.output`, `.content` or `.error` when it is a string, else the compact JSON of
+    /// `response`). No results: the line `no tool results`. [`Reply::text`] follows
+    /// on its own line when not empty.
+    pub echo_tool_results: bool,
+    /// Add the line `saw N image(s): TYPES` (media types in order, `url` or `file` when
+    /// the request names none) for the images in the last user turn, tool results
+    /// included. Comes after the tool-result lines.
+    pub echo_images: bool,
 }
 
-/// A fault injected into a 200 reply. `chunks` counts **text chunks** already sent
-/// (preamble events such as Anthropic `message_start`/`content_block_start`/`ping` or
-/// the OpenAI role chunk always go out first). With `chunks >=` the number of text
-/// chunks the fault fires just before the closing events (Anthropic
-/// `content_block_stop`, OpenAI finish chunk); for Gemini, whose last text chunk
-/// carries `finishReason`, it then fires after the whole stream.
+/// A thinking block of a [`Reply`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Thinking {
+    /// The thinking text (streamed in [`Reply::chunk_chars`] chunks).
+    pub text: String,
+    /// Anthropic `signature` (generated when `None`); Gemini `thoughtSignature` (when
+    /// `None`, generated for Gemini 3+ models only).
+    pub signature: Option<String>,
+}
+
+/// One tool call of a [`Reply`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToolCall {
+    /// The call id; `None` generates one (Anthropic `toolu_01…`, OpenAI `call_…`;
+    /// Gemini sends no id).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The function name.
+    pub name: String,
+    /// The arguments (sent compact, as `serde_json` writes them); default `{}`.
+    #[serde(default = "empty_object")]
+    pub arguments: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// A fault injected into a 200 reply.
+///
+/// The `…After` faults fire by **text chunks**: `chunks` counts text chunks already
+/// sent (preamble events such as Anthropic `message_start`/`content_block_start`/`ping`
+/// or the OpenAI role chunk always go out first; thinking chunks are not counted). With
+/// `chunks >=` the number of text chunks the fault fires just before the closing events
+/// (the last block's `content_block_stop` for Anthropic, the finish chunk for OpenAI),
+/// so after any tool calls; for Gemini, whose last chunk carries `finishReason`, it then
+/// fires after the whole stream.
+///
+/// The `…InToolArgs` faults fire inside tool call `call` (0-based; no fault when the
+/// reply has no such call) once exactly `after_chars` characters of its arguments JSON
+/// have been sent, clamped to one less than the JSON's length so the JSON is always
+/// incomplete. Anthropic and OpenAI: the client has seen the call's start (id, name) and
+/// that prefix of the arguments in fragments (the fragment there is split to end on the
+/// spot); `after_chars: 0` fires right after the start. Gemini, which sends calls whole:
+/// the chunk holding the calls is sent only up to that point inside `args`, so the client
+/// holds an unterminated event.
 ///
 /// For non-streaming requests: stall = headers then nothing, cut/reset = headers and
-/// half the body then close/RST, malformed = a truncated JSON body, error event = the
+/// half the body (the `…InToolArgs` faults: the body up to the same point inside the
+/// call's arguments) then close/RST, malformed = a truncated JSON body, error event = the
 /// provider's HTTP error response.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -130,17 +278,105 @@ pub enum StreamFault {
         /// Text chunks sent before the reset.
         chunks: usize,
     },
+    /// Inside tool call `call`, after `after_chars` characters of its arguments, close
+    /// (`clean_eof` as in [`StreamFault::CutAfter`]).
+    CutInToolArgs {
+        /// Which tool call (0-based).
+        call: usize,
+        /// Characters of its arguments JSON sent before the cut.
+        after_chars: usize,
+        /// End the HTTP body properly before closing.
+        clean_eof: bool,
+    },
+    /// Inside tool call `call`, after `after_chars` characters of its arguments, close
+    /// with a TCP RST.
+    ResetInToolArgs {
+        /// Which tool call (0-based).
+        call: usize,
+        /// Characters of its arguments JSON sent before the reset.
+        after_chars: usize,
+    },
+    /// Inside tool call `call`, after `after_chars` characters of its arguments, stall
+    /// until the client leaves.
+    StallInToolArgs {
+        /// Which tool call (0-based).
+        call: usize,
+        /// Characters of its arguments JSON sent before the stall.
+        after_chars: usize,
+    },
+    /// Inside tool call `call`, after `after_chars` characters of its arguments, send
+    /// the provider's mid-stream error (as [`StreamFault::ErrorEventAfter`]), then end
+    /// the body and close.
+    ErrorInToolArgs {
+        /// Which tool call (0-based).
+        call: usize,
+        /// Characters of its arguments JSON sent before the error.
+        after_chars: usize,
+        /// Which error.
+        kind: ErrorKind,
+    },
+}
+
+/// Where a [`StreamFault`] fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultPoint {
+    /// After this many text chunks.
+    AfterText(usize),
+    /// Inside a tool call's arguments.
+    InToolArgs { call: usize, after_chars: usize },
+}
+
+/// What a [`StreamFault`] does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FaultAction {
+    Stall,
+    Cut { clean_eof: bool },
+    Malformed,
+    Error(ErrorKind),
+    Reset,
 }
 
 impl StreamFault {
-    /// The number of text chunks sent before the fault fires.
-    pub fn chunks(&self) -> usize {
+    /// The number of text chunks sent before an `…After` fault fires; `None` for the
+    /// `…InToolArgs` faults, which fire by position in a tool call.
+    pub fn chunks(&self) -> Option<usize> {
+        match self.point() {
+            FaultPoint::AfterText(n) => Some(n),
+            FaultPoint::InToolArgs { .. } => None,
+        }
+    }
+
+    pub(crate) fn point(&self) -> FaultPoint {
         match *self {
             StreamFault::StallAfter { chunks }
             | StreamFault::CutAfter { chunks, .. }
             | StreamFault::MalformedAfter { chunks }
             | StreamFault::ErrorEventAfter { chunks, .. }
-            | StreamFault::ResetAfter { chunks } => chunks,
+            | StreamFault::ResetAfter { chunks } => FaultPoint::AfterText(chunks),
+            StreamFault::CutInToolArgs {
+                call, after_chars, ..
+            }
+            | StreamFault::ResetInToolArgs { call, after_chars }
+            | StreamFault::StallInToolArgs { call, after_chars }
+            | StreamFault::ErrorInToolArgs {
+                call, after_chars, ..
+            } => FaultPoint::InToolArgs { call, after_chars },
+        }
+    }
+
+    pub(crate) fn action(&self) -> FaultAction {
+        match *self {
+            StreamFault::StallAfter { .. } | StreamFault::StallInToolArgs { .. } => {
+                FaultAction::Stall
+            }
+            StreamFault::CutAfter { clean_eof, .. }
+            | StreamFault::CutInToolArgs { clean_eof, .. } => FaultAction::Cut { clean_eof },
+            StreamFault::MalformedAfter { .. } => FaultAction::Malformed,
+            StreamFault::ErrorEventAfter { kind, .. }
+            | StreamFault::ErrorInToolArgs { kind, .. } => FaultAction::Error(kind),
+            StreamFault::ResetAfter { .. } | StreamFault::ResetInToolArgs { .. } => {
+                FaultAction::Reset
+            }
         }
     }
 }
@@ -219,6 +455,7 @@ impl Script {
             }],
             require_key: None,
             sequence: false,
+            tool_validation: ToolValidation::Provider,
         }
     }
 
@@ -231,6 +468,7 @@ impl Script {
             }],
             require_key: None,
             sequence: true,
+            tool_validation: ToolValidation::Provider,
         }
     }
 
@@ -243,6 +481,7 @@ impl Script {
             }],
             require_key: None,
             sequence: false,
+            tool_validation: ToolValidation::Provider,
         }
     }
 
@@ -261,6 +500,7 @@ impl Script {
             ],
             require_key: None,
             sequence: false,
+            tool_validation: ToolValidation::Provider,
         }
     }
 
@@ -268,6 +508,13 @@ impl Script {
     #[must_use]
     pub fn with_key(mut self, key: &str) -> Script {
         self.require_key = Some(key.to_owned());
+        self
+    }
+
+    /// Accept any tool-use history ([`ToolValidation::Off`]).
+    #[must_use]
+    pub fn without_tool_validation(mut self) -> Script {
+        self.tool_validation = ToolValidation::Off;
         self
     }
 }
@@ -339,15 +586,105 @@ impl Reply {
         self
     }
 
-    /// The text split into chunks of `chunk_chars` characters (8 when 0).
-    pub(crate) fn chunks(&self) -> Vec<String> {
-        let n = if self.chunk_chars == 0 {
-            8
-        } else {
-            self.chunk_chars
-        };
-        let chars: Vec<char> = self.text.chars().collect();
-        chars.chunks(n).map(|c| c.iter().collect()).collect()
+    /// A reply that is one tool call (no text), with a generated id.
+    pub fn tool_call(name: &str, arguments: Value) -> Reply {
+        Reply::default().with_tool_call(name, arguments)
+    }
+
+    /// A reply whose text reports the tool results of the request's last user turn (see
+    /// [`Reply::echo_tool_results`]).
+    pub fn echo_tool_results() -> Reply {
+        Reply::default().with_echo_tool_results()
+    }
+
+    /// A reply whose text reports the images of the request's last user turn (see
+    /// [`Reply::echo_images`]).
+    pub fn echo_images() -> Reply {
+        Reply::default().with_echo_images()
+    }
+
+    /// Append a tool call with a generated id.
+    #[must_use]
+    pub fn with_tool_call(self, name: &str, arguments: Value) -> Self {
+        self.with_call(ToolCall::new(name, arguments))
+    }
+
+    /// Append a tool call (e.g. with a fixed id: `ToolCall::new(..).id("toolu_1")`).
+    #[must_use]
+    pub fn with_call(mut self, call: ToolCall) -> Self {
+        self.tool_calls.push(call);
+        self
+    }
+
+    /// Put a thinking block before the text; `signature: None` generates one where the
+    /// protocol signs thinking (see [`Thinking::signature`]).
+    #[must_use]
+    pub fn with_thinking(mut self, text: &str, signature: Option<&str>) -> Self {
+        self.thinking = Some(Thinking {
+            text: text.to_owned(),
+            signature: signature.map(str::to_owned),
+        });
+        self
+    }
+
+    /// Put an Anthropic `redacted_thinking` block with this `data` after the thinking.
+    #[must_use]
+    pub fn with_redacted_thinking(mut self, data: &str) -> Self {
+        self.redacted_thinking = Some(data.to_owned());
+        self
+    }
+
+    /// Characters of the arguments JSON per streamed fragment (`0` = 8).
+    #[must_use]
+    pub fn arg_chunk_chars(mut self, n: usize) -> Self {
+        self.arg_chunk_chars = n;
+        self
+    }
+
+    /// OpenAI: interleave the fragments of several calls (see [`Reply::interleave`]).
+    #[must_use]
+    pub fn interleave(mut self, on: bool) -> Self {
+        self.interleave = on;
+        self
+    }
+
+    /// Also report the request's tool results (see [`Reply::echo_tool_results`]).
+    #[must_use]
+    pub fn with_echo_tool_results(mut self) -> Self {
+        self.echo_tool_results = true;
+        self
+    }
+
+    /// Also report the request's images (see [`Reply::echo_images`]).
+    #[must_use]
+    pub fn with_echo_images(mut self) -> Self {
+        self.echo_images = true;
+        self
+    }
+}
+
+/// `s` split into chunks of `n` characters (8 when 0), on char boundaries.
+pub(crate) fn split_chars(s: &str, n: usize) -> Vec<String> {
+    let n = if n == 0 { 8 } else { n };
+    let chars: Vec<char> = s.chars().collect();
+    chars.chunks(n).map(|c| c.iter().collect()).collect()
+}
+
+impl ToolCall {
+    /// A call of `name` with `arguments` and a generated id.
+    pub fn new(name: &str, arguments: Value) -> ToolCall {
+        ToolCall {
+            id: None,
+            name: name.to_owned(),
+            arguments,
+        }
+    }
+
+    /// Use this id instead of a generated one.
+    #[must_use]
+    pub fn id(mut self, id: &str) -> ToolCall {
+        self.id = Some(id.to_owned());
+        self
     }
 }
 
@@ -527,10 +864,9 @@ mod tests {
 
     #[test]
     fn chunking_respects_char_boundaries() {
-        let r = Reply::new("héllo wörld").chunk_chars(3);
-        assert_eq!(r.chunks(), ["hél", "lo ", "wör", "ld"]);
-        assert_eq!(Reply::new("Hello from m.").chunks(), ["Hello fr", "om m."]);
-        assert!(Reply::new("").chunks().is_empty());
+        assert_eq!(split_chars("héllo wörld", 3), ["hél", "lo ", "wör", "ld"]);
+        assert_eq!(split_chars("Hello from m.", 0), ["Hello fr", "om m."]);
+        assert!(split_chars("", 4).is_empty());
     }
 
     #[test]

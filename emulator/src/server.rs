@@ -11,9 +11,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::http::{self, Conn, ReadError, Request};
+use crate::protocol::plan::{self, Plan};
 use crate::protocol::{self, Ctx, EventKind, HttpError, Usage};
-use crate::record::{self, Protocol, RecordedRequest};
-use crate::script::{Action, ErrorReply, Reply, Script, ScriptState, StreamFault};
+use crate::record::{self, Protocol, RecordedRequest, Turn};
+use crate::script::{
+    Action, ErrorReply, FaultAction, FaultPoint, Reply, Script, ScriptState, ToolValidation,
+};
 
 /// State shared by the handle and all connection tasks.
 #[derive(Debug)]
@@ -272,9 +275,13 @@ async fn generate(
                 .unwrap_or(false),
         ),
     };
+    let turns: Vec<Turn> = json
+        .as_ref()
+        .map(|j| record::turns(protocol, j))
+        .unwrap_or_default();
     let words = json
         .as_ref()
-        .map_or(0, |j| record::count_words(protocol, j));
+        .map_or(0, |j| record::count_words(protocol, j, &turns));
     let mut ctx = Ctx::new(protocol, &model, words);
     ctx.include_usage = json
         .as_ref()
@@ -310,13 +317,25 @@ async fn generate(
         Some(r) => (Some(r), None),
         None => {
             let mut scripts = lock(&shared.scripts);
-            match scripts.get_mut(&model) {
-                None => (None, None),
-                Some(st) => match &st.script.require_key {
-                    Some(k) if presented_key(protocol, &req).as_deref() != Some(k.as_str()) => {
-                        (Some(protocol::auth_error(protocol, &ctx)), None)
-                    }
-                    _ => (None, st.next_action(Instant::now())),
+            let st = scripts.get_mut(&model);
+            let validation = st
+                .as_ref()
+                .map_or(ToolValidation::Provider, |st| st.script.tool_validation);
+            let invalid = || match validation {
+                ToolValidation::Provider => protocol::validate_tools(protocol, &ctx, &turns),
+                ToolValidation::Off => None,
+            };
+            match st {
+                Some(st)
+                    if st.script.require_key.as_ref().is_some_and(|k| {
+                        presented_key(protocol, &req).as_deref() != Some(k.as_str())
+                    }) =>
+                {
+                    (Some(protocol::auth_error(protocol, &ctx)), None)
+                }
+                st => match invalid() {
+                    Some(e) => (Some(e), None),
+                    None => (None, st.and_then(|st| st.next_action(Instant::now()))),
                 },
             }
         }
@@ -329,7 +348,11 @@ async fn generate(
     }
     let action = action.unwrap_or_else(|| Action::reply(&format!("Hello from {model}.")));
     match action {
-        Action::Reply(r) => send_reply(conn, protocol, &ctx, &r, stream, keep).await,
+        Action::Reply(r) => {
+            let text = plan::echo_text(&r, &turns).unwrap_or_else(|| r.text.clone());
+            let plan = Plan::new(&r, protocol, &model, text);
+            send_reply(conn, protocol, &ctx, &r, &plan, stream, keep).await
+        }
         Action::Error(er) => {
             tokio::time::sleep(Duration::from_millis(er.delay_ms)).await;
             let e = protocol::error_for(protocol, er.kind, &ctx, &er);
@@ -378,18 +401,55 @@ async fn send_error(
     Flow::from_keep(keep)
 }
 
-/// Index of the event before which a fault after `n` text chunks fires.
-fn fault_position(events: &[protocol::Event], n: usize) -> usize {
-    let mut seen = 0;
-    for (i, e) in events.iter().enumerate() {
-        match e.kind {
-            EventKind::Text if seen == n => return i,
-            EventKind::Text => seen += 1,
-            EventKind::Closing => return i,
-            EventKind::Preamble => {}
+/// Where in the event list a fault fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FaultAt {
+    /// Before event `i` (`i == events.len()`: after the whole stream).
+    Before(usize),
+    /// Inside event `event`, after its first `bytes` bytes.
+    Inside { event: usize, bytes: usize },
+}
+
+/// Where `point` fires in `events`; `None` when the reply has no such tool call.
+fn fault_position(
+    protocol: Protocol,
+    events: &[protocol::Event],
+    point: FaultPoint,
+    plan: &Plan,
+) -> Option<FaultAt> {
+    match point {
+        FaultPoint::AfterText(n) => {
+            let mut seen = 0;
+            for (i, e) in events.iter().enumerate() {
+                match e.kind {
+                    EventKind::Text if seen == n => return Some(FaultAt::Before(i)),
+                    EventKind::Text => seen += 1,
+                    EventKind::Closing => return Some(FaultAt::Before(i)),
+                    _ => {}
+                }
+            }
+            Some(FaultAt::Before(events.len()))
+        }
+        FaultPoint::InToolArgs { .. } => {
+            let (call, chars) = plan.tool_cut?;
+            for (i, e) in events.iter().enumerate() {
+                if let Some(&(_, off)) = e.arg_offsets.iter().find(|(c, _)| *c == call) {
+                    let args = &plan.calls[call].args;
+                    let bytes =
+                        off + plan::arg_prefix_bytes(args, chars, protocol::args_escaped(protocol));
+                    return Some(FaultAt::Inside { event: i, bytes });
+                }
+                if chars > 0 && e.kind == (EventKind::ToolArgs { call, end: chars }) {
+                    return Some(FaultAt::Before(i + 1));
+                }
+            }
+            // `chars == 0`: right after the call's start.
+            events
+                .iter()
+                .rposition(|e| e.kind == EventKind::ToolStart { call })
+                .map(|i| FaultAt::Before(i + 1))
         }
     }
-    events.len()
 }
 
 async fn send_reply(
@@ -397,18 +457,19 @@ async fn send_reply(
     protocol: Protocol,
     ctx: &Ctx,
     r: &Reply,
+    plan: &Plan,
     stream: bool,
     keep: bool,
 ) -> Flow {
-    let chunks = r.chunks();
+    let chunks = plan.content_chunks(protocol);
     let usage = Usage {
         input: r.input_tokens.unwrap_or(ctx.input_tokens),
-        output: r.output_tokens.unwrap_or(chunks.len() as u64),
+        output: r.output_tokens.unwrap_or(chunks as u64),
     };
     if !stream {
-        return send_full_reply(conn, protocol, ctx, r, &chunks, usage, keep).await;
+        return send_full_reply(conn, protocol, ctx, r, plan, chunks, usage, keep).await;
     }
-    let events = protocol::stream_events(protocol, ctx, &chunks, usage);
+    let events = protocol::stream_events(protocol, ctx, plan, usage);
     let close = !keep || r.fault.is_some();
     let mut headers = protocol::base_headers(protocol, ctx);
     headers.push((
@@ -423,18 +484,18 @@ async fn send_reply(
     {
         return Flow::Close;
     }
-    let fault_at = r
-        .fault
-        .as_ref()
-        .map(|f| fault_position(&events, f.chunks()));
-    let mut texts_sent = 0usize;
+    let fault = r.fault.as_ref().and_then(|f| {
+        Some((
+            f.action(),
+            fault_position(protocol, &events, f.point(), plan)?,
+        ))
+    });
+    let mut paced_sent = 0usize;
     for i in 0..=events.len() {
-        if fault_at == Some(i) {
-            let fault = r
-                .fault
-                .as_ref()
-                .expect("fault_at is only set when a fault exists");
-            if let StreamFault::MalformedAfter { .. } = fault {
+        if let Some((action, FaultAt::Before(at))) = fault
+            && at == i
+        {
+            if action == FaultAction::Malformed {
                 if conn
                     .write_all(&http::chunk(&protocol::malformed(protocol, ctx)))
                     .await
@@ -443,18 +504,27 @@ async fn send_reply(
                     return Flow::Close;
                 }
             } else {
-                return stream_fault(conn, protocol, ctx, fault).await;
+                return stream_fault(conn, protocol, ctx, action).await;
             }
         }
         let Some(ev) = events.get(i) else { break };
-        if ev.kind == EventKind::Text {
-            let ms = if texts_sent == 0 {
+        if ev.kind.paced() {
+            let ms = if paced_sent == 0 {
                 r.first_token_delay_ms
             } else {
                 r.interval_ms
             };
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            texts_sent += 1;
+            paced_sent += 1;
+        }
+        if let Some((action, FaultAt::Inside { event, bytes })) = fault
+            && event == i
+        {
+            let part = &ev.bytes[..bytes.min(ev.bytes.len())];
+            if conn.write_all(&http::chunk(part)).await.is_err() {
+                return Flow::Close;
+            }
+            return stream_fault(conn, protocol, ctx, action).await;
         }
         if conn.write_all(&http::chunk(&ev.bytes)).await.is_err() {
             return Flow::Close;
@@ -466,45 +536,62 @@ async fn send_reply(
     Flow::KeepAlive
 }
 
-async fn stream_fault(conn: &mut Conn, protocol: Protocol, ctx: &Ctx, fault: &StreamFault) -> Flow {
-    match fault {
-        StreamFault::StallAfter { .. } => conn.wait_for_client_close().await,
-        StreamFault::CutAfter { clean_eof, .. } => {
-            if *clean_eof {
+async fn stream_fault(conn: &mut Conn, protocol: Protocol, ctx: &Ctx, action: FaultAction) -> Flow {
+    match action {
+        FaultAction::Stall => conn.wait_for_client_close().await,
+        FaultAction::Cut { clean_eof } => {
+            if clean_eof {
                 let _ = conn.write_all(http::LAST_CHUNK).await;
             }
         }
-        StreamFault::MalformedAfter { .. } => {}
-        StreamFault::ErrorEventAfter { kind, .. } => {
-            let mut bytes = http::chunk(&protocol::stream_error(protocol, *kind, ctx));
+        FaultAction::Malformed => {}
+        FaultAction::Error(kind) => {
+            let mut bytes = http::chunk(&protocol::stream_error(protocol, kind, ctx));
             bytes.extend_from_slice(http::LAST_CHUNK);
             let _ = conn.write_all(&bytes).await;
         }
-        StreamFault::ResetAfter { .. } => conn.arm_reset(),
+        FaultAction::Reset => conn.arm_reset(),
     }
     Flow::Close
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the reply's whole context"
+)]
 async fn send_full_reply(
     conn: &mut Conn,
     protocol: Protocol,
     ctx: &Ctx,
     r: &Reply,
-    chunks: &[String],
+    plan: &Plan,
+    chunks: usize,
     usage: Usage,
     keep: bool,
 ) -> Flow {
-    if let Some(StreamFault::ErrorEventAfter { kind, .. }) = &r.fault {
-        let er = ErrorReply::new(*kind);
-        let e = protocol::error_for(protocol, *kind, ctx, &er);
+    let fault = r.fault.as_ref().map(|f| (f.action(), f.point()));
+    if let Some((FaultAction::Error(kind), _)) = fault {
+        let er = ErrorReply::new(kind);
+        let e = protocol::error_for(protocol, kind, ctx, &er);
         return send_error(conn, protocol, ctx, e, Some(&er), keep).await;
     }
-    let delay = r.first_token_delay_ms + r.interval_ms * (chunks.len().saturating_sub(1) as u64);
+    let delay = r.first_token_delay_ms + r.interval_ms * (chunks.saturating_sub(1) as u64);
     tokio::time::sleep(Duration::from_millis(delay)).await;
-    let mut body = protocol::full_body(protocol, ctx, &r.text, usage).into_bytes();
-    let half = body.len() / 2;
-    if let Some(StreamFault::MalformedAfter { .. }) = &r.fault {
-        body.truncate(half);
+    let full = protocol::full_body(protocol, ctx, plan, usage);
+    let mut body = full.text.into_bytes();
+    // Where a cut/reset ends the body: half of it, or inside the tool call's arguments.
+    let cut = match fault.map(|(_, p)| p) {
+        Some(FaultPoint::InToolArgs { .. }) => plan.tool_cut.and_then(|(call, chars)| {
+            let off = full.arg_offsets.get(call)?;
+            let escaped = protocol::args_escaped(protocol);
+            // OpenAI: past the opening quote of the arguments string.
+            let open = usize::from(escaped);
+            Some(off + open + plan::arg_prefix_bytes(&plan.calls[call].args, chars, escaped))
+        }),
+        _ => Some(body.len() / 2),
+    };
+    if let Some((FaultAction::Malformed, _)) = fault {
+        body.truncate(body.len() / 2);
     }
     let mut headers = protocol::base_headers(protocol, ctx);
     headers.push((
@@ -514,23 +601,21 @@ async fn send_full_reply(
     let close = !keep || r.fault.is_some();
     let bytes = http::full_response(200, &headers, &body, close);
     let head_len = bytes.len() - body.len();
-    let (to_send, then) = match &r.fault {
-        None | Some(StreamFault::MalformedAfter { .. } | StreamFault::ErrorEventAfter { .. }) => {
-            (&bytes[..], None)
-        }
-        Some(f @ StreamFault::StallAfter { .. }) => (&bytes[..head_len], Some(f)),
-        Some(f) => (&bytes[..head_len + half], Some(f)),
+    let (to_send, then) = match (fault, cut) {
+        (None | Some((FaultAction::Malformed, _)), _) | (Some(_), None) => (&bytes[..], None),
+        (Some((FaultAction::Stall, _)), _) => (&bytes[..head_len], Some(FaultAction::Stall)),
+        (Some((action, _)), Some(cut)) => (&bytes[..head_len + cut.min(body.len())], Some(action)),
     };
     if conn.write_all(to_send).await.is_err() {
         return Flow::Close;
     }
     match then {
         None => Flow::from_keep(!close),
-        Some(StreamFault::StallAfter { .. }) => {
+        Some(FaultAction::Stall) => {
             conn.wait_for_client_close().await;
             Flow::Close
         }
-        Some(StreamFault::ResetAfter { .. }) => {
+        Some(FaultAction::Reset) => {
             conn.arm_reset();
             Flow::Close
         }
@@ -623,6 +708,7 @@ pub(crate) fn request_json(r: &RecordedRequest, started: Instant) -> Value {
         "headers": r.headers,
         "body": r.body_text(),
         "json": r.json,
+        "turns": r.turns(),
         "model": r.model,
         "stream": r.stream,
         "at_ms": r.at.saturating_duration_since(started).as_secs_f64() * 1000.0,

@@ -13,7 +13,7 @@ use super::Context;
 use crate::cli::AskArgs;
 use crate::exit;
 use crate::output::{self, Exit, Spinner};
-use crate::provider::{ChatMessage, ChatRequest, ModelRef};
+use crate::provider::{ChatRequest, Message, ModelRef, StopReason};
 use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEvent, Segment};
 
 /// The `--json` output. Scripts rely on this shape; it is documented in the README.
@@ -28,6 +28,8 @@ struct JsonAnswer<'a> {
     total_ms: u64,
     degraded: bool,
     partial: bool,
+    /// Why the answer ended (`end_turn`, `max_tokens`, …); absent when no model finished.
+    stop: Option<&'a StopReason>,
     segments: &'a [Segment],
     error: Option<String>,
 }
@@ -73,7 +75,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
 
     let req = ChatRequest {
         system: args.system.clone(),
-        messages: vec![ChatMessage::user(content)],
+        messages: vec![Message::user(content)],
         max_tokens: args.max_tokens,
         temperature: args.temperature,
         ..ChatRequest::default()
@@ -133,8 +135,14 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         RouterEvent::ConfigProblem { model, error } => {
             spinner.println(&format!("configuration problem with {model}: {error}"));
         }
+        RouterEvent::Thinking { model, .. } if !shown_any => {
+            spinner.set_message(&format!("{model} is thinking"));
+        }
+        // `aiw ask` offers no tools; reasoning is not part of the answer on stdout.
         RouterEvent::Skipped { .. }
         | RouterEvent::Usage { .. }
+        | RouterEvent::Thinking { .. }
+        | RouterEvent::ToolUse { .. }
         | RouterEvent::Attempting { .. } => {}
     };
     let result = router.run(&route, &req, &mut on_event, &cancel).await;
@@ -152,9 +160,10 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
+    let text = answer.text();
     if json {
         let out = JsonAnswer {
-            text: &answer.text,
+            text: &text,
             model: Some(&answer.model),
             served_model: answer.served_model.as_deref(),
             attempts: &answer.attempts,
@@ -163,12 +172,13 @@ fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
             total_ms: answer.total_ms,
             degraded: answer.degraded,
             partial: false,
+            stop: Some(&answer.stop),
             segments: &answer.segments,
             error: None,
         };
         output::line(&serde_json::to_string(&out)?)?;
     } else {
-        if !answer.text.ends_with('\n') {
+        if !text.ends_with('\n') {
             output::stream_text("\n")?;
         }
         if answer.degraded {
@@ -180,7 +190,7 @@ fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
             };
             output::note(&format!("answered by {who} (fallback)"));
         }
-        if answer.truncated_by_limit {
+        if answer.truncated_by_limit() {
             output::warn("the answer stopped at the token limit (--max-tokens)");
         }
     }
@@ -192,7 +202,7 @@ fn finish_failed(
     json: bool,
     cancelled: bool,
 ) -> anyhow::Result<ExitCode> {
-    let partial: String = failed.partial.iter().map(|s| s.text.as_str()).collect();
+    let partial: String = failed.partial.iter().map(Segment::text).collect();
     let code = if cancelled {
         exit::INTERRUPTED
     } else if partial.is_empty() {
@@ -211,6 +221,7 @@ fn finish_failed(
             total_ms: failed.attempts.iter().map(|a| a.ms).sum(),
             degraded: true,
             partial: !partial.is_empty(),
+            stop: None,
             segments: &failed.partial,
             error: Some(failed.to_string()),
         };

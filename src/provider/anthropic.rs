@@ -1,19 +1,25 @@
-//! The Anthropic Messages API client: request building (`POST {base}/v1/messages`), the
-//! mapping of its named SSE events (`message_start` … `message_stop`, `ping`, `error`) to
-//! [`ChatEvent`]s, and [`classify`] for its error responses.
+//! The Anthropic Messages API client: its typed wire structs, request building
+//! (`POST {base}/v1/messages`) from content blocks (text, images, `tool_use`, `tool_result`,
+//! signed `thinking`, opaque blocks replayed as they came), the mapping of its named SSE events
+//! (`message_start` … `message_stop`, `ping`, `error`; text, thinking, signature and
+//! `input_json_delta` deltas) to [`ChatEvent`]s, and [`classify`] for its error responses.
 //!
 //! See: `shared/reference/wire-formats.md` §1 and
 //! <https://platform.claude.com/docs/en/build-with-claude/streaming>.
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::http::{self, Endpoint, Progress, StreamMapper};
 use super::sse::{Mode, SseEvent};
 use super::{
-    ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason, Usage,
+    Block, ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason,
+    ToolChoice, Usage, Vendor,
 };
 use crate::config::{ProviderSettings, Secret};
+use crate::conversation::history::for_vendor;
+use crate::conversation::{CacheControl, ImageSource};
 
 /// The API version header value both official SDKs hard-code.
 const ANTHROPIC_VERSION: &str = "2023-06-01";
@@ -53,7 +59,7 @@ impl AnthropicClient {
             &self.http,
             &url,
             headers(key)?,
-            &request_body(model, req),
+            request_body(model, req),
             ep,
         )
         .await?;
@@ -86,59 +92,426 @@ fn headers(key: &Secret) -> Result<HeaderMap, ProviderError> {
     Ok(h)
 }
 
-/// The JSON body of a streamed Messages request.
-pub fn request_body(model: &str, req: &ChatRequest) -> Value {
-    let messages: Vec<Value> = req
-        .messages
+/// A Messages request body. Content is always sent in block form.
+#[derive(Serialize)]
+struct AnthropicRequest<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    messages: Vec<AnthropicMessage<'a>>,
+    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<AnthropicTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<AnthropicToolChoice<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking: Option<AnthropicThinking>,
+}
+
+#[derive(Serialize)]
+struct AnthropicMessage<'a> {
+    role: &'static str,
+    content: Vec<AnthropicOut<'a>>,
+}
+
+/// An outgoing block: typed, or an opaque block replayed as the vendor sent it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnthropicOut<'a> {
+    Block(AnthropicBlock<'a>),
+    Raw(&'a Value),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicBlock<'a> {
+    Text {
+        text: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache_control: Option<&'a CacheControl>,
+    },
+    Image {
+        source: AnthropicImageSource<'a>,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: &'a Value,
+    },
+    ToolResult {
+        tool_use_id: &'a str,
+        content: Vec<AnthropicOut<'a>>,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
+    },
+    Thinking {
+        thinking: &'a str,
+        signature: &'a str,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicImageSource<'a> {
+    Base64 { media_type: &'a str, data: &'a str },
+    Url { url: &'a str },
+}
+
+#[derive(Serialize)]
+struct AnthropicTool<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    input_schema: &'a Value,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicToolChoice<'a> {
+    Auto,
+    Any,
+    None,
+    Tool { name: &'a str },
+}
+
+#[derive(Serialize)]
+struct AnthropicThinking {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    budget_tokens: u32,
+}
+
+fn out_block(b: &Block) -> Option<AnthropicOut<'_>> {
+    Some(AnthropicOut::Block(match b {
+        Block::Text {
+            text,
+            cache_control,
+        } => AnthropicBlock::Text {
+            text,
+            cache_control: cache_control.as_ref(),
+        },
+        Block::Image { source } => AnthropicBlock::Image {
+            source: match source {
+                ImageSource::Base64 { media_type, data } => {
+                    AnthropicImageSource::Base64 { media_type, data }
+                }
+                ImageSource::Url { url } => AnthropicImageSource::Url { url },
+            },
+        },
+        Block::ToolUse {
+            id, name, input, ..
+        } => AnthropicBlock::ToolUse { id, name, input },
+        Block::ToolResult {
+            tool_use_id,
+            content,
+            is_error,
+        } => AnthropicBlock::ToolResult {
+            tool_use_id,
+            content: content.iter().filter_map(out_block).collect(),
+            is_error: *is_error,
+        },
+        Block::Thinking {
+            text,
+            signature: Some(sig),
+        } if sig.vendor == Vendor::Anthropic => AnthropicBlock::Thinking {
+            thinking: text,
+            signature: &sig.value,
+        },
+        Block::Opaque {
+            vendor: Vendor::Anthropic,
+            raw,
+        } => return Some(AnthropicOut::Raw(raw)),
+        // Reasoning only another vendor can verify, or content only another vendor knows.
+        Block::Thinking { .. } | Block::Opaque { .. } => return None,
+    }))
+}
+
+/// The JSON body of a streamed Messages request. The history is first made valid for
+/// Anthropic (tool pairs, foreign signatures dropped: see `conversation::history`).
+pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
+    let history = for_vendor(&req.messages, Vendor::Anthropic);
+    let messages = history
         .iter()
-        .map(|m| {
-            let role = match m.role {
+        .map(|m| AnthropicMessage {
+            role: match m.role {
                 Role::User => "user",
                 Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": m.content})
+            },
+            content: m.blocks.iter().filter_map(out_block).collect(),
         })
         .collect();
-    let mut body = json!({
-        "model": model,
-        "max_tokens": req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-        "messages": messages,
-        "stream": true,
+    let thinking = req.thinking_budget.map(|budget_tokens| AnthropicThinking {
+        kind: "enabled",
+        budget_tokens,
     });
-    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
-        body["system"] = json!(system);
+    let mut max_tokens = req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+    if let Some(t) = &thinking {
+        // The API requires max_tokens above the thinking budget.
+        max_tokens = max_tokens.max(t.budget_tokens.saturating_add(1024));
     }
-    if let Some(t) = req.temperature {
-        body["temperature"] = http::float_json(t);
+    let body = AnthropicRequest {
+        model,
+        max_tokens,
+        messages,
+        stream: true,
+        system: req.system.as_deref().filter(|s| !s.is_empty()),
+        temperature: req.temperature.map(http::float_json),
+        top_p: req.top_p.map(http::float_json),
+        top_k: req.top_k,
+        stop_sequences: &req.stop,
+        tools: req
+            .tools
+            .iter()
+            .map(|t| AnthropicTool {
+                name: &t.name,
+                description: &t.description,
+                input_schema: &t.input_schema,
+            })
+            .collect(),
+        tool_choice: req.tool_choice.as_ref().map(|c| match c {
+            ToolChoice::Auto => AnthropicToolChoice::Auto,
+            ToolChoice::Any => AnthropicToolChoice::Any,
+            ToolChoice::None => AnthropicToolChoice::None,
+            ToolChoice::Tool { name } => AnthropicToolChoice::Tool { name },
+        }),
+        thinking,
+    };
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// The events of a Messages stream. Unknown event types are skipped (logged at debug).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicStreamEvent {
+    MessageStart {
+        message: AnthropicMessageStart,
+    },
+    ContentBlockStart {
+        index: u32,
+        content_block: Value,
+    },
+    ContentBlockDelta {
+        index: u32,
+        delta: AnthropicDelta,
+    },
+    ContentBlockStop {
+        index: u32,
+    },
+    MessageDelta {
+        #[serde(default)]
+        delta: AnthropicMessageDelta,
+        #[serde(default)]
+        usage: Option<AnthropicUsage>,
+    },
+    MessageStop,
+    Ping,
+    Error,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Deserialize)]
+struct AnthropicMessageStart {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Deserialize, Default)]
+struct AnthropicMessageDelta {
+    #[serde(default)]
+    stop_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[expect(clippy::struct_field_names, reason = "the wire names")]
+struct AnthropicUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+}
+
+impl AnthropicUsage {
+    /// Input tokens including cache reads and writes, which the API counts separately.
+    fn input(&self) -> Option<u64> {
+        self.input_tokens.map(|base| {
+            base + self.cache_creation_input_tokens.unwrap_or(0)
+                + self.cache_read_input_tokens.unwrap_or(0)
+        })
     }
-    if let Some(p) = req.top_p {
-        body["top_p"] = http::float_json(p);
-    }
-    if let Some(k) = req.top_k {
-        body["top_k"] = json!(k);
-    }
-    if !req.stop.is_empty() {
-        body["stop_sequences"] = json!(req.stop);
-    }
-    body
+}
+
+/// The start of a content block, for the kinds aiw maps; any other kind is kept opaque.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicBlockStart {
+    Text {
+        #[serde(default)]
+        text: String,
+    },
+    Thinking {
+        #[serde(default)]
+        thinking: String,
+    },
+    ToolUse {
+        id: String,
+        name: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum AnthropicDelta {
+    TextDelta {
+        text: String,
+    },
+    InputJsonDelta {
+        partial_json: String,
+    },
+    ThinkingDelta {
+        thinking: String,
+    },
+    SignatureDelta {
+        signature: String,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// What the block at a stream index is.
+enum OpenBlock {
+    Text,
+    Thinking,
+    Tool,
+    /// A block aiw does not map, replayed to Anthropic as it came (input deltas included).
+    Opaque {
+        raw: Value,
+        json: String,
+    },
 }
 
 /// Maps Anthropic stream events. Usage: input tokens from `message_start` (plus cache reads
-/// and writes, which the API counts separately), output tokens cumulative from
-/// `message_delta`.
+/// and writes), output tokens cumulative from `message_delta`.
 #[derive(Default)]
 struct AnthropicMapper {
     usage: Usage,
     stop: Option<StopReason>,
+    blocks: std::collections::HashMap<u32, OpenBlock>,
 }
 
-fn input_tokens(usage: &Value) -> Option<u64> {
-    let base = usage.get("input_tokens")?.as_u64()?;
-    let cached = ["cache_creation_input_tokens", "cache_read_input_tokens"]
-        .iter()
-        .filter_map(|k| usage.get(*k).and_then(Value::as_u64))
-        .sum::<u64>();
-    Some(base + cached)
+impl AnthropicMapper {
+    fn usage(&mut self, u: &AnthropicUsage, out: &mut Vec<ChatEvent>) {
+        if let Some(input) = u.input() {
+            self.usage.input_tokens = input;
+        }
+        if let Some(o) = u.output_tokens {
+            self.usage.output_tokens = o;
+        }
+        out.push(ChatEvent::Usage(self.usage));
+    }
+
+    fn block_start(&mut self, index: u32, raw: Value, out: &mut Vec<ChatEvent>) {
+        let block = match serde_json::from_value::<AnthropicBlockStart>(raw.clone()) {
+            Ok(AnthropicBlockStart::Text { text }) => {
+                if !text.is_empty() {
+                    out.push(ChatEvent::Text(text));
+                }
+                OpenBlock::Text
+            }
+            Ok(AnthropicBlockStart::Thinking { thinking }) => {
+                if !thinking.is_empty() {
+                    out.push(ChatEvent::Thinking(thinking));
+                }
+                OpenBlock::Thinking
+            }
+            Ok(AnthropicBlockStart::ToolUse { id, name }) => {
+                out.push(ChatEvent::ToolCallStart {
+                    index,
+                    id,
+                    name,
+                    signature: None,
+                });
+                OpenBlock::Tool
+            }
+            Err(_) => OpenBlock::Opaque {
+                raw,
+                json: String::new(),
+            },
+        };
+        self.blocks.insert(index, block);
+    }
+
+    fn delta(&mut self, index: u32, delta: AnthropicDelta, out: &mut Vec<ChatEvent>) {
+        // A delta for a block that never started (a proxy dropped the start) opens one of its
+        // kind; deltas that do not fit their block (a thinking delta on a text block) are
+        // ignored.
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.blocks.entry(index) {
+            match &delta {
+                AnthropicDelta::TextDelta { .. } => {
+                    slot.insert(OpenBlock::Text);
+                }
+                AnthropicDelta::ThinkingDelta { .. } | AnthropicDelta::SignatureDelta { .. } => {
+                    slot.insert(OpenBlock::Thinking);
+                }
+                _ => {}
+            }
+        }
+        match (self.blocks.get_mut(&index), delta) {
+            (Some(OpenBlock::Text), AnthropicDelta::TextDelta { text }) if !text.is_empty() => {
+                out.push(ChatEvent::Text(text));
+            }
+            (Some(OpenBlock::Thinking), AnthropicDelta::ThinkingDelta { thinking }) => {
+                out.push(ChatEvent::Thinking(thinking));
+            }
+            (Some(OpenBlock::Thinking), AnthropicDelta::SignatureDelta { signature }) => {
+                out.push(ChatEvent::ThinkingSignature(signature));
+            }
+            (Some(OpenBlock::Tool), AnthropicDelta::InputJsonDelta { partial_json }) => {
+                out.push(ChatEvent::ToolCallArgs {
+                    index,
+                    json: partial_json,
+                });
+            }
+            (
+                Some(OpenBlock::Opaque { json, .. }),
+                AnthropicDelta::InputJsonDelta { partial_json },
+            ) => {
+                json.push_str(&partial_json);
+            }
+            _ => {}
+        }
+    }
+
+    fn block_stop(&mut self, index: u32, out: &mut Vec<ChatEvent>) {
+        match self.blocks.remove(&index) {
+            Some(OpenBlock::Tool) => out.push(ChatEvent::ToolCallEnd { index }),
+            Some(OpenBlock::Opaque { mut raw, json }) => {
+                if let (false, Ok(input)) = (json.is_empty(), serde_json::from_str::<Value>(&json))
+                {
+                    raw["input"] = input;
+                }
+                out.push(ChatEvent::Opaque(raw));
+            }
+            Some(OpenBlock::Text | OpenBlock::Thinking) => out.push(ChatEvent::BlockStop),
+            None => {}
+        }
+    }
 }
 
 impl StreamMapper for AnthropicMapper {
@@ -148,67 +521,58 @@ impl StreamMapper for AnthropicMapper {
         out: &mut Vec<ChatEvent>,
     ) -> Result<Progress, ProviderError> {
         // An event without data (a bare `event: ping` from a proxy) is named by its event field.
-        let v = if ev.data.trim().is_empty() {
-            json!({})
+        let parsed = if ev.data.trim().is_empty() {
+            match ev.event.as_deref() {
+                Some("message_stop") => AnthropicStreamEvent::MessageStop,
+                _ => AnthropicStreamEvent::Ping,
+            }
         } else {
-            http::parse_json(&ev.data)?
+            let v = http::parse_json(&ev.data)?;
+            match serde_json::from_value::<AnthropicStreamEvent>(v) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::debug!(event = ?ev.event, "skipping an Anthropic event aiw cannot read: {e}");
+                    AnthropicStreamEvent::Unknown
+                }
+            }
         };
-        let kind = v
-            .get("type")
-            .and_then(Value::as_str)
-            .or(ev.event.as_deref())
-            .unwrap_or("");
-        match kind {
-            "message_start" => {
-                let msg = &v["message"];
+        match parsed {
+            AnthropicStreamEvent::MessageStart { message } => {
                 out.push(ChatEvent::Started {
-                    model: msg["model"].as_str().map(str::to_string),
+                    model: message.model,
                 });
-                if let Some(input) = input_tokens(&msg["usage"]) {
-                    self.usage.input_tokens = input;
-                }
-                if let Some(o) = msg["usage"]["output_tokens"].as_u64() {
-                    self.usage.output_tokens = o;
-                }
-                out.push(ChatEvent::Usage(self.usage));
+                self.usage(&message.usage.unwrap_or_default(), out);
             }
-            "content_block_delta" => {
-                // Only text; thinking, signature, tool input and citation deltas are ignored.
-                let delta = &v["delta"];
-                if let Some(t) = delta["text"]
-                    .as_str()
-                    .filter(|t| delta["type"] == "text_delta" && !t.is_empty())
-                {
-                    out.push(ChatEvent::Text(t.to_string()));
-                }
+            AnthropicStreamEvent::ContentBlockStart {
+                index,
+                content_block,
+            } => self.block_start(index, content_block, out),
+            AnthropicStreamEvent::ContentBlockDelta { index, delta } => {
+                self.delta(index, delta, out);
             }
-            "message_delta" => {
-                if let Some(r) = v["delta"]["stop_reason"].as_str() {
-                    self.stop = Some(stop_reason(r));
+            AnthropicStreamEvent::ContentBlockStop { index } => self.block_stop(index, out),
+            AnthropicStreamEvent::MessageDelta { delta, usage } => {
+                if let Some(r) = delta.stop_reason {
+                    self.stop = Some(stop_reason(&r));
                 }
-                let usage = &v["usage"];
-                if usage.is_object() {
-                    if let Some(input) = input_tokens(usage) {
-                        self.usage.input_tokens = input;
-                    }
-                    if let Some(o) = usage["output_tokens"].as_u64() {
-                        self.usage.output_tokens = o;
-                    }
-                    out.push(ChatEvent::Usage(self.usage));
+                if let Some(u) = usage {
+                    self.usage(&u, out);
                 }
             }
-            "message_stop" => {
+            AnthropicStreamEvent::MessageStop => {
                 return Ok(Progress::Done(
                     self.stop.take().unwrap_or(StopReason::EndTurn),
                 ));
             }
-            "error" => {
+            AnthropicStreamEvent::Error => {
                 let mut e = classify(200, &HeaderMap::new(), &ev.data);
                 e.message = format!("error event mid-stream: {}", e.message);
                 return Err(e);
             }
-            // ping, content_block_start/stop and event types added later.
-            _ => {}
+            AnthropicStreamEvent::Ping => {}
+            AnthropicStreamEvent::Unknown => {
+                tracing::debug!(event = ?ev.event, "skipping an unknown Anthropic event");
+            }
         }
         Ok(Progress::More)
     }
@@ -220,10 +584,11 @@ impl StreamMapper for AnthropicMapper {
 
 fn stop_reason(r: &str) -> StopReason {
     match r {
-        "end_turn" => StopReason::EndTurn,
+        "end_turn" | "pause_turn" => StopReason::EndTurn,
         "max_tokens" | "model_context_window_exceeded" => StopReason::MaxTokens,
         "stop_sequence" => StopReason::StopSequence,
-        "refusal" => StopReason::ContentFilter,
+        "tool_use" => StopReason::ToolUse,
+        "refusal" => StopReason::Refusal,
         other => StopReason::Other(other.to_string()),
     }
 }
@@ -287,6 +652,9 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversation::Message;
+    use crate::provider::http::body_json;
+    use serde_json::json;
     use std::time::Duration;
 
     fn err(status: u16, kind: &str, message: &str) -> ProviderError {
@@ -442,9 +810,9 @@ mod tests {
         let req = ChatRequest {
             system: Some("Be terse.".into()),
             messages: vec![
-                super::super::ChatMessage::user("Hello"),
-                super::super::ChatMessage::assistant("Hi."),
-                super::super::ChatMessage::user("Again"),
+                Message::user("Hello"),
+                Message::assistant("Hi."),
+                Message::user("Again"),
             ],
             temperature: Some(0.2),
             top_p: Some(0.9),
@@ -452,20 +820,20 @@ mod tests {
             stop: vec!["\n\nHuman:".into()],
             ..ChatRequest::default()
         };
-        let b = request_body("claude-x", &req);
+        let b = body_json(&request_body("claude-x", &req));
         assert_eq!(b["model"], "claude-x");
         assert_eq!(b["max_tokens"], DEFAULT_MAX_TOKENS);
         assert_eq!(b["stream"], true);
         assert_eq!(b["system"], "Be terse.");
         assert_eq!(
             b["messages"][1],
-            json!({"role":"assistant","content":"Hi."})
+            json!({"role":"assistant","content":[{"type":"text","text":"Hi."}]})
         );
         assert_eq!(b["temperature"], 0.2);
         assert_eq!(b["top_p"], 0.9);
         assert_eq!(b["top_k"], 10);
         assert_eq!(b["stop_sequences"], json!(["\n\nHuman:"]));
-        let b = request_body("m", &ChatRequest::default());
+        let b = body_json(&request_body("m", &ChatRequest::default()));
         assert!(b.get("system").is_none() && b.get("temperature").is_none());
         assert!(b.get("top_p").is_none() && b.get("stop_sequences").is_none());
     }
@@ -496,6 +864,7 @@ mod tests {
                     ChatEvent::Text("Hello".into()),
                     ChatEvent::Text(" there".into()),
                     ChatEvent::Text("!".into()),
+                    ChatEvent::BlockStop,
                     ChatEvent::Usage(Usage {
                         input_tokens: 11,
                         output_tokens: 6

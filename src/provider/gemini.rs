@@ -1,8 +1,10 @@
-//! The Google Gemini (Developer API) client: request building
+//! The Google Gemini (Developer API) client: typed wire structs, request building
 //! (`POST {base}/v1beta/models/{model}:streamGenerateContent?alt=sse`, key in the
 //! `x-goog-api-key` header, never in the URL where it would end up in logs), the mapping of its
 //! `data:`-only `GenerateContentResponse` chunks and bare JSON error objects to
-//! [`ChatEvent`]s, and [`classify`] for its google.rpc.Status errors.
+//! [`ChatEvent`]s (thought parts, whole `functionCall` parts with their `thoughtSignature`), and
+//! [`classify`] for its google.rpc.Status errors. Gemini 3 rejects a history whose function
+//! calls it did not sign: calls from other vendors get Google's documented bypass signature.
 //!
 //! Gemini streams have no terminator: the last chunk carries `finishReason`, then the
 //! connection closes. A clean EOF after a `finishReason` is success; without one it is a
@@ -11,15 +13,21 @@
 //! See: `shared/reference/wire-formats.md` §3 and
 //! <https://ai.google.dev/gemini-api/docs/troubleshooting>.
 
+use std::collections::HashMap;
+
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::http::{self, Endpoint, Progress, StreamMapper};
 use super::sse::{Mode, SseEvent};
 use super::{
-    ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason, Usage,
+    Block, ChatEvent, ChatRequest, ErrorClass, EventStream, Message, ProviderError, Role,
+    StopReason, ToolChoice, Usage, Vendor,
 };
 use crate::config::ProviderSettings;
+use crate::conversation::history::for_vendor;
+use crate::conversation::{ImageSource, ProviderScoped, text_of};
 
 /// Client for one configured Gemini provider.
 #[derive(Clone)]
@@ -57,7 +65,14 @@ impl GeminiClient {
             classify,
         };
         let url = stream_url(&self.settings.base_url, model)?;
-        let resp = http::send(&self.http, url.as_str(), headers, &request_body(req), ep).await?;
+        let resp = http::send(
+            &self.http,
+            url.as_str(),
+            headers,
+            request_body(model, req),
+            ep,
+        )
+        .await?;
         Ok(http::event_stream(
             resp,
             Mode::WithBareJson,
@@ -94,56 +109,449 @@ pub fn stream_url(base: &str, model: &str) -> Result<reqwest::Url, ProviderError
     Ok(url)
 }
 
-/// The JSON body: `contents` with roles `user`/`model`, `systemInstruction`, and a camelCase
-/// `generationConfig`.
-pub fn request_body(req: &ChatRequest) -> Value {
-    let contents: Vec<Value> = req
-        .messages
+/// The signature Google documents for function calls it did not sign (a history written by
+/// another model): Gemini 3 rejects a model turn whose first function call has none.
+/// See: <https://ai.google.dev/gemini-api/docs/thought-signatures>
+pub const FOREIGN_CALL_SIGNATURE: &str = "skip_thought_signature_validator";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiRequest<'a> {
+    contents: Vec<GeminiContent<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<GeminiSystem<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<GeminiTools<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<GeminiToolConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation_config: Option<GeminiGenerationConfig<'a>>,
+}
+
+#[derive(Serialize)]
+struct GeminiSystem<'a> {
+    parts: [GeminiTextPart<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct GeminiTextPart<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct GeminiContent<'a> {
+    role: &'static str,
+    parts: Vec<GeminiPart<'a>>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct GeminiPart<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    thought: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inline_data: Option<GeminiBlob<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_data: Option<GeminiFileData<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_call: Option<GeminiFunctionCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_response: Option<GeminiFunctionResponse<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiBlob<'a> {
+    mime_type: &'a str,
+    data: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiFileData<'a> {
+    file_uri: &'a str,
+}
+
+#[derive(Serialize)]
+struct GeminiFunctionCall<'a> {
+    name: &'a str,
+    args: &'a Value,
+}
+
+#[derive(Serialize)]
+struct GeminiFunctionResponse<'a> {
+    name: &'a str,
+    response: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiTools<'a> {
+    function_declarations: Vec<GeminiFunctionDeclaration<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiFunctionDeclaration<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    /// JSON Schema as agents write it (`parameters` takes only an OpenAPI subset).
+    parameters_json_schema: &'a Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiToolConfig<'a> {
+    function_calling_config: GeminiFunctionCallingConfig<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiFunctionCallingConfig<'a> {
+    mode: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    allowed_function_names: Vec<&'a str>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct GeminiGenerationConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_config: Option<GeminiThinkingConfig>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiThinkingConfig {
+    include_thoughts: bool,
+    thinking_budget: u32,
+}
+
+fn gemini_signature(sig: Option<&ProviderScoped>) -> Option<&str> {
+    sig.filter(|s| s.vendor == Vendor::Gemini)
+        .map(|s| s.value.as_str())
+}
+
+/// The parts of one message. `names` maps tool-call ids to tool names (a
+/// `functionResponse` names the function, not the call).
+fn parts<'a>(
+    m: &'a Message,
+    names: &HashMap<&'a str, &'a str>,
+    needs_call_signature: bool,
+) -> Vec<GeminiPart<'a>> {
+    let mut out = Vec::new();
+    let mut first_call = true;
+    for b in &m.blocks {
+        match b {
+            Block::Text { text, .. } => out.push(GeminiPart {
+                text: Some(text),
+                ..GeminiPart::default()
+            }),
+            Block::Thinking { text, signature } => {
+                if let Some(sig) = gemini_signature(signature.as_ref()) {
+                    out.push(GeminiPart {
+                        text: Some(text),
+                        thought: true,
+                        thought_signature: Some(sig),
+                        ..GeminiPart::default()
+                    });
+                }
+            }
+            Block::Image { source } => out.push(image_part(source)),
+            Block::ToolUse {
+                name,
+                input,
+                signature,
+                ..
+            } => {
+                let own = gemini_signature(signature.as_ref());
+                let sig = match own {
+                    Some(s) => Some(s),
+                    None if first_call && needs_call_signature => Some(FOREIGN_CALL_SIGNATURE),
+                    None => None,
+                };
+                first_call = false;
+                out.push(GeminiPart {
+                    thought_signature: sig,
+                    function_call: Some(GeminiFunctionCall { name, args: input }),
+                    ..GeminiPart::default()
+                });
+            }
+            Block::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => {
+                let text = text_of(content);
+                let response = if *is_error {
+                    json!({ "error": text })
+                } else {
+                    json!({ "result": text })
+                };
+                out.push(GeminiPart {
+                    function_response: Some(GeminiFunctionResponse {
+                        name: names
+                            .get(tool_use_id.as_str())
+                            .copied()
+                            .unwrap_or(tool_use_id),
+                        response,
+                    }),
+                    ..GeminiPart::default()
+                });
+                for c in content {
+                    if let Block::Image { source } = c {
+                        out.push(image_part(source));
+                    }
+                }
+            }
+            Block::Opaque { .. } => {}
+        }
+    }
+    out
+}
+
+fn image_part(source: &ImageSource) -> GeminiPart<'_> {
+    match source {
+        ImageSource::Base64 { media_type, data } => GeminiPart {
+            inline_data: Some(GeminiBlob {
+                mime_type: media_type,
+                data,
+            }),
+            ..GeminiPart::default()
+        },
+        ImageSource::Url { url } => GeminiPart {
+            file_data: Some(GeminiFileData { file_uri: url }),
+            ..GeminiPart::default()
+        },
+    }
+}
+
+/// Whether `model` is a Gemini 3 model, which rejects unsigned function calls in a history.
+fn signs_calls(model: &str) -> bool {
+    let m = model.strip_prefix("models/").unwrap_or(model);
+    m.starts_with("gemini-3.") || m.starts_with("gemini-3-")
+}
+
+/// The JSON body: `contents` with roles `user`/`model` (tool calls as `functionCall` parts,
+/// results as `functionResponse` parts), `systemInstruction`, `tools` with
+/// `functionDeclarations`, `toolConfig`, and a camelCase `generationConfig`.
+pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
+    let history = for_vendor(&req.messages, Vendor::Gemini);
+    let names: HashMap<&str, &str> = history
         .iter()
-        .map(|m| {
-            let role = match m.role {
+        .flat_map(Message::tool_uses)
+        .map(|(id, name, _)| (id, name))
+        .collect();
+    let needs_sig = signs_calls(model);
+    let contents = history
+        .iter()
+        .map(|m| GeminiContent {
+            role: match m.role {
                 Role::User => "user",
                 Role::Assistant => "model",
-            };
-            json!({"role": role, "parts": [{"text": m.content}]})
+            },
+            parts: parts(m, &names, needs_sig),
         })
+        .filter(|c| !c.parts.is_empty())
         .collect();
-    let mut body = json!({ "contents": contents });
-    if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
-        body["systemInstruction"] = json!({"parts": [{"text": system}]});
-    }
-    let mut config = serde_json::Map::new();
-    if let Some(t) = req.temperature {
-        config.insert("temperature".into(), http::float_json(t));
-    }
-    if let Some(p) = req.top_p {
-        config.insert("topP".into(), http::float_json(p));
-    }
-    if let Some(k) = req.top_k {
-        config.insert("topK".into(), json!(k));
-    }
-    if let Some(n) = req.max_tokens {
-        config.insert("maxOutputTokens".into(), json!(n));
-    }
-    if let Some(seed) = req.seed {
-        config.insert("seed".into(), json!(seed));
-    }
-    if !req.stop.is_empty() {
-        config.insert("stopSequences".into(), json!(req.stop));
-    }
-    if !config.is_empty() {
-        body["generationConfig"] = Value::Object(config);
-    }
-    body
+    let config = GeminiGenerationConfig {
+        temperature: req.temperature.map(http::float_json),
+        top_p: req.top_p.map(http::float_json),
+        top_k: req.top_k,
+        max_output_tokens: req.max_tokens,
+        seed: req.seed,
+        stop_sequences: &req.stop,
+        thinking_config: req.thinking_budget.map(|b| GeminiThinkingConfig {
+            include_thoughts: true,
+            thinking_budget: b,
+        }),
+    };
+    let has_config = config.temperature.is_some()
+        || config.top_p.is_some()
+        || config.top_k.is_some()
+        || config.max_output_tokens.is_some()
+        || config.seed.is_some()
+        || !config.stop_sequences.is_empty()
+        || config.thinking_config.is_some();
+    let body = GeminiRequest {
+        contents,
+        system_instruction: req.system.as_deref().filter(|s| !s.is_empty()).map(|text| {
+            GeminiSystem {
+                parts: [GeminiTextPart { text }],
+            }
+        }),
+        tools: if req.tools.is_empty() {
+            Vec::new()
+        } else {
+            vec![GeminiTools {
+                function_declarations: req
+                    .tools
+                    .iter()
+                    .map(|t| GeminiFunctionDeclaration {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters_json_schema: &t.input_schema,
+                    })
+                    .collect(),
+            }]
+        },
+        tool_config: req.tool_choice.as_ref().map(|c| {
+            let (mode, allowed) = match c {
+                ToolChoice::Auto => ("AUTO", Vec::new()),
+                ToolChoice::Any => ("ANY", Vec::new()),
+                ToolChoice::None => ("NONE", Vec::new()),
+                ToolChoice::Tool { name } => ("ANY", vec![name.as_str()]),
+            };
+            GeminiToolConfig {
+                function_calling_config: GeminiFunctionCallingConfig {
+                    mode,
+                    allowed_function_names: allowed,
+                },
+            }
+        }),
+        generation_config: has_config.then_some(config),
+    };
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// One `GenerateContentResponse` chunk.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GeminiChunk {
+    candidates: Vec<GeminiCandidate>,
+    prompt_feedback: Option<GeminiPromptFeedback>,
+    usage_metadata: Option<GeminiUsage>,
+    model_version: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GeminiCandidate {
+    content: Option<GeminiContentIn>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GeminiContentIn {
+    parts: Vec<GeminiPartIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GeminiPartIn {
+    text: Option<String>,
+    thought: bool,
+    thought_signature: Option<String>,
+    function_call: Option<GeminiFunctionCallIn>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GeminiFunctionCallIn {
+    name: String,
+    args: Value,
+    id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GeminiPromptFeedback {
+    block_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(default, rename_all = "camelCase")]
+#[expect(clippy::struct_field_names, reason = "the wire names")]
+struct GeminiUsage {
+    prompt_token_count: u64,
+    candidates_token_count: u64,
+    thoughts_token_count: u64,
+}
+
+/// A fresh tool-call id: Gemini 2.x sends none, and every other vendor needs one.
+fn new_call_id() -> String {
+    let tail: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(22)
+        .collect();
+    format!("call_{tail}")
 }
 
 /// Maps Gemini chunks. Usage comes from `usageMetadata` (output includes thinking tokens,
-/// which are billed as output); thought parts are not answer text.
+/// which are billed as output); thought parts become thinking, function calls whole tool calls
+/// (Gemini does not fragment their arguments).
 #[derive(Default)]
 struct GeminiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,
+    calls: u32,
+    in_thought: bool,
+}
+
+impl GeminiMapper {
+    fn part(&mut self, p: GeminiPartIn, out: &mut Vec<ChatEvent>) {
+        if let Some(call) = p.function_call {
+            if self.in_thought {
+                self.in_thought = false;
+                out.push(ChatEvent::BlockStop);
+            }
+            let index = self.calls;
+            self.calls += 1;
+            out.push(ChatEvent::ToolCallStart {
+                index,
+                id: call
+                    .id
+                    .filter(|i| !i.is_empty())
+                    .unwrap_or_else(new_call_id),
+                name: call.name,
+                signature: p.thought_signature,
+            });
+            let args = if call.args.is_null() {
+                "{}".to_string()
+            } else {
+                call.args.to_string()
+            };
+            out.push(ChatEvent::ToolCallArgs { index, json: args });
+            out.push(ChatEvent::ToolCallEnd { index });
+            return;
+        }
+        if p.thought {
+            self.in_thought = true;
+            if let Some(t) = p.text.filter(|t| !t.is_empty()) {
+                out.push(ChatEvent::Thinking(t));
+            }
+            if let Some(sig) = p.thought_signature {
+                out.push(ChatEvent::ThinkingSignature(sig));
+            }
+            return;
+        }
+        if let Some(t) = p.text.filter(|t| !t.is_empty()) {
+            if self.in_thought {
+                self.in_thought = false;
+                out.push(ChatEvent::BlockStop);
+            }
+            out.push(ChatEvent::Text(t));
+        }
+    }
 }
 
 impl StreamMapper for GeminiMapper {
@@ -164,36 +572,35 @@ impl StreamMapper for GeminiMapper {
             e.message = format!("error mid-stream: {}", e.message);
             return Err(e);
         }
+        let chunk: GeminiChunk =
+            serde_json::from_value(v).map_err(|e| http::malformed(&ev.data, &e))?;
         if !self.started {
             self.started = true;
             out.push(ChatEvent::Started {
-                model: v["modelVersion"].as_str().map(str::to_string),
+                model: chunk.model_version.clone(),
             });
         }
-        if let Some(cand) = v["candidates"].as_array().and_then(|c| c.first()) {
-            if let Some(parts) = cand["content"]["parts"].as_array() {
-                for p in parts {
-                    if p["thought"] == true {
-                        continue;
-                    }
-                    if let Some(t) = p["text"].as_str().filter(|t| !t.is_empty()) {
-                        out.push(ChatEvent::Text(t.to_string()));
-                    }
-                }
+        if let Some(cand) = chunk.candidates.into_iter().next() {
+            for p in cand.content.map(|c| c.parts).unwrap_or_default() {
+                self.part(p, out);
             }
-            if let Some(r) = cand["finishReason"].as_str() {
-                self.stop = Some(stop_reason(r));
+            if let Some(r) = cand.finish_reason {
+                self.stop = Some(match stop_reason(&r) {
+                    StopReason::EndTurn if self.calls > 0 => StopReason::ToolUse,
+                    other => other,
+                });
             }
-        } else if v["promptFeedback"]["blockReason"].is_string() {
+        } else if chunk
+            .prompt_feedback
+            .is_some_and(|f| f.block_reason.is_some())
+        {
             // The prompt itself was blocked: no candidates will come.
             self.stop = Some(StopReason::ContentFilter);
         }
-        let meta = &v["usageMetadata"];
-        if meta.is_object() {
-            let n = |k: &str| meta[k].as_u64().unwrap_or(0);
+        if let Some(meta) = chunk.usage_metadata {
             let usage = Usage {
-                input_tokens: n("promptTokenCount"),
-                output_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
+                input_tokens: meta.prompt_token_count,
+                output_tokens: meta.candidates_token_count + meta.thoughts_token_count,
             };
             if self.usage != Some(usage) {
                 self.usage = Some(usage);
@@ -342,8 +749,9 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ChatMessage;
     use super::*;
+    use crate::conversation::Message;
+    use crate::provider::http::body_json;
     use std::time::Duration;
 
     fn status_body(code: u16, status: &str, message: &str, details: &Value) -> String {
@@ -546,9 +954,9 @@ mod tests {
         let req = ChatRequest {
             system: Some("Be terse.".into()),
             messages: vec![
-                ChatMessage::user("Hello"),
-                ChatMessage::assistant("Hi."),
-                ChatMessage::user("Q"),
+                Message::user("Hello"),
+                Message::assistant("Hi."),
+                Message::user("Q"),
             ],
             max_tokens: Some(256),
             temperature: Some(0.2),
@@ -557,7 +965,7 @@ mod tests {
             stop: vec!["\n\n".into()],
             ..ChatRequest::default()
         };
-        let b = request_body(&req);
+        let b = body_json(&request_body("gemini-x", &req));
         assert_eq!(
             b["systemInstruction"],
             json!({"parts":[{"text":"Be terse."}]})
@@ -571,7 +979,7 @@ mod tests {
             json!({"temperature":0.2,"topP":0.8,"topK":10,"maxOutputTokens":256,"stopSequences":["\n\n"]})
         );
         assert!(
-            request_body(&ChatRequest::default())
+            body_json(&request_body("gemini-x", &ChatRequest::default()))
                 .get("generationConfig")
                 .is_none()
         );
@@ -601,6 +1009,8 @@ mod tests {
                         input_tokens: 7,
                         output_tokens: 0
                     }),
+                    ChatEvent::Thinking("thinking...".into()),
+                    ChatEvent::BlockStop,
                     ChatEvent::Text(" capital of Wyoming".into()),
                     ChatEvent::Text(" is **Cheyenne**.\n".into()),
                     ChatEvent::Usage(Usage {

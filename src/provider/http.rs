@@ -18,9 +18,7 @@ use futures_util::{Stream, StreamExt};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::sse::{Mode, SseEvent, SseParser};
-use super::{
-    ChatEvent, ChatMessage, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason,
-};
+use super::{ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason};
 use crate::config::{ProviderSettings, Secret};
 
 /// Error bodies longer than this are cut before classification (they are never needed whole).
@@ -140,21 +138,22 @@ pub fn secret_header(prefix: &str, key: &Secret) -> Result<HeaderValue, Provider
     Ok(v)
 }
 
-/// Sends a JSON POST and returns the response once its headers are in, or the classified
-/// error: a transport failure, a non-2xx status, or a 200 whose body is a JSON error instead
-/// of an event stream.
+/// Sends a JSON POST (`body` already serialized, as each client's `request_body` makes it)
+/// and returns the response once its headers are in, or the classified error: a transport
+/// failure, a non-2xx status, or a 200 whose body is a JSON error instead of an event stream.
 pub async fn send(
     http: &reqwest::Client,
     url: &str,
-    headers: HeaderMap,
-    body: &serde_json::Value,
+    mut headers: HeaderMap,
+    body: Vec<u8>,
     ep: Endpoint<'_>,
 ) -> Result<reqwest::Response, ProviderError> {
-    tracing::debug!(provider = ep.provider, url, body = %body, "request");
+    tracing::debug!(provider = ep.provider, url, body = %String::from_utf8_lossy(&body), "request");
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let resp = http
         .post(url)
         .headers(headers)
-        .json(body)
+        .body(body)
         .send()
         .await
         .map_err(|e| scrub(transport_error(&e), ep.key))?;
@@ -552,6 +551,12 @@ pub(crate) async fn map_transcript<M: StreamMapper>(
     .await
 }
 
+/// A request body as JSON, for tests that look inside it.
+#[cfg(test)]
+pub(crate) fn body_json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("request body is not JSON: {e}"))
+}
+
 /// Reads a fixture under `tests/fixtures/sse/`.
 #[cfg(test)]
 pub(crate) fn fixture(path: &str) -> Vec<u8> {
@@ -562,9 +567,8 @@ pub(crate) fn fixture(path: &str) -> Vec<u8> {
 /// The smallest real generation: one token of an answer to "ping". Used by health probes.
 pub fn probe_request() -> ChatRequest {
     ChatRequest {
-        messages: vec![ChatMessage::user("ping")],
         max_tokens: Some(1),
-        ..ChatRequest::default()
+        ..ChatRequest::user("ping")
     }
 }
 

@@ -2,8 +2,8 @@
 //! client for each provider kind. No retries and no failover here (that is `router/`).
 //!
 //! Contract every client keeps: `stream` returns once response headers (or the local model's
-//! first step) are in, or a classified [`ProviderError`]; the stream then yields
-//! [`ChatEvent::Text`] pieces and [`ChatEvent::Usage`] as they arrive and ends with exactly one
+//! first step) are in, or a classified [`ProviderError`]; the stream then yields text,
+//! thinking and tool-call events ([`ChatEvent`]) and usage as they arrive and ends with exactly one
 //! [`ChatEvent::Done`] when, and only when, the provider's terminal event was seen. A stream
 //! that ends without it yields `Err(ErrorClass::Truncated)` instead; an error event in the
 //! stream yields the classified error. Timeouts between chunks are applied by the caller.
@@ -15,6 +15,8 @@ pub mod http;
 pub mod local;
 pub mod openai;
 pub mod sse;
+#[cfg(test)]
+mod wire_props;
 
 use std::fmt;
 use std::pin::Pin;
@@ -22,45 +24,12 @@ use std::pin::Pin;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
+pub use crate::conversation::{
+    Block, ChatEvent, Message, Role, StopReason, Tool, ToolChoice, Usage, Vendor,
+};
 pub use error::{ErrorClass, ProviderError};
 
 use crate::config::{ProviderKind, ProviderSettings};
-
-/// Who wrote a message of the conversation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The person (or the script) asking.
-    User,
-    /// A model's answer.
-    Assistant,
-}
-
-/// One message of the conversation as sent to a provider.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    /// Who wrote it.
-    pub role: Role,
-    /// Plain text content.
-    pub content: String,
-}
-
-impl ChatMessage {
-    /// A user message.
-    pub fn user(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::User,
-            content: content.into(),
-        }
-    }
-    /// An assistant message.
-    pub fn assistant(content: impl Into<String>) -> Self {
-        Self {
-            role: Role::Assistant,
-            content: content.into(),
-        }
-    }
-}
 
 /// A provider-neutral chat request. Each client maps it to its wire format.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -69,7 +38,13 @@ pub struct ChatRequest {
     /// `system` message, Gemini `systemInstruction`).
     pub system: Option<String>,
     /// The conversation, oldest first; the last message is normally the user's.
-    pub messages: Vec<ChatMessage>,
+    pub messages: Vec<Message>,
+    /// Tools the model may call.
+    pub tools: Vec<Tool>,
+    /// Whether and which tool the model must call (`None`: the provider's default, auto).
+    pub tool_choice: Option<ToolChoice>,
+    /// Extended thinking: the reasoning token budget, when the caller asks for reasoning.
+    pub thinking_budget: Option<u32>,
     /// Output token limit (Anthropic requires one: clients fill in a default).
     pub max_tokens: Option<u32>,
     /// Sampling temperature.
@@ -87,48 +62,14 @@ pub struct ChatRequest {
     pub grammar: Option<String>,
 }
 
-/// Token counts for one call, as reported by the provider.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Prompt tokens.
-    pub input_tokens: u64,
-    /// Generated tokens.
-    pub output_tokens: u64,
-}
-
-/// Why the model stopped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// The model finished its answer.
-    EndTurn,
-    /// The output token limit was reached: the answer is cut, and says so.
-    MaxTokens,
-    /// A stop sequence matched.
-    StopSequence,
-    /// A safety or content filter stopped it.
-    ContentFilter,
-    /// Anything else the provider reported, verbatim.
-    Other(String),
-}
-
-/// One event of a streamed answer.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ChatEvent {
-    /// The provider accepted the request; `model` is the model id it reports serving, if any.
-    Started {
-        /// Model id reported by the provider (e.g. `claude-sonnet-4-5-20250929`).
-        model: Option<String>,
-    },
-    /// A piece of the answer text.
-    Text(String),
-    /// Usage so far (cumulative; the last one wins).
-    Usage(Usage),
-    /// The provider's terminal event: the answer is complete.
-    Done {
-        /// Why generation stopped.
-        stop: StopReason,
-    },
+impl ChatRequest {
+    /// A request with one user message of text.
+    pub fn user(text: impl Into<String>) -> Self {
+        Self {
+            messages: vec![Message::user(text)],
+            ..Self::default()
+        }
+    }
 }
 
 /// A stream of answer events from one model.
@@ -240,6 +181,17 @@ impl Client {
             Self::Gemini(c) => c.probe(model).await,
             // Placeholder until the local tier grows its own probe.
             Self::Local(c) => c.probe(model).await.map(|_| ()),
+        }
+    }
+
+    /// The wire family this client speaks (which thinking signatures and opaque blocks it can
+    /// take back).
+    pub fn vendor(&self) -> Vendor {
+        match self {
+            Self::Anthropic(_) => Vendor::Anthropic,
+            Self::OpenAi(_) => Vendor::OpenAi,
+            Self::Gemini(_) => Vendor::Gemini,
+            Self::Local(_) => Vendor::Local,
         }
     }
 

@@ -1,6 +1,8 @@
 //! The OpenAI Chat Completions client, also used for OpenAI-compatible servers (OpenRouter,
-//! LiteLLM, Ollama, vLLM, llama.cpp server): request building (`POST {base}/chat/completions`),
-//! the mapping of its `data:`-only chunks (ending with `data: [DONE]`) to [`ChatEvent`]s, and
+//! LiteLLM, Ollama, vLLM, llama.cpp server): typed wire structs, request building
+//! (`POST {base}/chat/completions`: `tools`, assistant `tool_calls`, `role: "tool"` results,
+//! image parts), the mapping of its `data:`-only chunks (ending with `data: [DONE]`; streamed
+//! `delta.tool_calls[index]`) to [`ChatEvent`]s, and
 //! [`classify`] for its error responses. Only base URL, auth and a few body fields differ
 //! between the two kinds.
 //!
@@ -8,14 +10,18 @@
 //! <https://developers.openai.com/docs/guides/error-codes>.
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::http::{self, Endpoint, Progress, StreamMapper};
 use super::sse::{Mode, SseEvent};
 use super::{
-    ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, Role, StopReason, Usage,
+    Block, ChatEvent, ChatRequest, ErrorClass, EventStream, Message, ProviderError, Role,
+    StopReason, ToolChoice, Usage, Vendor,
 };
 use crate::config::{ProviderKind, ProviderSettings};
+use crate::conversation::history::for_vendor;
+use crate::conversation::{ImageSource, text_of};
 
 /// Client for one configured OpenAI or OpenAI-compatible provider.
 #[derive(Clone)]
@@ -63,7 +69,7 @@ impl OpenAiClient {
         };
         let url = format!("{}/chat/completions", self.settings.base_url);
         let body = request_body(model, req, self.settings.kind);
-        let resp = http::send(&self.http, &url, headers, &body, ep).await?;
+        let resp = http::send(&self.http, &url, headers, body, ep).await?;
         Ok(http::event_stream(
             resp,
             Mode::Standard,
@@ -78,63 +84,303 @@ impl OpenAiClient {
     }
 }
 
+#[derive(Serialize)]
+struct OpenAiRequest<'a> {
+    model: &'a str,
+    messages: Vec<OpenAiMessage<'a>>,
+    stream: bool,
+    stream_options: OpenAiStreamOptions,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    stop: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<OpenAiTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct OpenAiStreamOptions {
+    include_usage: bool,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+enum OpenAiMessage<'a> {
+    System {
+        content: &'a str,
+    },
+    User {
+        content: OpenAiContent<'a>,
+    },
+    Assistant {
+        content: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<OpenAiToolCall<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: String,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OpenAiContent<'a> {
+    Text(String),
+    Parts(Vec<OpenAiPart<'a>>),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum OpenAiPart<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: OpenAiImageUrl },
+}
+
+#[derive(Serialize)]
+struct OpenAiImageUrl {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct OpenAiToolCall<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: OpenAiFunctionCall<'a>,
+}
+
+#[derive(Serialize)]
+struct OpenAiFunctionCall<'a> {
+    name: &'a str,
+    arguments: String,
+}
+
+#[derive(Serialize)]
+struct OpenAiTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: OpenAiFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct OpenAiFunction<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+fn image_part(source: &ImageSource) -> OpenAiPart<'static> {
+    let url = match source {
+        ImageSource::Base64 { media_type, data } => format!("data:{media_type};base64,{data}"),
+        ImageSource::Url { url } => url.clone(),
+    };
+    OpenAiPart::ImageUrl {
+        image_url: OpenAiImageUrl { url },
+    }
+}
+
+/// A user message in OpenAI's shape: its tool results first, as `role: "tool"` messages (they
+/// must follow the assistant message that made the calls), then its text and images, plus the
+/// images of tool results (a tool message holds text only).
+fn user_messages<'a>(m: &'a Message, out: &mut Vec<OpenAiMessage<'a>>) {
+    let mut parts: Vec<OpenAiPart<'a>> = Vec::new();
+    let mut result_images: Vec<OpenAiPart<'a>> = Vec::new();
+    for b in &m.blocks {
+        match b {
+            Block::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => {
+                let mut text = text_of(content);
+                for c in content {
+                    if let Block::Image { source } = c {
+                        result_images.push(image_part(source));
+                    }
+                }
+                if *is_error && !text.starts_with("Error") {
+                    text = format!("Error: {text}");
+                }
+                out.push(OpenAiMessage::Tool {
+                    tool_call_id: tool_use_id,
+                    content: text,
+                });
+            }
+            Block::Text { text, .. } => parts.push(OpenAiPart::Text { text }),
+            Block::Image { source } => parts.push(image_part(source)),
+            _ => {}
+        }
+    }
+    parts.extend(result_images);
+    if parts.is_empty() {
+        return;
+    }
+    let content = if parts.iter().all(|p| matches!(p, OpenAiPart::Text { .. })) {
+        OpenAiContent::Text(
+            parts
+                .iter()
+                .filter_map(|p| match p {
+                    OpenAiPart::Text { text } => Some(*text),
+                    OpenAiPart::ImageUrl { .. } => None,
+                })
+                .collect(),
+        )
+    } else {
+        OpenAiContent::Parts(parts)
+    };
+    out.push(OpenAiMessage::User { content });
+}
+
 /// The JSON body of a streamed Chat Completions request. OpenAI itself gets
 /// `max_completion_tokens` (its `max_tokens` is deprecated and rejected by reasoning models);
 /// compatible servers get `max_tokens`, which all of them understand, and `top_k`, which
-/// OpenAI rejects as an unknown parameter.
-pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Value {
-    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+/// OpenAI rejects as an unknown parameter. Tool calls go out as `tool_calls` on the assistant
+/// message and tool results as `role: "tool"` messages; thinking from other vendors is left
+/// out (Chat Completions has no place for it).
+pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Vec<u8> {
+    let history = for_vendor(&req.messages, Vendor::OpenAi);
+    let mut messages = Vec::with_capacity(history.len() + 1);
     if let Some(system) = req.system.as_deref().filter(|s| !s.is_empty()) {
-        messages.push(json!({"role": "system", "content": system}));
+        messages.push(OpenAiMessage::System { content: system });
     }
-    for m in &req.messages {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
-        messages.push(json!({"role": role, "content": m.content}));
+    for m in &history {
+        match m.role {
+            Role::User => user_messages(m, &mut messages),
+            Role::Assistant => {
+                let text = m.text();
+                let tool_calls: Vec<OpenAiToolCall<'_>> = m
+                    .tool_uses()
+                    .map(|(id, name, input)| OpenAiToolCall {
+                        id,
+                        kind: "function",
+                        function: OpenAiFunctionCall {
+                            name,
+                            arguments: input.to_string(),
+                        },
+                    })
+                    .collect();
+                messages.push(OpenAiMessage::Assistant {
+                    content: (!text.is_empty() || tool_calls.is_empty()).then_some(text),
+                    tool_calls,
+                });
+            }
+        }
     }
-    let mut body = json!({
-        "model": model,
-        "messages": messages,
-        "stream": true,
-        "stream_options": {"include_usage": true},
-    });
     let openai = kind == ProviderKind::OpenAi;
-    if let Some(n) = req.max_tokens {
-        let field = if openai {
-            "max_completion_tokens"
-        } else {
-            "max_tokens"
-        };
-        body[field] = json!(n);
-    }
-    if let Some(t) = req.temperature {
-        body["temperature"] = http::float_json(t);
-    }
-    if let Some(p) = req.top_p {
-        body["top_p"] = http::float_json(p);
-    }
-    if let (Some(k), false) = (req.top_k, openai) {
-        body["top_k"] = json!(k);
-    }
-    if let Some(seed) = req.seed {
-        body["seed"] = json!(seed);
-    }
-    if !req.stop.is_empty() {
-        body["stop"] = json!(req.stop);
-    }
-    body
+    let body = OpenAiRequest {
+        model,
+        messages,
+        stream: true,
+        stream_options: OpenAiStreamOptions {
+            include_usage: true,
+        },
+        max_completion_tokens: req.max_tokens.filter(|_| openai),
+        max_tokens: req.max_tokens.filter(|_| !openai),
+        temperature: req.temperature.map(http::float_json),
+        top_p: req.top_p.map(http::float_json),
+        top_k: req.top_k.filter(|_| !openai),
+        seed: req.seed,
+        stop: &req.stop,
+        tools: req
+            .tools
+            .iter()
+            .map(|t| OpenAiTool {
+                kind: "function",
+                function: OpenAiFunction {
+                    name: &t.name,
+                    description: &t.description,
+                    parameters: &t.input_schema,
+                },
+            })
+            .collect(),
+        tool_choice: req.tool_choice.as_ref().map(|c| match c {
+            ToolChoice::Auto => json!("auto"),
+            ToolChoice::Any => json!("required"),
+            ToolChoice::None => json!("none"),
+            ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
+        }),
+    };
+    // Serializing these structs cannot fail (string keys, no maps with other keys).
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// One streamed chunk (or an error object in its place).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OpenAiChunk {
+    model: Option<String>,
+    choices: Vec<OpenAiChoice>,
+    usage: Option<OpenAiUsage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OpenAiChoice {
+    delta: OpenAiDelta,
+    finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OpenAiDelta {
+    content: Option<String>,
+    refusal: Option<String>,
+    /// Reasoning text from compatible servers (DeepSeek, vLLM: `reasoning_content`;
+    /// OpenRouter: `reasoning`).
+    reasoning_content: Option<String>,
+    reasoning: Option<String>,
+    tool_calls: Vec<OpenAiToolCallDelta>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OpenAiToolCallDelta {
+    index: u32,
+    id: Option<String>,
+    function: OpenAiFunctionDelta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OpenAiFunctionDelta {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+#[derive(Deserialize, Default, PartialEq, Clone, Copy)]
+#[serde(default)]
+struct OpenAiUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
 }
 
 /// Maps Chat Completions chunks. `[DONE]` is the terminal event; a chunk with
 /// `finish_reason` followed by a clean EOF also counts as complete, because some compatible
-/// servers (older Ollama and vLLM builds) never send `[DONE]`.
+/// servers (older Ollama and vLLM builds) never send `[DONE]`. Tool calls start with the
+/// chunk that carries their id and name and end with the answer (`finish_reason`).
 #[derive(Default)]
 struct OpenAiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,
+    /// Tool calls started and not yet ended, by index.
+    open_calls: Vec<u32>,
+    /// Whether any tool call was made (some servers report `stop` for a tool-call answer).
+    made_calls: bool,
 }
 
 impl OpenAiMapper {
@@ -144,6 +390,50 @@ impl OpenAiMapper {
             out.push(ChatEvent::Started {
                 model: model.filter(|m| !m.is_empty()).map(str::to_string),
             });
+        }
+    }
+
+    fn end_calls(&mut self, out: &mut Vec<ChatEvent>) {
+        for index in self.open_calls.drain(..) {
+            out.push(ChatEvent::ToolCallEnd { index });
+        }
+    }
+
+    fn tool_call(&mut self, d: OpenAiToolCallDelta, out: &mut Vec<ChatEvent>) {
+        if !self.open_calls.contains(&d.index) {
+            let Some(name) = d.function.name.filter(|n| !n.is_empty()) else {
+                tracing::debug!(
+                    index = d.index,
+                    "tool-call fragment before its name: skipped"
+                );
+                return;
+            };
+            self.open_calls.push(d.index);
+            self.made_calls = true;
+            out.push(ChatEvent::ToolCallStart {
+                index: d.index,
+                id: d
+                    .id
+                    .filter(|i| !i.is_empty())
+                    .unwrap_or_else(|| format!("call_{}", d.index)),
+                name,
+                signature: None,
+            });
+        }
+        if let Some(json) = d.function.arguments.filter(|a| !a.is_empty()) {
+            out.push(ChatEvent::ToolCallArgs {
+                index: d.index,
+                json,
+            });
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> StopReason {
+        self.end_calls(out);
+        match self.stop.take() {
+            Some(StopReason::EndTurn) | None if self.made_calls => StopReason::ToolUse,
+            Some(s) => s,
+            None => StopReason::EndTurn,
         }
     }
 }
@@ -166,9 +456,7 @@ impl StreamMapper for OpenAiMapper {
         }
         if data.starts_with("[DONE]") {
             self.start(None, out);
-            return Ok(Progress::Done(
-                self.stop.take().unwrap_or(StopReason::EndTurn),
-            ));
+            return Ok(Progress::Done(self.finish(out)));
         }
         let v = http::parse_json(data)?;
         if is_error(&v) {
@@ -176,27 +464,38 @@ impl StreamMapper for OpenAiMapper {
             e.message = format!("error event mid-stream: {}", e.message);
             return Err(e);
         }
-        let model = v["model"].as_str();
+        let chunk: OpenAiChunk =
+            serde_json::from_value(v).map_err(|e| http::malformed(data, &e))?;
+        let model = chunk.model.as_deref();
         if model.is_some_and(|m| !m.is_empty()) {
             self.start(model, out);
         }
-        if let Some(choice) = v["choices"].as_array().and_then(|c| c.first()) {
-            let delta = &choice["delta"];
-            // `refusal` is the model's answer when it declines; reasoning fields are ignored.
-            for field in ["content", "refusal"] {
-                if let Some(t) = delta[field].as_str().filter(|t| !t.is_empty()) {
-                    self.start(model, out);
-                    out.push(ChatEvent::Text(t.to_string()));
+        if let Some(choice) = chunk.choices.into_iter().next() {
+            let d = choice.delta;
+            self.start(model, out);
+            for t in [d.reasoning_content, d.reasoning].into_iter().flatten() {
+                if !t.is_empty() {
+                    out.push(ChatEvent::Thinking(t));
                 }
             }
-            if let Some(r) = choice["finish_reason"].as_str() {
-                self.stop = Some(stop_reason(r));
+            // `refusal` is the model's answer when it declines.
+            for t in [d.content, d.refusal].into_iter().flatten() {
+                if !t.is_empty() {
+                    out.push(ChatEvent::Text(t));
+                }
+            }
+            for call in d.tool_calls {
+                self.tool_call(call, out);
+            }
+            if let Some(r) = choice.finish_reason {
+                self.stop = Some(stop_reason(&r));
+                self.end_calls(out);
             }
         }
-        if v["usage"].is_object() {
+        if let Some(u) = chunk.usage {
             let usage = Usage {
-                input_tokens: v["usage"]["prompt_tokens"].as_u64().unwrap_or(0),
-                output_tokens: v["usage"]["completion_tokens"].as_u64().unwrap_or(0),
+                input_tokens: u.prompt_tokens,
+                output_tokens: u.completion_tokens,
             };
             if self.usage != Some(usage) {
                 self.start(model, out);
@@ -207,10 +506,11 @@ impl StreamMapper for OpenAiMapper {
         Ok(Progress::More)
     }
 
-    fn eof(&mut self, _out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError> {
-        self.stop
-            .take()
-            .ok_or_else(|| http::truncated("`data: [DONE]` or a `finish_reason`"))
+    fn eof(&mut self, out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError> {
+        if self.stop.is_none() {
+            return Err(http::truncated("`data: [DONE]` or a `finish_reason`"));
+        }
+        Ok(self.finish(out))
     }
 }
 
@@ -218,6 +518,7 @@ fn stop_reason(r: &str) -> StopReason {
     match r {
         "stop" => StopReason::EndTurn,
         "length" => StopReason::MaxTokens,
+        "tool_calls" | "function_call" => StopReason::ToolUse,
         "content_filter" => StopReason::ContentFilter,
         other => StopReason::Other(other.to_string()),
     }
@@ -300,8 +601,9 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &str) -> ProviderError {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ChatMessage;
     use super::*;
+    use crate::conversation::Message;
+    use crate::provider::http::body_json;
     use std::time::Duration;
 
     fn err(status: u16, kind: &str, code: &Value, message: &str) -> ProviderError {
@@ -540,7 +842,7 @@ mod tests {
     fn request_body_shape_per_kind() {
         let req = ChatRequest {
             system: Some("Be terse.".into()),
-            messages: vec![ChatMessage::user("Hello")],
+            messages: vec![Message::user("Hello")],
             max_tokens: Some(256),
             temperature: Some(0.2),
             top_k: Some(5),
@@ -548,7 +850,7 @@ mod tests {
             stop: vec!["END".into()],
             ..ChatRequest::default()
         };
-        let b = request_body("gpt-x", &req, ProviderKind::OpenAi);
+        let b = body_json(&request_body("gpt-x", &req, ProviderKind::OpenAi));
         assert_eq!(
             b["messages"][0],
             json!({"role":"system","content":"Be terse."})
@@ -562,7 +864,7 @@ mod tests {
         assert_eq!(b["temperature"], 0.2);
         assert_eq!(b["seed"], 42);
         assert_eq!(b["stop"], json!(["END"]));
-        let b = request_body("llama", &req, ProviderKind::OpenAiCompatible);
+        let b = body_json(&request_body("llama", &req, ProviderKind::OpenAiCompatible));
         assert_eq!(b["max_tokens"], 256);
         assert!(b.get("max_completion_tokens").is_none());
         assert_eq!(b["top_k"], 5);

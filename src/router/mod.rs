@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
+use crate::conversation::{Assembler, text_of};
 use crate::provider::{
-    ChatEvent, ChatRequest, Client, ErrorClass, ModelRef, ProviderError, StopReason, Usage,
+    Block, ChatEvent, ChatRequest, Client, ErrorClass, Message, ModelRef, ProviderError,
+    StopReason, Usage,
 };
 use health::{Availability, HealthStore, now_ms, rfc3339};
 use journal::Journal;
@@ -63,13 +65,47 @@ pub struct Attempt {
     pub chars: usize,
 }
 
-/// A stretch of the answer written by one model (more than one after a mid-stream failover).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A stretch of the answer written by one model (more than one after a mid-stream failover):
+/// the blocks that model wrote, complete ones only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SegmentRecord")]
 pub struct Segment {
     /// `provider/model` that wrote it.
     pub model: String,
-    /// The text.
-    pub text: String,
+    /// What it wrote: text, thinking, complete tool calls.
+    pub blocks: Vec<Block>,
+}
+
+impl Segment {
+    /// The segment's text.
+    pub fn text(&self) -> String {
+        text_of(&self.blocks)
+    }
+}
+
+/// A segment as stored: sessions written before content blocks hold `text` instead of
+/// `blocks`, and still load.
+#[derive(Deserialize)]
+struct SegmentRecord {
+    model: String,
+    #[serde(default)]
+    blocks: Option<Vec<Block>>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl From<SegmentRecord> for Segment {
+    fn from(r: SegmentRecord) -> Self {
+        let blocks = match (r.blocks, r.text) {
+            (Some(b), _) => b,
+            (None, Some(t)) if !t.is_empty() => vec![Block::text(t)],
+            (None, _) => Vec::new(),
+        };
+        Self {
+            model: r.model,
+            blocks,
+        }
+    }
 }
 
 /// What happened while answering, in order, for live display.
@@ -88,6 +124,20 @@ pub enum RouterEvent {
         model: ModelRef,
         /// The text.
         text: String,
+    },
+    /// A piece of `model`'s reasoning.
+    Thinking {
+        /// The model thinking.
+        model: ModelRef,
+        /// The text.
+        text: String,
+    },
+    /// A complete tool call (its arguments parsed); never sent before it is complete.
+    ToolUse {
+        /// The model calling.
+        model: ModelRef,
+        /// The [`Block::ToolUse`].
+        block: Block,
     },
     /// A model failed and the router is moving on.
     Failover {
@@ -135,8 +185,8 @@ pub enum RouterEvent {
 /// A complete answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Answer {
-    /// The whole answer text (all segments joined).
-    pub text: String,
+    /// The whole answer: every segment's blocks in order.
+    pub blocks: Vec<Block>,
     /// The model that finished the answer, `provider/model`.
     pub model: String,
     /// Who wrote which part; one segment unless a stream broke mid-way.
@@ -151,11 +201,24 @@ pub struct Answer {
     pub total_ms: u64,
     /// True when the answer did not come (only) from the first model of the route.
     pub degraded: bool,
-    /// True when the model stopped at its token limit.
-    pub truncated_by_limit: bool,
+    /// Why the answer ended (`max_tokens`: cut at the token limit; `tool_use`: it waits for
+    /// tool results).
+    pub stop: StopReason,
     /// The model id the provider reported serving (e.g. a dated snapshot such as
     /// `claude-sonnet-4-5-20250929`), when it reported one.
     pub served_model: Option<String>,
+}
+
+impl Answer {
+    /// The answer's text blocks joined.
+    pub fn text(&self) -> String {
+        text_of(&self.blocks)
+    }
+
+    /// Whether the model stopped at its output token limit (the answer is cut).
+    pub fn truncated_by_limit(&self) -> bool {
+        self.stop == StopReason::MaxTokens
+    }
 }
 
 /// Nothing could answer; every attempt and why.
@@ -201,17 +264,18 @@ pub const CONTINUE_PROMPT: &str = "[aiw] Your previous reply above was cut off m
 
 /// What a successful attempt produced.
 struct AttemptOk {
-    text: String,
+    blocks: Vec<Block>,
     usage: Usage,
     stop: StopReason,
     ttft_ms: Option<u64>,
     served_model: Option<String>,
 }
 
-/// What a failed attempt produced before failing.
+/// What a failed attempt produced before failing: its complete blocks (a tool call cut
+/// inside its arguments is not among them).
 struct AttemptErr {
     error: ProviderError,
-    text: String,
+    blocks: Vec<Block>,
     usage: Usage,
     ttft_ms: Option<u64>,
 }
@@ -430,12 +494,16 @@ impl Router {
                         model: model.clone(),
                         tier,
                     });
-                    let prior: String = segments.iter().map(|s| s.text.as_str()).collect();
+                    let prior: Vec<Block> = segments
+                        .iter()
+                        .flat_map(|s| s.blocks.iter().cloned())
+                        .collect();
                     let request = if prior.is_empty() {
                         std::borrow::Cow::Borrowed(req)
                     } else {
                         std::borrow::Cow::Owned(continuation(req, &prior))
                     };
+                    let prior = text_of(&prior);
                     let attempt_start = Instant::now();
                     let result = self
                         .attempt(
@@ -447,8 +515,8 @@ impl Router {
                         Ok(ok) => {
                             usage.input_tokens += ok.usage.input_tokens;
                             usage.output_tokens += ok.usage.output_tokens;
-                            let chars = ok.text.chars().count();
-                            push_segment(&mut segments, model, ok.text);
+                            let chars = text_of(&ok.blocks).chars().count();
+                            push_segment(&mut segments, model, ok.blocks);
                             let attempt = Attempt {
                                 ttft_ms: ok.ttft_ms,
                                 ms,
@@ -463,10 +531,12 @@ impl Router {
                                     r.record_success(now_ms(), ok.ttft_ms, &cfg);
                                 });
                             }
-                            let text: String = segments.iter().map(|s| s.text.as_str()).collect();
                             let degraded = route.first() != Some(model) || segments.len() > 1;
                             return Ok(Answer {
-                                text,
+                                blocks: segments
+                                    .iter()
+                                    .flat_map(|s| s.blocks.iter().cloned())
+                                    .collect(),
                                 model: model.to_string(),
                                 segments,
                                 attempts,
@@ -474,7 +544,7 @@ impl Router {
                                 ttft_ms: ttft,
                                 total_ms: start.elapsed().as_millis() as u64,
                                 degraded,
-                                truncated_by_limit: ok.stop == StopReason::MaxTokens,
+                                stop: ok.stop,
                                 served_model: ok.served_model,
                             });
                         }
@@ -482,9 +552,9 @@ impl Router {
                             usage.input_tokens += failed.usage.input_tokens;
                             usage.output_tokens += failed.usage.output_tokens;
                             let error = failed.error;
-                            let chars = failed.text.chars().count();
-                            let shown = !failed.text.is_empty();
-                            push_segment(&mut segments, model, failed.text);
+                            let chars = text_of(&failed.blocks).chars().count();
+                            let shown = !failed.blocks.is_empty();
+                            push_segment(&mut segments, model, failed.blocks);
                             let outcome = if error.class == ErrorClass::Cancelled {
                                 Outcome::Cancelled
                             } else {
@@ -516,6 +586,32 @@ impl Router {
                                 on_event(RouterEvent::ConfigProblem {
                                     model: model.clone(),
                                     error: error.clone(),
+                                });
+                            }
+                            // Complete tool calls already went to the caller: the turn cannot
+                            // be continued by another model (a call must be answered by its
+                            // result first), so it ends here, waiting for those results. A
+                            // call cut inside its arguments was never sent.
+                            if segments.iter().any(|s| {
+                                s.blocks.iter().any(|b| matches!(b, Block::ToolUse { .. }))
+                            }) {
+                                let last = segments
+                                    .last()
+                                    .map_or_else(|| model.to_string(), |s| s.model.clone());
+                                return Ok(Answer {
+                                    blocks: segments
+                                        .iter()
+                                        .flat_map(|s| s.blocks.iter().cloned())
+                                        .collect(),
+                                    model: last,
+                                    segments,
+                                    attempts,
+                                    usage,
+                                    ttft_ms: ttft,
+                                    total_ms: start.elapsed().as_millis() as u64,
+                                    degraded: true,
+                                    stop: StopReason::ToolUse,
+                                    served_model: None,
                                 });
                             }
                             let rest = &candidates[idx + 1..];
@@ -581,7 +677,9 @@ impl Router {
         })
     }
 
-    /// One call to one model with the first-token, stall and total timeouts applied.
+    /// One call to one model with the first-token, stall and total timeouts applied. Text is
+    /// passed on as it arrives (through the seam filter when it continues `prior`); a tool
+    /// call only once its arguments are complete.
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
@@ -605,39 +703,33 @@ impl Router {
         let started = Instant::now();
         let first_deadline = started + t.first_token;
         let total_deadline = started + t.total;
-        let mut text = String::new();
-        let mut usage = Usage::default();
-        let mut my_ttft = None;
-        let mut seam = SeamFilter::new(prior);
-        let mut served_model = None;
-        let fail =
-            |error: ProviderError, text: String, usage: Usage, ttft: Option<u64>| AttemptErr {
-                error,
-                text,
-                usage,
-                ttft_ms: ttft,
-            };
+        let mut out = AttemptOut {
+            asm: Assembler::new(client.vendor()),
+            seam: SeamFilter::new(prior),
+            usage: Usage::default(),
+            ttft: None,
+        };
 
         let opened = tokio::select! {
             r = tokio::time::timeout_at(first_deadline.min(total_deadline).into(), client.stream(&model.model, req)) => r,
             () = cancel.cancelled() => {
-                return Err(fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), text, usage, None));
+                return Err(out.fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), model, on_event));
             }
         };
         let mut stream = match opened {
             Err(_) => {
-                return Err(fail(
+                return Err(out.fail(
                     timeout_error(ErrorClass::FirstTokenTimeout, t.first_token),
-                    text,
-                    usage,
-                    None,
+                    model,
+                    on_event,
                 ));
             }
-            Ok(Err(e)) => return Err(fail(e, text, usage, None)),
+            Ok(Err(e)) => return Err(out.fail(e, model, on_event)),
             Ok(Ok(s)) => s,
         };
+        let mut served_model = None;
         loop {
-            let (deadline, class, limit) = if my_ttft.is_none() {
+            let (deadline, class, limit) = if out.ttft.is_none() {
                 (first_deadline, ErrorClass::FirstTokenTimeout, t.first_token)
             } else {
                 (Instant::now() + t.stall, ErrorClass::StallTimeout, t.stall)
@@ -650,67 +742,92 @@ impl Router {
             let next = tokio::select! {
                 r = tokio::time::timeout_at(deadline.into(), stream.next()) => r,
                 () = cancel.cancelled() => {
-                    text.push_str(&seam.finish());
-                    return Err(fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), text, usage, my_ttft));
+                    return Err(out.fail(ProviderError::new(ErrorClass::Cancelled, "cancelled"), model, on_event));
                 }
             };
-            match next {
-                Err(_) => {
-                    text.push_str(&flush_seam(&mut seam, model, on_event));
-                    return Err(fail(timeout_error(class, limit), text, usage, my_ttft));
-                }
+            let ev = match next {
+                Err(_) => return Err(out.fail(timeout_error(class, limit), model, on_event)),
                 Ok(None) => {
-                    text.push_str(&flush_seam(&mut seam, model, on_event));
                     let e = ProviderError::new(
                         ErrorClass::Truncated,
                         "the stream ended without the provider's final event",
                     );
-                    return Err(fail(e, text, usage, my_ttft));
+                    return Err(out.fail(e, model, on_event));
                 }
-                Ok(Some(Err(e))) => {
-                    text.push_str(&flush_seam(&mut seam, model, on_event));
-                    return Err(fail(e, text, usage, my_ttft));
+                Ok(Some(Err(e))) => return Err(out.fail(e, model, on_event)),
+                Ok(Some(Ok(ev))) => ev,
+            };
+            let content = matches!(
+                ev,
+                ChatEvent::Text(_)
+                    | ChatEvent::Thinking(_)
+                    | ChatEvent::ToolCallStart { .. }
+                    | ChatEvent::ToolCallArgs { .. }
+                    | ChatEvent::Opaque(_)
+            );
+            if content && out.ttft.is_none() && !matches!(&ev, ChatEvent::Text(t) if t.is_empty()) {
+                out.ttft = Some(started.elapsed().as_millis() as u64);
+                if ttft.is_none() {
+                    *ttft = Some(request_start.elapsed().as_millis() as u64);
                 }
-                Ok(Some(Ok(ev))) => match ev {
-                    ChatEvent::Started { model } => served_model = model,
-                    ChatEvent::Text(piece) => {
-                        if piece.is_empty() {
-                            continue;
-                        }
-                        if my_ttft.is_none() {
-                            let ms = started.elapsed().as_millis() as u64;
-                            my_ttft = Some(ms);
-                            if ttft.is_none() {
-                                *ttft = Some(request_start.elapsed().as_millis() as u64);
+            }
+            match ev {
+                ChatEvent::Started { model } => served_model = model,
+                ChatEvent::Text(piece) => {
+                    let shown = out.seam.push(&piece);
+                    out.text(shown, model, on_event);
+                }
+                ChatEvent::Usage(u) => {
+                    out.usage = u;
+                    on_event(RouterEvent::Usage {
+                        model: model.clone(),
+                        usage: u,
+                    });
+                }
+                ChatEvent::Done { stop } => {
+                    out.flush_seam(model, on_event);
+                    let mut stop = stop;
+                    if out.asm.has_open_call() {
+                        match out.asm.finish_open_calls() {
+                            Ok(calls) => {
+                                for block in calls {
+                                    on_event(RouterEvent::ToolUse {
+                                        model: model.clone(),
+                                        block,
+                                    });
+                                }
+                                stop = StopReason::ToolUse;
                             }
-                        }
-                        let shown = seam.push(&piece);
-                        if !shown.is_empty() {
-                            on_event(RouterEvent::Text {
-                                model: model.clone(),
-                                text: shown.clone(),
-                            });
-                            text.push_str(&shown);
+                            Err(e) => return Err(out.fail(malformed_call(&e), model, on_event)),
                         }
                     }
-                    ChatEvent::Usage(u) => {
-                        usage = u;
-                        on_event(RouterEvent::Usage {
+                    return Ok(AttemptOk {
+                        blocks: out.asm.blocks(),
+                        usage: out.usage,
+                        stop,
+                        ttft_ms: out.ttft,
+                        served_model,
+                    });
+                }
+                other => {
+                    // Reasoning, tool calls and provider blocks: the seam's held-back text
+                    // goes first, so blocks keep their order.
+                    out.flush_seam(model, on_event);
+                    if let ChatEvent::Thinking(text) = &other {
+                        on_event(RouterEvent::Thinking {
                             model: model.clone(),
-                            usage: u,
+                            text: text.clone(),
                         });
                     }
-                    ChatEvent::Done { stop } => {
-                        text.push_str(&flush_seam(&mut seam, model, on_event));
-                        return Ok(AttemptOk {
-                            text,
-                            usage,
-                            stop,
-                            ttft_ms: my_ttft,
-                            served_model,
-                        });
+                    match out.asm.push(&other) {
+                        Ok(Some(block)) => on_event(RouterEvent::ToolUse {
+                            model: model.clone(),
+                            block,
+                        }),
+                        Ok(None) => {}
+                        Err(e) => return Err(out.fail(malformed_call(&e), model, on_event)),
                     }
-                },
+                }
             }
         }
     }
@@ -817,9 +934,8 @@ impl Router {
             ));
         };
         let req = ChatRequest {
-            messages: vec![crate::provider::ChatMessage::user("ping")],
             max_tokens: Some(1),
-            ..ChatRequest::default()
+            ..ChatRequest::user("ping")
         };
         let start = Instant::now();
         let limit = self.inner.settings.health.probe_timeout;
@@ -985,40 +1101,100 @@ fn timeout_error(class: ErrorClass, limit: Duration) -> ProviderError {
     )
 }
 
-fn flush_seam(
-    seam: &mut SeamFilter,
-    model: &ModelRef,
-    on_event: &mut (dyn FnMut(RouterEvent) + Send),
-) -> String {
-    let rest = seam.finish();
-    if !rest.is_empty() {
-        on_event(RouterEvent::Text {
-            model: model.clone(),
-            text: rest.clone(),
-        });
-    }
-    rest
+/// What one attempt has produced so far.
+struct AttemptOut {
+    asm: Assembler,
+    seam: SeamFilter,
+    usage: Usage,
+    ttft: Option<u64>,
 }
 
-fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, text: String) {
-    if text.is_empty() {
+impl AttemptOut {
+    /// Passes shown text on and into the answer.
+    fn text(
+        &mut self,
+        shown: String,
+        model: &ModelRef,
+        on_event: &mut (dyn FnMut(RouterEvent) + Send),
+    ) {
+        if shown.is_empty() {
+            return;
+        }
+        // Text events cannot fail to assemble.
+        let _ = self.asm.push(&ChatEvent::Text(shown.clone()));
+        on_event(RouterEvent::Text {
+            model: model.clone(),
+            text: shown,
+        });
+    }
+
+    /// Releases text the seam filter held back.
+    fn flush_seam(&mut self, model: &ModelRef, on_event: &mut (dyn FnMut(RouterEvent) + Send)) {
+        let rest = self.seam.finish();
+        self.text(rest, model, on_event);
+    }
+
+    /// The failed attempt's result: its complete blocks, the held-back text included.
+    fn fail(
+        mut self,
+        error: ProviderError,
+        model: &ModelRef,
+        on_event: &mut (dyn FnMut(RouterEvent) + Send),
+    ) -> AttemptErr {
+        if error.class == ErrorClass::Cancelled {
+            // Kept in the record, not shown: the user stopped the answer.
+            let rest = self.seam.finish();
+            if !rest.is_empty() {
+                let _ = self.asm.push(&ChatEvent::Text(rest));
+            }
+        } else {
+            self.flush_seam(model, on_event);
+        }
+        AttemptErr {
+            error,
+            blocks: self.asm.blocks(),
+            usage: self.usage,
+            ttft_ms: self.ttft,
+        }
+    }
+}
+
+/// A tool call whose arguments are not a JSON object: the stream is as broken as a cut one.
+fn malformed_call(e: &crate::conversation::AssembleError) -> ProviderError {
+    ProviderError::new(ErrorClass::MalformedStream, e.to_string())
+}
+
+/// Adds `blocks` written by `model` to the answer's segments (one segment per run of a model).
+fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, blocks: Vec<Block>) {
+    if blocks.is_empty() {
         return;
     }
     let name = model.to_string();
     match segments.last_mut() {
-        Some(last) if last.model == name => last.text.push_str(&text),
-        _ => segments.push(Segment { model: name, text }),
+        Some(last) if last.model == name => {
+            for b in blocks {
+                match (last.blocks.last_mut(), b) {
+                    (Some(Block::Text { text: a, .. }), Block::Text { text: b, .. }) => {
+                        a.push_str(&b);
+                    }
+                    (_, b) => last.blocks.push(b),
+                }
+            }
+        }
+        _ => segments.push(Segment {
+            model: name,
+            blocks,
+        }),
     }
 }
 
-/// The request for a model that continues a cut-off answer: the partial answer is carried as
-/// conversation state (an assistant turn followed by an instruction), not as a prefill.
-pub fn continuation(req: &ChatRequest, prior: &str) -> ChatRequest {
+/// The request for a model that continues a cut-off answer: the partial answer (its text; the
+/// cut model's reasoning is not the next model's) is carried as conversation state, an
+/// assistant turn followed by an instruction, not as a prefill.
+pub fn continuation(req: &ChatRequest, prior: &[Block]) -> ChatRequest {
     let mut r = req.clone();
-    r.messages
-        .push(crate::provider::ChatMessage::assistant(prior));
-    r.messages
-        .push(crate::provider::ChatMessage::user(CONTINUE_PROMPT));
+    r.messages.push(Message::assistant(text_of(prior)));
+    r.messages.push(Message::user(CONTINUE_PROMPT));
     r
 }
 

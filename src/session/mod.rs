@@ -1,12 +1,13 @@
 //! The provider-neutral conversation: a [`Session`] of [`Turn`]s, which model answered each
 //! (with the seams of a mid-stream failover, every attempt and usage), attached files, how a
 //! session becomes a [`ChatRequest`] for whichever model answers next, and its markdown export.
-//! Persistence (append-only JSONL, crash salvage, locking) lives in [`store`]; fitting a long
-//! history into a small context window lives in `fit`.
+//! Questions and answers are content blocks (`conversation::Block`), so a transcript keeps
+//! thinking and tool calls as they were. Persistence (append-only JSONL, crash salvage,
+//! locking) lives in [`store`]; fitting a long history into a small window is
+//! `conversation::fit`.
 //!
 //! See: issue 5, "Sessions".
 
-pub mod fit;
 pub mod store;
 
 use std::fmt::Write as _;
@@ -14,7 +15,9 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::{ChatMessage, ChatRequest, Usage};
+use crate::conversation::history::{merge_same_role, repair_tool_pairs};
+use crate::conversation::text_of;
+use crate::provider::{Block, ChatRequest, Message, Role, Usage};
 use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Segment};
 
 pub use store::{SessionError, SessionStore, SessionSummary, SessionWriter};
@@ -40,18 +43,26 @@ pub struct Session {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Turn {
     /// What the user asked.
-    pub user: String,
+    pub user: Vec<Block>,
     /// When (RFC 3339).
     pub at: String,
     /// The answer; `None` while it is awaited or when no model could answer.
     pub answer: Option<AnswerRecord>,
 }
 
+impl Turn {
+    /// The question's text.
+    pub fn user_text(&self) -> String {
+        text_of(&self.user)
+    }
+}
+
 /// An answer as stored: who wrote which part, every attempt, usage, and whether it is complete.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "AnswerWire")]
 pub struct AnswerRecord {
-    /// The whole answer text (all segments joined).
-    pub text: String,
+    /// The whole answer: every segment's blocks in order.
+    pub blocks: Vec<Block>,
     /// The model that wrote the last part, `provider/model`.
     pub model: String,
     /// Who wrote which part; more than one after a mid-stream failover.
@@ -66,11 +77,55 @@ pub struct AnswerRecord {
     pub at: String,
 }
 
+/// An answer as stored in a session file: format 1 held `text`, format 2 holds `blocks`.
+#[derive(Deserialize)]
+struct AnswerWire {
+    #[serde(default)]
+    blocks: Option<Vec<Block>>,
+    #[serde(default)]
+    text: Option<String>,
+    model: String,
+    #[serde(default)]
+    segments: Vec<Segment>,
+    #[serde(default)]
+    attempts: Vec<Attempt>,
+    #[serde(default)]
+    usage: Usage,
+    #[serde(default)]
+    partial: bool,
+    #[serde(default)]
+    at: String,
+}
+
+impl From<AnswerWire> for AnswerRecord {
+    fn from(w: AnswerWire) -> Self {
+        let blocks = match (w.blocks, w.text) {
+            (Some(b), _) => b,
+            (None, Some(t)) if !t.is_empty() => vec![Block::text(t)],
+            (None, _) => Vec::new(),
+        };
+        Self {
+            blocks,
+            model: w.model,
+            segments: w.segments,
+            attempts: w.attempts,
+            usage: w.usage,
+            partial: w.partial,
+            at: w.at,
+        }
+    }
+}
+
 impl AnswerRecord {
+    /// The answer's text.
+    pub fn text(&self) -> String {
+        text_of(&self.blocks)
+    }
+
     /// The record of a complete answer from the router.
     pub fn from_answer(answer: &Answer) -> Self {
         Self {
-            text: answer.text.clone(),
+            blocks: answer.blocks.clone(),
             model: answer.model.clone(),
             segments: answer.segments.clone(),
             attempts: answer.attempts.clone(),
@@ -83,10 +138,14 @@ impl AnswerRecord {
     /// The record of an answer that no model could finish: the text shown so far, marked
     /// partial. `None` when no text was shown at all (the turn then stays unanswered).
     pub fn from_failure(failed: &AllModelsFailed) -> Option<Self> {
-        let text: String = failed.partial.iter().map(|s| s.text.as_str()).collect();
+        let blocks: Vec<Block> = failed
+            .partial
+            .iter()
+            .flat_map(|s| s.blocks.iter().cloned())
+            .collect();
         let model = failed.partial.last()?.model.clone();
         Some(Self {
-            text,
+            blocks,
             model,
             segments: failed.partial.clone(),
             attempts: failed.attempts.clone(),
@@ -153,14 +212,14 @@ impl Session {
     }
 
     /// The last thing the user asked, if anything.
-    pub fn last_user(&self) -> Option<&str> {
-        self.turns.last().map(|t| t.user.as_str())
+    pub fn last_user(&self) -> Option<String> {
+        self.turns.last().map(Turn::user_text)
     }
 
     /// Adds a question (the answer to come is `None`). Mirrors [`SessionWriter::user`].
     pub fn push_user(&mut self, text: &str) {
         self.turns.push(Turn {
-            user: text.to_string(),
+            user: vec![Block::text(text)],
             at: now_rfc3339(),
             answer: None,
         });
@@ -217,10 +276,11 @@ impl Session {
     ///   [`Session::system_with`]). Attachments go into the system prompt, not into a user
     ///   message, so the strict user/assistant alternation that Anthropic and Gemini require
     ///   holds, and so they survive any trimming of old turns.
-    /// - `messages` are the turns, oldest first: the user's text, then the answer text. A
-    ///   partial answer is included as assistant text, so the next model sees (and continues
-    ///   from) what was already shown. A turn without answer adds only its user text, and
-    ///   consecutive messages of one role are joined with a blank line, so roles alternate.
+    /// - `messages` are the turns, oldest first: the user's blocks, then the answer's. A
+    ///   partial answer is included as it was shown, so the next model sees (and continues
+    ///   from) it. A turn without answer adds only its user blocks, consecutive messages of one
+    ///   role are joined (text with a blank line), and tool calls without results are left out,
+    ///   so the history is valid for any provider.
     /// - `next_user` comes last.
     pub fn to_request(&self, next_user: Option<&str>) -> ChatRequest {
         ChatRequest {
@@ -259,20 +319,29 @@ impl Session {
 
     /// The turns (and `next_user`) as messages with alternating roles; see
     /// [`Session::to_request`].
-    pub fn messages(&self, next_user: Option<&str>) -> Vec<ChatMessage> {
+    pub fn messages(&self, next_user: Option<&str>) -> Vec<Message> {
         let mut raw = Vec::with_capacity(self.turns.len() * 2 + 1);
         for turn in &self.turns {
-            raw.push(ChatMessage::user(turn.user.clone()));
+            raw.push(Message {
+                role: Role::User,
+                blocks: turn.user.clone(),
+            });
             if let Some(a) = &turn.answer
-                && !a.text.is_empty()
+                && !a.blocks.is_empty()
             {
-                raw.push(ChatMessage::assistant(a.text.clone()));
+                raw.push(Message {
+                    role: Role::Assistant,
+                    blocks: a.blocks.clone(),
+                });
             }
         }
         if let Some(u) = next_user {
-            raw.push(ChatMessage::user(u));
+            raw.push(Message::user(u));
         }
-        join_same_role(raw)
+        raw.retain(|m| !m.blocks.is_empty());
+        merge_same_role(&mut raw);
+        repair_tool_pairs(&mut raw);
+        raw
     }
 
     /// The transcript as markdown: a heading per turn, who answered, where another model took
@@ -305,7 +374,12 @@ impl Session {
         }
         for (i, turn) in self.turns.iter().enumerate() {
             let _ = writeln!(md, "\n## Turn {}\n", i + 1);
-            let _ = writeln!(md, "### You ({})\n\n{}", turn.at, turn.user.trim_end());
+            let _ = writeln!(
+                md,
+                "### You ({})\n\n{}",
+                turn.at,
+                turn.user_text().trim_end()
+            );
             match &turn.answer {
                 None => md.push_str("\n*No answer.*\n"),
                 Some(a) => answer_markdown(&mut md, a),
@@ -331,7 +405,7 @@ fn answer_markdown(md: &mut String, a: &AnswerRecord) {
         let _ = writeln!(md, "> failed first: {}\n", failed.join(", "));
     }
     if a.segments.is_empty() {
-        let _ = writeln!(md, "{}", a.text.trim_end());
+        let _ = writeln!(md, "{}", a.text().trim_end());
     } else {
         for (i, seg) in a.segments.iter().enumerate() {
             if i > 0 {
@@ -352,7 +426,7 @@ fn answer_markdown(md: &mut String, a: &AnswerRecord) {
                     seg.model
                 );
             }
-            md.push_str(&seg.text);
+            md.push_str(&seg.text());
         }
         if !md.ends_with('\n') {
             md.push('\n');
@@ -372,38 +446,24 @@ fn failure_reason(t: &Attempt) -> String {
     }
 }
 
-fn join_same_role(raw: Vec<ChatMessage>) -> Vec<ChatMessage> {
-    let mut out: Vec<ChatMessage> = Vec::with_capacity(raw.len());
-    for m in raw {
-        match out.last_mut() {
-            Some(last) if last.role == m.role => {
-                last.content.push_str("\n\n");
-                last.content.push_str(&m.content);
-            }
-            _ => out.push(m),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::provider::{ErrorClass, Role};
+    use crate::provider::ErrorClass;
 
     /// A two-segment answer: `anthropic/opus` failed mid-stream, `openai/gpt` finished it.
     pub(crate) fn seam_answer() -> AnswerRecord {
         AnswerRecord {
-            text: "Hello, world".into(),
+            blocks: vec![Block::text("Hello, world")],
             model: "openai/gpt".into(),
             segments: vec![
                 Segment {
                     model: "anthropic/opus".into(),
-                    text: "Hello, ".into(),
+                    blocks: vec![Block::text("Hello, ")],
                 },
                 Segment {
                     model: "openai/gpt".into(),
-                    text: "world".into(),
+                    blocks: vec![Block::text("world")],
                 },
             ],
             attempts: vec![
@@ -439,11 +499,11 @@ pub(crate) mod tests {
 
     pub(crate) fn simple_answer(model: &str, text: &str) -> AnswerRecord {
         AnswerRecord {
-            text: text.into(),
+            blocks: vec![Block::text(text)],
             model: model.into(),
             segments: vec![Segment {
                 model: model.into(),
-                text: text.into(),
+                blocks: vec![Block::text(text)],
             }],
             attempts: Vec::new(),
             usage: Usage::default(),
@@ -487,20 +547,17 @@ pub(crate) mod tests {
             system.contains("<attachment name=\"src/main.rs\">\nfn main() {}\n</attachment>"),
             "{system}"
         );
-        let got: Vec<(Role, &str)> = req
-            .messages
-            .iter()
-            .map(|m| (m.role, m.content.as_str()))
-            .collect();
+        let got: Vec<(Role, String)> = req.messages.iter().map(|m| (m.role, m.text())).collect();
         assert_eq!(
             got,
-            vec![
+            [
                 (Role::User, "first?"),
                 (Role::Assistant, "Hello, world"),
                 (Role::User, "second?"),
                 (Role::Assistant, "half an ans"),
                 (Role::User, "third?"),
             ]
+            .map(|(r, t)| (r, t.to_string()))
         );
     }
 
@@ -513,11 +570,11 @@ pub(crate) mod tests {
         assert_eq!(req.system, None);
         assert_eq!(req.messages.len(), 1);
         assert_eq!(
-            req.messages[0].content,
+            req.messages[0].text(),
             "nobody answered this\n\nso I ask again"
         );
         // Re-asking the unanswered last question: the request ends with it.
-        assert_eq!(s.last_user(), Some("so I ask again"));
+        assert_eq!(s.last_user().as_deref(), Some("so I ask again"));
     }
 
     #[test]
@@ -596,12 +653,12 @@ pub(crate) mod tests {
             attempts: seam_answer().attempts,
             partial: vec![Segment {
                 model: "anthropic/opus".into(),
-                text: "so far".into(),
+                blocks: vec![Block::text("so far")],
             }],
         };
         let rec = AnswerRecord::from_failure(&failed).expect("text was shown");
         assert!(rec.partial);
-        assert_eq!(rec.text, "so far");
+        assert_eq!(rec.text(), "so far");
         assert_eq!(rec.model, "anthropic/opus");
         let none = AllModelsFailed {
             attempts: Vec::new(),

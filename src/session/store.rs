@@ -6,12 +6,14 @@
 //!
 //! File format, version [`FORMAT_VERSION`]: every line is one JSON object with a `type` tag.
 //! - `header` (always the first line): `v`, `id`, `created_at`, `system`, `route`.
-//! - `user`: a question (`text`, `at`); starts a new turn.
+//! - `user`: a question (`blocks`, `at`; format 1 wrote `text`); starts a new turn.
 //! - `partial`: a checkpoint of the answer in progress: `model` wrote `text`, which replaces
 //!   the answer's text from byte `offset` on (so checkpoints are deltas, and the file grows
 //!   linearly with the answer). On load, checkpoints not followed by an `answer` become an
 //!   answer marked `partial: true`.
-//! - `answer`: the finished (or finally abandoned, `partial: true`) answer of the last turn.
+//! - `answer`: the finished (or finally abandoned, `partial: true`) answer of the last turn,
+//!   as content blocks with the segments that say which model wrote which blocks (format 1
+//!   wrote `text`; such files still load).
 //! - `attach`: an attachment (`at`, `attachment`).
 //! - `clear`: `/clear`; a load starts over from here, the history before it stays in the file.
 //!
@@ -24,10 +26,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{AnswerRecord, Attachment, Session, Turn, now_rfc3339};
+use crate::provider::Block;
 use crate::router::Segment;
 
-/// The session file format this aiw writes and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The session file format this aiw writes and the newest it reads (2: questions and answers
+/// as content blocks; 1, text only, still loads).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Something went wrong finding, reading or writing a saved session. Every message says how
 /// to go on.
@@ -121,7 +125,11 @@ enum Record {
         route: Option<String>,
     },
     User {
-        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        blocks: Vec<Block>,
+        /// Format 1's question text.
+        #[serde(default, skip_serializing)]
+        text: Option<String>,
         at: String,
     },
     Partial {
@@ -237,7 +245,8 @@ impl SessionStore {
         }
         for t in &session.turns {
             w.write(&Record::User {
-                text: t.user.clone(),
+                blocks: t.user.clone(),
+                text: None,
                 at: t.at.clone(),
             })?;
             if let Some(a) = &t.answer {
@@ -302,7 +311,7 @@ impl SessionStore {
         if let Some(a) = loaded.session.turns.last().and_then(|t| t.answer.as_ref())
             && a.partial
         {
-            w.checkpoint.clone_from(&a.text);
+            w.checkpoint = a.text();
             w.checkpoint_model.clone_from(&a.model);
         }
         Ok((loaded.session, w, loaded.warnings))
@@ -443,7 +452,8 @@ impl SessionWriter {
     pub fn user(&mut self, text: &str) -> Result<(), SessionError> {
         self.reset_checkpoint();
         self.write(&Record::User {
-            text: text.to_string(),
+            blocks: vec![Block::text(text)],
+            text: None,
             at: now_rfc3339(),
         })
     }
@@ -582,10 +592,16 @@ fn created_from_id(id: &str) -> String {
     )
 }
 
-/// The answer being rebuilt from checkpoints.
+/// The answer being rebuilt from checkpoints (text: checkpoints carry the text shown so far).
 #[derive(Default)]
 struct Pending {
-    segments: Vec<Segment>,
+    segments: Vec<TextSegment>,
+}
+
+/// A checkpointed stretch of text and the model that wrote it.
+struct TextSegment {
+    model: String,
+    text: String,
 }
 
 impl Pending {
@@ -624,7 +640,7 @@ impl Pending {
         match self.segments.last_mut() {
             Some(last) if last.model == model => last.text.push_str(text),
             _ if text.is_empty() => {}
-            _ => self.segments.push(Segment {
+            _ => self.segments.push(TextSegment {
                 model: model.to_string(),
                 text: text.to_string(),
             }),
@@ -632,13 +648,25 @@ impl Pending {
     }
 
     fn record(&self, model: &str, at: &str) -> AnswerRecord {
+        let text: String = self.segments.iter().map(|s| s.text.as_str()).collect();
         AnswerRecord {
-            text: self.segments.iter().map(|s| s.text.as_str()).collect(),
+            blocks: if text.is_empty() {
+                Vec::new()
+            } else {
+                vec![Block::text(text)]
+            },
             model: self
                 .segments
                 .last()
                 .map_or_else(|| model.to_string(), |s| s.model.clone()),
-            segments: self.segments.clone(),
+            segments: self
+                .segments
+                .iter()
+                .map(|s| Segment {
+                    model: s.model.clone(),
+                    blocks: vec![Block::text(s.text.clone())],
+                })
+                .collect(),
             attempts: Vec::new(),
             usage: crate::provider::Usage::default(),
             partial: true,
@@ -743,10 +771,14 @@ impl Replay {
                 self.session.created_at.clone_from(&created_at);
                 created_at
             }
-            Record::User { text, at } => {
+            Record::User { blocks, text, at } => {
                 self.pending = Pending::default();
+                let user = match (blocks.is_empty(), text) {
+                    (true, Some(t)) => vec![Block::text(t)],
+                    _ => blocks,
+                };
                 self.session.turns.push(Turn {
-                    user: text,
+                    user,
                     at: at.clone(),
                     answer: None,
                 });
@@ -831,7 +863,12 @@ fn summarize(l: &Loaded) -> SessionSummary {
     let title = s
         .turns
         .first()
-        .and_then(|t| t.user.lines().find(|l| !l.trim().is_empty()))
+        .and_then(|t| {
+            t.user_text()
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_string)
+        })
         .map(|l| shorten(l.trim(), 60))
         .unwrap_or_default();
     SessionSummary {
@@ -863,6 +900,7 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Message;
     use crate::session::tests::{seam_answer, simple_answer};
 
     fn store() -> (tempfile::TempDir, SessionStore) {
@@ -909,15 +947,19 @@ mod tests {
         assert_eq!(back.attachments.len(), 1);
         assert!(back.attachments[0].pinned);
         assert_eq!(back.turns.len(), 2);
-        assert_eq!(back.turns[0].user, "first question");
+        assert_eq!(back.turns[0].user_text(), "first question");
         assert_eq!(
             json(&back.turns[0].answer),
             json(&Some(seam_answer())),
             "the seam, attempts and usage survive"
         );
-        assert_eq!(back.turns[1].user, "second question\nwith two lines");
+        assert_eq!(back.turns[1].user_text(), "second question\nwith two lines");
         assert_eq!(
-            back.turns[1].answer.as_ref().map(|a| a.text.as_str()),
+            back.turns[1]
+                .answer
+                .as_ref()
+                .map(AnswerRecord::text)
+                .as_deref(),
             Some("Sure.")
         );
         assert_eq!(
@@ -955,18 +997,18 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         let a = back.turns[0].answer.as_ref().expect("recovered answer");
         assert!(a.partial);
-        assert_eq!(a.text, "Once upon a time, there");
+        assert_eq!(a.text(), "Once upon a time, there");
         assert_eq!(a.model, "openai/gpt");
         assert_eq!(
             a.segments,
             vec![
                 Segment {
                     model: "anthropic/opus".into(),
-                    text: "Once upon a time".into()
+                    blocks: vec![Block::text("Once upon a time")]
                 },
                 Segment {
                     model: "openai/gpt".into(),
-                    text: ", there".into()
+                    blocks: vec![Block::text(", there")]
                 },
             ]
         );
@@ -977,7 +1019,7 @@ mod tests {
         // The next model is asked to continue from what was shown.
         let req = back.to_request(None);
         assert_eq!(
-            req.messages.last().map(|m| m.content.as_str()),
+            req.messages.last().map(Message::text).as_deref(),
             Some("Once upon a time, there")
         );
     }
@@ -995,7 +1037,7 @@ mod tests {
         drop(w);
         let (back, _) = store.load(&s.id).expect("load");
         let a = back.turns[0].answer.as_ref().expect("answer");
-        assert_eq!(a.text, "héllo there");
+        assert_eq!(a.text(), "héllo there");
         assert!(a.partial);
     }
 
@@ -1012,7 +1054,7 @@ mod tests {
         let (back, _) = store.load(&s.id).expect("load");
         let a = back.turns[0].answer.as_ref().expect("answer");
         assert!(!a.partial);
-        assert_eq!(a.text, "draft and more");
+        assert_eq!(a.text(), "draft and more");
     }
 
     #[test]
@@ -1045,7 +1087,7 @@ mod tests {
         drop(w);
         let (back, warnings) = store.load(&s.id).expect("load");
         assert!(warnings.is_empty(), "the torn tail was cut: {warnings:?}");
-        assert_eq!(back.last_user(), Some("q2"));
+        assert_eq!(back.last_user().as_deref(), Some("q2"));
     }
 
     #[test]
@@ -1064,7 +1106,7 @@ mod tests {
         drop(w);
         let (back, warnings) = store.load(&s.id).expect("load");
         assert!(warnings.is_empty(), "{warnings:?}");
-        let users: Vec<&str> = back.turns.iter().map(|t| t.user.as_str()).collect();
+        let users: Vec<String> = back.turns.iter().map(Turn::user_text).collect();
         assert_eq!(users, ["q1", "q2"]);
     }
 
@@ -1098,7 +1140,11 @@ mod tests {
         assert_eq!(back.turns.len(), 2);
         assert!(back.turns[0].answer.is_none());
         assert_eq!(
-            back.turns[1].answer.as_ref().map(|a| a.text.as_str()),
+            back.turns[1]
+                .answer
+                .as_ref()
+                .map(AnswerRecord::text)
+                .as_deref(),
             Some("a2")
         );
     }
@@ -1234,7 +1280,7 @@ mod tests {
         drop(w);
         let (back, _) = store.load(&s.id).expect("load");
         assert!(back.attachments.is_empty());
-        let users: Vec<&str> = back.turns.iter().map(|t| t.user.as_str()).collect();
+        let users: Vec<String> = back.turns.iter().map(Turn::user_text).collect();
         assert_eq!(users, ["after"]);
         let file = fs::read_to_string(store.path_of(&s.id)).expect("file");
         assert!(file.contains("before"));
@@ -1294,5 +1340,73 @@ mod tests {
             !code.contains("env::var"),
             "the store must not read the environment"
         );
+    }
+
+    /// A session file written by the release before content blocks (format 1: questions and
+    /// answers as text) loads, goes on, and reloads with the new records (format 2).
+    #[test]
+    fn a_format_1_session_from_the_previous_release_loads_and_continues() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SessionStore::new(dir.path());
+        fs::create_dir_all(store.dir()).expect("dir");
+        let id = "20261123-141502-a1b2";
+        let fixture = format!(
+            "{}/tests/fixtures/sessions/{id}.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        fs::copy(&fixture, store.path_of(id)).expect("copy fixture");
+        let (s, warnings) = store.load(id).expect("loads");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.system.as_deref(), Some("Be terse."));
+        assert_eq!(s.attachments.len(), 1);
+        assert_eq!(s.turns.len(), 2);
+        assert_eq!(
+            s.turns[0].user,
+            vec![Block::text("Why does the borrow checker reject this?")]
+        );
+        let a = s.turns[0].answer.as_ref().expect("answer");
+        assert_eq!(
+            a.blocks,
+            vec![Block::text("Because the reference outlives the value.")]
+        );
+        assert_eq!(a.segments.len(), 2);
+        assert_eq!(a.segments[0].model, "anthropic/claude-opus-4-8");
+        assert_eq!(
+            a.segments[0].blocks,
+            vec![Block::text("Because the reference ")]
+        );
+        assert_eq!(a.attempts.len(), 2);
+        // The checkpointed second answer is partial.
+        let b = s.turns[1].answer.as_ref().expect("partial answer");
+        assert!(b.partial);
+        assert_eq!(b.text(), "Move the value so it lives longer than");
+        // Going on with it appends format-2 records to the same file.
+        let (_, mut w, _) = store.resume(Some(id)).expect("resume");
+        w.user("Thanks. One more?").expect("user");
+        let mut rec = b.clone();
+        rec.blocks = vec![Block::text("Sure.")];
+        rec.partial = false;
+        w.answer(&rec).expect("answer");
+        drop(w);
+        let (s, warnings) = store.load(id).expect("reloads");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(s.turns.len(), 3);
+        assert_eq!(s.turns[2].user_text(), "Thanks. One more?");
+        assert_eq!(
+            s.turns[2]
+                .answer
+                .as_ref()
+                .map(AnswerRecord::text)
+                .as_deref(),
+            Some("Sure.")
+        );
+        let text = fs::read_to_string(store.path_of(id)).expect("read");
+        let last: serde_json::Value =
+            serde_json::from_str(text.lines().last().expect("line")).expect("json");
+        assert_eq!(
+            last["blocks"][0]["type"], "text",
+            "new records hold blocks: {last}"
+        );
+        assert!(last.get("text").is_none(), "{last}");
     }
 }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::provider::{ChatRequest, ModelRef, ProviderError, Usage};
+use crate::provider::{Block, ChatRequest, ModelRef, ProviderError, Usage};
 use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
 
 use super::editor::{Editor, History};
@@ -191,7 +191,7 @@ pub struct Pending {
 impl Pending {
     /// All text so far.
     pub fn text(&self) -> String {
-        self.segments.iter().map(|s| s.text.as_str()).collect()
+        self.segments.iter().map(Segment::text).collect()
     }
 }
 
@@ -337,7 +337,7 @@ impl App {
             .get(&init.route_name)
             .cloned()
             .unwrap_or_default();
-        let history = History::new(init.session.turns.iter().map(|t| t.user.clone()).collect());
+        let history = History::new(init.session.turns.iter().map(Turn::user_text).collect());
         let tokens = init
             .session
             .turns
@@ -514,7 +514,7 @@ impl App {
     fn new_turn(&mut self, user: String) {
         let at = self.stamp();
         self.session.turns.push(Turn {
-            user,
+            user: vec![Block::text(user)],
             at,
             answer: None,
         });
@@ -647,7 +647,7 @@ fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
         app.flash = None;
     }
     if let Phase::Busy(p) = &mut app.phase {
-        let len: usize = p.segments.iter().map(|s| s.text.len()).sum();
+        let len: usize = p.segments.iter().map(|s| s.text().len()).sum();
         if now.duration_since(p.checkpoint.0) >= CHECKPOINT_EVERY && len > p.checkpoint.1 {
             p.checkpoint = (now, len);
             let model = p
@@ -800,7 +800,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
             let code = app.session.turns.iter().rev().find_map(|t| {
                 t.answer
                     .as_ref()
-                    .and_then(|a| markdown::last_code_block(&a.text))
+                    .and_then(|a| markdown::last_code_block(&a.text()))
             });
             #[expect(clippy::single_match_else, reason = "both arms are real outcomes")]
             match code {
@@ -1095,7 +1095,7 @@ fn reask(app: &mut App) -> Vec<Effect> {
         app.flash("nothing to ask again yet", Level::Info);
         return Vec::new();
     };
-    let text = last.user.clone();
+    let text = last.user_text();
     let answered_by = last
         .answer
         .as_ref()
@@ -1138,7 +1138,11 @@ fn stop(app: &mut App, why: &str) -> Vec<Effect> {
                 .last()
                 .map(|s| s.model.clone())
                 .unwrap_or_default(),
-            text,
+            blocks: p
+                .segments
+                .iter()
+                .flat_map(|s| s.blocks.iter().cloned())
+                .collect(),
             segments: p.segments,
             attempts: Vec::new(),
             usage: p.usage,
@@ -1185,9 +1189,15 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
         }
         RouterEvent::Text { model, text } => {
             let name = model.to_string();
-            match p.segments.last_mut() {
-                Some(s) if s.model == name => s.text.push_str(&text),
-                _ => p.segments.push(Segment { model: name, text }),
+            match p.segments.last_mut().map(|s| (s.model == name, s)) {
+                Some((true, s)) => match s.blocks.last_mut() {
+                    Some(Block::Text { text: t, .. }) => t.push_str(&text),
+                    _ => s.blocks.push(Block::text(text)),
+                },
+                _ => p.segments.push(Segment {
+                    model: name,
+                    blocks: vec![Block::text(text)],
+                }),
             }
             p.current = Some(model);
         }
@@ -1261,6 +1271,10 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             });
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
+        // The chat offers no tools, and shows answers, not reasoning.
+        RouterEvent::Thinking { model, .. } | RouterEvent::ToolUse { model, .. } => {
+            p.current = Some(model);
+        }
     }
     if let Some(b) = banner {
         app.banner = Some(b);
@@ -1291,7 +1305,7 @@ fn on_finished(
     match result {
         Ok(answer) => {
             let model = ModelRef::parse(&answer.model).ok();
-            if answer.truncated_by_limit {
+            if answer.truncated_by_limit() {
                 app.note(
                     "stopped at the model's output token limit".into(),
                     Level::Warn,
@@ -1317,7 +1331,7 @@ fn on_finished(
             }
             app.tokens += answer.usage.input_tokens + answer.usage.output_tokens;
             let rec = AnswerRecord {
-                text: answer.text,
+                blocks: answer.blocks,
                 model: answer.model,
                 segments: answer.segments,
                 attempts: answer.attempts,
@@ -1338,13 +1352,16 @@ fn on_finished(
                 text: "no model could answer: see the reasons above; F2 or Ctrl+P picks another model, Ctrl+R asks again".into(),
                 level: Level::Error,
             });
-            let text: String = segments.iter().map(|s| s.text.as_str()).collect();
-            if text.is_empty() {
+            let blocks: Vec<Block> = segments
+                .iter()
+                .flat_map(|s| s.blocks.iter().cloned())
+                .collect();
+            if blocks.is_empty() {
                 return Vec::new();
             }
             let rec = AnswerRecord {
                 model: segments.last().map(|s| s.model.clone()).unwrap_or_default(),
-                text,
+                blocks,
                 segments,
                 attempts: failed.attempts,
                 usage: p.usage,

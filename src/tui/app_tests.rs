@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::provider::{ErrorClass, ModelRef, ProviderError, Role, Usage};
+use crate::provider::{Block, ErrorClass, Message, ModelRef, ProviderError, Role, Usage};
 use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
 
 use super::*;
@@ -69,11 +69,11 @@ pub(crate) fn err(class: ErrorClass, status: Option<u16>) -> ProviderError {
 
 pub(crate) fn answer(model: &str, text: &str, degraded: bool) -> Answer {
     Answer {
-        text: text.into(),
+        blocks: vec![Block::text(text)],
         model: model.into(),
         segments: vec![Segment {
             model: model.into(),
-            text: text.into(),
+            blocks: vec![Block::text(text)],
         }],
         attempts: Vec::new(),
         usage: Usage {
@@ -83,7 +83,7 @@ pub(crate) fn answer(model: &str, text: &str, degraded: bool) -> Answer {
         ttft_ms: Some(300),
         total_ms: 900,
         degraded,
-        truncated_by_limit: false,
+        stop: crate::provider::StopReason::EndTurn,
         served_model: None,
     }
 }
@@ -129,7 +129,7 @@ fn send_writes_the_turn_then_starts_the_request() {
             assert_eq!(*id, 1);
             assert_eq!(route, &vec![m(OPUS), m(GPT), m(LOCAL)]);
             let last = request.messages.last().unwrap();
-            assert_eq!((last.role, last.content.as_str()), (Role::User, "hello"));
+            assert_eq!((last.role, last.text().as_str()), (Role::User, "hello"));
         }
         other => panic!("{other:?}"),
     }
@@ -173,7 +173,7 @@ fn streamed_text_then_answer_is_saved() {
             result: Ok(answer(OPUS, "Hello", false)),
         },
     );
-    assert!(matches!(&fx[..], [Effect::SaveAnswer(r)] if r.text == "Hello" && !r.partial));
+    assert!(matches!(&fx[..], [Effect::SaveAnswer(r)] if r.text() == "Hello" && !r.partial));
     assert!(matches!(app.phase, Phase::Idle));
     let a = app.session.turns[0].answer.as_ref().unwrap();
     assert_eq!(a.model, OPUS);
@@ -188,7 +188,7 @@ fn esc_cancels_keeps_the_partial_and_drops_stale_chunks() {
     update(&mut app, text_ev(id, OPUS, "partial text"));
     let fx = update(&mut app, Msg::Action(Action::Cancel));
     assert!(matches!(fx[0], Effect::Cancel { id: c } if c == id));
-    assert!(matches!(&fx[1], Effect::SaveAnswer(r) if r.partial && r.text == "partial text"));
+    assert!(matches!(&fx[1], Effect::SaveAnswer(r) if r.partial && r.text() == "partial text"));
     assert!(matches!(app.phase, Phase::Idle));
     // Chunks and the end of the cancelled request arrive late: ignored.
     assert!(update(&mut app, text_ev(id, OPUS, " more")).is_empty());
@@ -201,7 +201,7 @@ fn esc_cancels_keeps_the_partial_and_drops_stale_chunks() {
     );
     assert!(late.is_empty());
     let a = app.session.turns[0].answer.as_ref().unwrap();
-    assert_eq!(a.text, "partial text");
+    assert_eq!(a.text(), "partial text");
     assert!(a.partial);
     // A new request is not disturbed by the old one's events either.
     let id2 = ask(&mut app, "again");
@@ -381,12 +381,12 @@ fn all_models_failed_keeps_partial_text() {
                 attempts: Vec::new(),
                 partial: vec![Segment {
                     model: OPUS.into(),
-                    text: "half".into(),
+                    blocks: vec![Block::text("half")],
                 }],
             }),
         },
     );
-    assert!(matches!(&fx[..], [Effect::SaveAnswer(r)] if r.partial && r.text == "half"));
+    assert!(matches!(&fx[..], [Effect::SaveAnswer(r)] if r.partial && r.text() == "half"));
     assert_eq!(app.banner.as_ref().map(|b| b.level), Some(Level::Error));
 }
 
@@ -598,11 +598,7 @@ fn reask_uses_another_model_without_the_old_answer() {
     match &fx[1] {
         Effect::Start { route, request, .. } => {
             assert_eq!(route[0], m(GPT));
-            let texts: Vec<&str> = request
-                .messages
-                .iter()
-                .map(|m| m.content.as_str())
-                .collect();
+            let texts: Vec<String> = request.messages.iter().map(Message::text).collect();
             assert_eq!(texts, vec!["q1", "a1", "q2"]);
         }
         other => panic!("{other:?}"),

@@ -148,7 +148,7 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
     let turn = &app.session.turns[i];
     let mut out = Vec::new();
     out.push(Line::from(Span::styled("▌ you", USER)));
-    for l in turn.user.split('\n') {
+    for l in turn.user_text().split('\n') {
         out.extend(markdown::wrap(
             &Block::plain(vec![Span::raw(l.replace('\t', "    "))]),
             width,
@@ -182,7 +182,7 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
         segments = if a.segments.is_empty() {
             vec![Segment {
                 model: a.model.clone(),
-                text: a.text.clone(),
+                blocks: a.blocks.clone(),
             }]
         } else {
             a.segments.clone()
@@ -220,9 +220,9 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
             )));
         }
         let mut lines = if streaming.is_some() && n + 1 == segments.len() {
-            streaming_lines(app, n, &seg.text, width)
+            streaming_lines(app, n, &seg.text(), width)
         } else {
-            md_lines(&seg.text, width)
+            md_lines(&seg.text(), width)
         };
         if n + 1 == segments.len() && !tail.is_empty() {
             match lines.last_mut() {

@@ -96,15 +96,16 @@ fn conversation() -> App {
     a.segments = vec![
         crate::router::Segment {
             model: OPUS.into(),
-            text: "Open it with a `with` block".into(),
+            blocks: vec![crate::provider::Block::text("Open it with a `with` block")],
         },
         crate::router::Segment {
             model: GPT.into(),
-            text: " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`"
-                .into(),
+            blocks: vec![crate::provider::Block::text(
+                " so the file is closed:\n\n- `open(p).read()`\n- `pathlib.Path(p).read_text()`",
+            )],
         },
     ];
-    a.text = a.segments.iter().map(|s| s.text.as_str()).collect();
+    a.blocks = a.segments.iter().flat_map(|s| s.blocks.clone()).collect();
     update(&mut app, Msg::Finished { id, result: Ok(a) });
     let id = ask(&mut app, "Thanks! One more: Go?");
     update(

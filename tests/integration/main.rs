@@ -37,5 +37,8 @@ mod sessions;
 mod status;
 /// Settings and routers pointing at an emulator (library level).
 mod support;
+/// Tool conformance: tool calls, results, images and thinking on every wire, cuts inside tool
+/// arguments, and a tool loop across a vendor switch.
+mod tools;
 /// The sandboxed `aiw` command and config files pointing at the emulator (binary level).
 mod util;

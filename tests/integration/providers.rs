@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aiw::config::{ProviderKind, ProviderSettings, Secret};
 use aiw::provider::{
-    ChatEvent, ChatMessage, ChatRequest, Client, ErrorClass, ProviderError, StopReason, Usage,
+    ChatEvent, ChatRequest, Client, ErrorClass, Message, ProviderError, StopReason, Usage,
 };
 use aiw_emulator::{Action, Emulator, ErrorKind, ErrorReply, Reply, Script, StreamFault};
 use futures_util::StreamExt;
@@ -50,9 +50,9 @@ fn request() -> ChatRequest {
     ChatRequest {
         system: Some("Be terse.".into()),
         messages: vec![
-            ChatMessage::user("Hello"),
-            ChatMessage::assistant("Hi."),
-            ChatMessage::user("Capital of Wyoming?"),
+            Message::user("Hello"),
+            Message::assistant("Hi."),
+            Message::user("Capital of Wyoming?"),
         ],
         max_tokens: Some(256),
         temperature: Some(0.2),
@@ -61,6 +61,7 @@ fn request() -> ChatRequest {
         seed: None,
         stop: vec!["\n\n".into()],
         grammar: None,
+        ..ChatRequest::default()
     }
 }
 

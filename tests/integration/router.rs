@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use aiw::provider::{ChatMessage, ChatRequest, ErrorClass};
+use aiw::provider::{ChatRequest, ErrorClass, Message};
 use aiw::router::{Outcome, RouterEvent};
 use aiw_emulator::{Action, Emulator, ErrorKind, ErrorReply, Reply, Script, StreamFault};
 use tokio_util::sync::CancellationToken;
@@ -14,7 +14,7 @@ use crate::support::{config_text, m, router, router_on_disk, settings, wait_unti
 
 fn req(text: &str) -> ChatRequest {
     ChatRequest {
-        messages: vec![ChatMessage::user(text)],
+        messages: vec![Message::user(text)],
         ..ChatRequest::default()
     }
 }
@@ -85,7 +85,7 @@ async fn fast_529_fails_over_at_once_and_breaker_stops_calls() {
     for i in 0..6 {
         let (res, _) = ask(&f.router, &f.route, "hi").await;
         let a = res.unwrap();
-        assert_eq!(a.text, "answer from the fallback");
+        assert_eq!(a.text(), "answer from the fallback");
         assert_eq!(a.model, "openai/fallback");
         assert!(a.degraded);
         if i == 0 {
@@ -149,7 +149,7 @@ async fn short_retry_after_is_waited_for_only_when_nothing_remote_is_left() {
     );
     let start = Instant::now();
     let (res, events) = ask(&f.router, &[m("anthropic/primary")], "hi").await;
-    assert_eq!(res.unwrap().text, "second try worked");
+    assert_eq!(res.unwrap().text(), "second try worked");
     assert!(start.elapsed() >= Duration::from_millis(200));
     assert!(
         events
@@ -294,8 +294,8 @@ async fn mid_stream_case(fault: StreamFault, class: ErrorClass) {
     assert_eq!(a.segments.len(), 2, "{:?}", a.segments);
     assert_eq!(a.segments[0].model, "anthropic/primary");
     assert_eq!(a.segments[1].model, "openai/fallback");
-    assert!(a.text.ends_with("and the second half."), "{}", a.text);
-    assert!(a.text.starts_with("The first"), "{}", a.text);
+    assert!(a.text().ends_with("and the second half."), "{}", a.text());
+    assert!(a.text().starts_with("The first"), "{}", a.text());
     assert!(a.degraded);
     assert_eq!(a.attempts[0].error_class, Some(class));
     assert!(events.iter().any(|e| matches!(
@@ -312,7 +312,7 @@ async fn mid_stream_case(fault: StreamFault, class: ErrorClass) {
     let texts = sent[0].message_texts();
     assert_eq!(texts.len(), 3, "{texts:?}");
     assert_eq!(texts[0], "explain");
-    assert_eq!(texts[1], a.segments[0].text);
+    assert_eq!(texts[1], a.segments[0].text());
     assert!(texts[2].contains("Continue it from exactly where it stops"));
 }
 
@@ -523,7 +523,7 @@ async fn all_failed_lists_every_attempt_and_keeps_partial_text() {
     assert_eq!(e.attempts.len(), 3, "{:?}", e.attempts);
     assert_eq!(f.emu.count("fallback"), 2);
     assert!(e.attempts.iter().all(|a| a.outcome == Outcome::Failed));
-    let partial: String = e.partial.iter().map(|s| s.text.as_str()).collect();
+    let partial: String = e.partial.iter().map(aiw::router::Segment::text).collect();
     assert_eq!(partial, "partial ");
     let msg = e.to_string();
     assert!(
@@ -558,7 +558,7 @@ first_token = "2s"
     let start = Instant::now();
     let (res, _) = ask(&r, &[m("anthropic/a"), m("openai/b"), m("gemini/g")], "hi").await;
     let a = res.unwrap();
-    assert_eq!(a.text, "gemini answers");
+    assert_eq!(a.text(), "gemini answers");
     assert_eq!(a.attempts[0].error_class, Some(ErrorClass::Connection));
     assert_eq!(a.attempts[1].outcome, Outcome::Skipped, "{:?}", a.attempts);
     assert!(start.elapsed() < Duration::from_secs(2));

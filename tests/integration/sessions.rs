@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use aiw::provider::Usage;
+use aiw::provider::{Block, Usage};
 use aiw::router::{Attempt, Outcome, Segment};
 use aiw::session::{AnswerRecord, Attachment, Session, SessionStore};
 
@@ -78,16 +78,16 @@ fn two_sessions(env: &Env) {
     w.user("Why does the borrow checker reject this?")
         .expect("user");
     w.answer(&AnswerRecord {
-        text: "Because the reference outlives the value.".into(),
+        blocks: vec![Block::text("Because the reference outlives the value.")],
         model: "openai/gpt-5.5".into(),
         segments: vec![
             Segment {
                 model: "anthropic/claude-opus-4-8".into(),
-                text: "Because the reference ".into(),
+                blocks: vec![Block::text("Because the reference ")],
             },
             Segment {
                 model: "openai/gpt-5.5".into(),
-                text: "outlives the value.".into(),
+                blocks: vec![Block::text("outlives the value.")],
             },
         ],
         attempts: vec![

@@ -1,9 +1,12 @@
 //! Anthropic Messages wire format: named SSE events (`message_start` … `message_stop`,
-//! `ping`, padded JSON), mid-stream `event: error`, error bodies
-//! (`{"type":"error","error":{…},"request_id":…}`), the non-streaming message and the
-//! `GET /v1/models` page.
+//! `ping`, padded JSON) with thinking, redacted-thinking, text and `tool_use` blocks,
+//! mid-stream `event: error`, error bodies (`{"type":"error","error":{…},
+//! "request_id":…}`), the tool_use/tool_result pairing checks, the non-streaming message
+//! and the `GET /v1/models` page.
 
-use super::{Ctx, Event, EventKind, HttpError, Usage, q};
+use super::plan::Plan;
+use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
+use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::ErrorKind;
 
 fn ev(name: &str, data: &str) -> String {
@@ -86,55 +89,174 @@ pub(crate) fn stream_error(kind: ErrorKind, ctx: &Ctx) -> String {
     )
 }
 
-pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
-    let mut out = vec![
-        Event::new(
-            EventKind::Preamble,
-            ev(
-                "message_start",
-                &format!(
-                    "{{\"type\":\"message_start\",\"message\":{{\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":{},\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"output_tokens\":1}}}}}}",
-                    q(&ctx.response_id),
-                    q(&ctx.model),
-                    usage.input
-                ),
+/// One content block of a reply, in wire order.
+enum Part<'a> {
+    Thinking(&'a super::plan::PlanThinking),
+    Redacted(&'a str),
+    Text,
+    Tool(usize),
+}
+
+fn parts(plan: &Plan) -> Vec<Part<'_>> {
+    let mut out = Vec::new();
+    if let Some(t) = &plan.thinking {
+        out.push(Part::Thinking(t));
+    }
+    if let Some(d) = &plan.redacted {
+        out.push(Part::Redacted(d));
+    }
+    if plan.has_text_block(Protocol::Anthropic) {
+        out.push(Part::Text);
+    }
+    out.extend((0..plan.calls.len()).map(Part::Tool));
+    out
+}
+
+fn stop_reason(plan: &Plan) -> &'static str {
+    if plan.calls.is_empty() {
+        "end_turn"
+    } else {
+        "tool_use"
+    }
+}
+
+fn delta(index: usize, delta: &str) -> String {
+    ev(
+        "content_block_delta",
+        &format!("{{\"type\":\"content_block_delta\",\"index\":{index},\"delta\":{delta}}}"),
+    )
+}
+
+pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
+    let mut out = vec![Event::new(
+        EventKind::Preamble,
+        ev(
+            "message_start",
+            &format!(
+                "{{\"type\":\"message_start\",\"message\":{{\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":{},\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"output_tokens\":1}}}}}}",
+                q(&ctx.response_id),
+                q(&ctx.model),
+                usage.input
             ),
         ),
-        Event::new(
-            EventKind::Preamble,
+    )];
+    let parts = parts(plan);
+    let last = parts.len() - 1;
+    for (i, part) in parts.iter().enumerate() {
+        let start_kind = if i == 0 {
+            EventKind::Preamble
+        } else {
+            EventKind::Structure
+        };
+        let start = |block: &str| {
             ev(
                 "content_block_start",
-                r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
-            ),
-        ),
-        Event::new(EventKind::Preamble, ev("ping", r#"{"type": "ping"}"#)),
-    ];
-    out.extend(chunks.iter().map(|c| {
-        Event::new(
-            EventKind::Text,
-            ev(
-                "content_block_delta",
                 &format!(
-                    "{{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":{}}}}}",
-                    q(c)
+                    "{{\"type\":\"content_block_start\",\"index\":{i},\"content_block\":{block}}}"
                 ),
+            )
+        };
+        match part {
+            Part::Thinking(t) => {
+                out.push(Event::new(
+                    start_kind,
+                    start(r#"{"type":"thinking","thinking":"","signature":""}"#),
+                ));
+                push_ping(&mut out, i);
+                out.extend(t.chunks.iter().map(|c| {
+                    Event::new(
+                        EventKind::Thinking,
+                        delta(
+                            i,
+                            &format!("{{\"type\":\"thinking_delta\",\"thinking\":{}}}", q(c)),
+                        ),
+                    )
+                }));
+                let sig = t.signature.as_deref().unwrap_or_default();
+                out.push(Event::new(
+                    EventKind::Thinking,
+                    delta(
+                        i,
+                        &format!("{{\"type\":\"signature_delta\",\"signature\":{}}}", q(sig)),
+                    ),
+                ));
+            }
+            Part::Redacted(data) => {
+                out.push(Event::new(
+                    start_kind,
+                    start(&format!(
+                        "{{\"type\":\"redacted_thinking\",\"data\":{}}}",
+                        q(data)
+                    )),
+                ));
+                push_ping(&mut out, i);
+            }
+            Part::Text => {
+                out.push(Event::new(
+                    start_kind,
+                    start(r#"{"type":"text","text":""}"#),
+                ));
+                push_ping(&mut out, i);
+                out.extend(plan.text_chunks.iter().map(|c| {
+                    Event::new(
+                        EventKind::Text,
+                        delta(i, &format!("{{\"type\":\"text_delta\",\"text\":{}}}", q(c))),
+                    )
+                }));
+            }
+            Part::Tool(call) => {
+                let c = &plan.calls[*call];
+                let kind = EventKind::ToolStart { call: *call };
+                out.push(Event::new(
+                    if i == 0 { EventKind::Preamble } else { kind },
+                    start(&format!(
+                        "{{\"type\":\"tool_use\",\"id\":{},\"name\":{},\"input\":{{}}}}",
+                        q(c.id.as_deref().unwrap_or_default()),
+                        q(&c.name)
+                    )),
+                ));
+                push_ping(&mut out, i);
+                out.push(Event::new(
+                    kind,
+                    delta(i, r#"{"type":"input_json_delta","partial_json":""}"#),
+                ));
+                let mut end = 0;
+                for f in &c.fragments {
+                    end += f.chars().count();
+                    out.push(Event::new(
+                        EventKind::ToolArgs { call: *call, end },
+                        delta(
+                            i,
+                            &format!(
+                                "{{\"type\":\"input_json_delta\",\"partial_json\":{}}}",
+                                q(f)
+                            ),
+                        ),
+                    ));
+                }
+            }
+        }
+        out.push(Event::new(
+            if i == last {
+                EventKind::Closing
+            } else {
+                EventKind::Structure
+            },
+            ev(
+                "content_block_stop",
+                &format!("{{\"type\":\"content_block_stop\",\"index\":{i}        }}"),
             ),
-        )
-    }));
-    out.push(Event::new(
-        EventKind::Closing,
-        ev(
-            "content_block_stop",
-            r#"{"type":"content_block_stop","index":0        }"#,
-        ),
-    ));
+        ));
+    }
     out.push(Event::new(
         EventKind::Closing,
         ev(
             "message_delta",
             &format!(
-                "{{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"end_turn\",\"stop_sequence\":null}},\"usage\":{{\"input_tokens\":{},\"output_tokens\":{}}}}}",
-                usage.input, usage.output
+                "{{\"type\":\"message_delta\",\"delta\":{{\"stop_reason\":\"{}\",\"stop_sequence\":null}},\"usage\":{{\"input_tokens\":{},\"output_tokens\":{}}}}}",
+                stop_reason(plan),
+                usage.input,
+                usage.output
             ),
         ),
     ));
@@ -145,15 +267,141 @@ pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
     out
 }
 
-pub(crate) fn message(ctx: &Ctx, text: &str, usage: Usage) -> String {
-    format!(
-        "{{\"model\":{},\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"content\":[{{\"type\":\"text\",\"text\":{}}}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":{},\"service_tier\":\"standard\"}}}}",
+/// The `ping` goes out once, right after the first block's start.
+fn push_ping(out: &mut Vec<Event>, block: usize) {
+    if block == 0 {
+        out.push(Event::new(
+            EventKind::Preamble,
+            ev("ping", r#"{"type": "ping"}"#),
+        ));
+    }
+}
+
+pub(crate) fn message(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
+    let mut text = format!(
+        "{{\"model\":{},\"id\":{},\"type\":\"message\",\"role\":\"assistant\",\"content\":[",
         q(&ctx.model),
-        q(&ctx.response_id),
-        q(text),
+        q(&ctx.response_id)
+    );
+    let mut arg_offsets = Vec::new();
+    for (i, part) in parts(plan).iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        match part {
+            Part::Thinking(t) => text.push_str(&format!(
+                "{{\"type\":\"thinking\",\"thinking\":{},\"signature\":{}}}",
+                q(&t.text),
+                q(t.signature.as_deref().unwrap_or_default())
+            )),
+            Part::Redacted(d) => {
+                text.push_str(&format!(
+                    "{{\"type\":\"redacted_thinking\",\"data\":{}}}",
+                    q(d)
+                ));
+            }
+            Part::Text => {
+                text.push_str(&format!("{{\"type\":\"text\",\"text\":{}}}", q(&plan.text)));
+            }
+            Part::Tool(call) => {
+                let c = &plan.calls[*call];
+                text.push_str(&format!(
+                    "{{\"type\":\"tool_use\",\"id\":{},\"name\":{},\"input\":",
+                    q(c.id.as_deref().unwrap_or_default()),
+                    q(&c.name)
+                ));
+                arg_offsets.push(text.len());
+                text.push_str(&c.args);
+                text.push('}');
+            }
+        }
+    }
+    text.push_str(&format!(
+        "],\"stop_reason\":\"{}\",\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":{},\"service_tier\":\"standard\"}}}}",
+        stop_reason(plan),
         usage.input,
         usage.output
-    )
+    ));
+    FullBody { text, arg_offsets }
+}
+
+/// The ids of the `tool_use` blocks of `turn`.
+fn tool_use_ids(turn: &Turn) -> Vec<String> {
+    turn.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::ToolUse { id, .. } => Some(id.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The tool-use pairing rules of the Messages API (see [`crate::ToolValidation`]).
+pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
+    let bad = |message: String| {
+        Some(error_body(
+            400,
+            "invalid_request_error",
+            &message,
+            ctx,
+            None,
+        ))
+    };
+    for (i, turn) in turns.iter().enumerate() {
+        match turn.role {
+            TurnRole::Assistant => {
+                let ids = tool_use_ids(turn);
+                if ids.is_empty() {
+                    continue;
+                }
+                let answered: Vec<&str> = turns
+                    .get(i + 1)
+                    .filter(|t| t.role == TurnRole::User)
+                    .map(|t| {
+                        t.blocks
+                            .iter()
+                            .filter_map(|b| match b {
+                                Block::ToolResult { id, .. } => id.as_deref(),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let missing: Vec<&str> = ids
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|id| !answered.contains(id))
+                    .collect();
+                if !missing.is_empty() {
+                    return bad(format!(
+                        "messages.{}: `tool_use` ids were found without `tool_result` blocks immediately after: {}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+                        turn.index,
+                        missing.join(", ")
+                    ));
+                }
+            }
+            TurnRole::User | TurnRole::Tool => {
+                let previous = i
+                    .checked_sub(1)
+                    .and_then(|p| turns.get(p))
+                    .filter(|t| t.role == TurnRole::Assistant)
+                    .map(tool_use_ids)
+                    .unwrap_or_default();
+                for (k, b) in turn.blocks.iter().enumerate() {
+                    if let Block::ToolResult { id, .. } = b {
+                        let id = id.as_deref().unwrap_or_default();
+                        if !previous.iter().any(|p| p == id) {
+                            return bad(format!(
+                                "messages.{}.content.{k}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.",
+                                turn.index
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 pub(crate) fn model_info(model: &str) -> String {

@@ -1,9 +1,13 @@
 //! Gemini Developer API wire format: `data:`-only `GenerateContentResponse` chunks with
 //! CRLF framing and no terminator (the last chunk carries `finishReason` and final
-//! `usageMetadata`), the JSON-array stream used without `alt=sse`, google.rpc.Status
-//! error bodies (also sent bare, without `data:`, mid-stream), and `GET /v1beta/models`.
+//! `usageMetadata`) holding thought, text and whole `functionCall` parts with
+//! `thoughtSignature`s, the JSON-array stream used without `alt=sse`, google.rpc.Status
+//! error bodies (also sent bare, without `data:`, mid-stream), the Gemini 3
+//! thought-signature check, and `GET /v1beta/models`.
 
-use super::{Ctx, Event, EventKind, HttpError, Usage, q};
+use super::plan::Plan;
+use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
+use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::{ErrorKind, ErrorReply};
 
 /// The `RetryInfo.retryDelay` derived from the scripted `retry_after` (seconds) or
@@ -168,13 +172,8 @@ pub(crate) fn stream_error(kind: ErrorKind, ctx: &Ctx) -> String {
     status_json(code, &m, s, &d).replace('\n', "\r\n")
 }
 
-fn candidate(ctx: &Ctx, text: &str, last: bool, usage: Usage) -> String {
-    let finish = if last {
-        ",\"finishReason\":\"STOP\""
-    } else {
-        ""
-    };
-    let usage_json = if last {
+fn usage_json(usage: Usage, last: bool) -> String {
+    if last {
         format!(
             "{{\"promptTokenCount\":{},\"candidatesTokenCount\":{},\"totalTokenCount\":{}}}",
             usage.input,
@@ -186,36 +185,159 @@ fn candidate(ctx: &Ctx, text: &str, last: bool, usage: Usage) -> String {
             "{{\"promptTokenCount\":{},\"totalTokenCount\":{}}}",
             usage.input, usage.input
         )
+    }
+}
+
+/// One `GenerateContentResponse` whose parts are the already-rendered `parts` (without
+/// brackets); also the byte offset where `parts` starts in it.
+fn candidate(ctx: &Ctx, parts: &str, last: bool, usage: Usage) -> (String, usize) {
+    let finish = if last {
+        ",\"finishReason\":\"STOP\""
+    } else {
+        ""
     };
-    format!(
-        "{{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":{}}}],\"role\":\"model\"}}{finish},\"index\":0}}],\"usageMetadata\":{usage_json},\"modelVersion\":{},\"responseId\":{}}}",
-        q(text),
-        q(&ctx.model),
-        q(&ctx.response_id)
+    let head = "{\"candidates\":[{\"content\":{\"parts\":[";
+    (
+        format!(
+            "{head}{parts}],\"role\":\"model\"}}{finish},\"index\":0}}],\"usageMetadata\":{},\"modelVersion\":{},\"responseId\":{}}}",
+            usage_json(usage, last),
+            q(&ctx.model),
+            q(&ctx.response_id)
+        ),
+        head.len(),
     )
 }
 
-pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
-    let empty = [String::new()];
-    let chunks = if chunks.is_empty() {
-        &empty[..]
-    } else {
-        chunks
-    };
-    let n = chunks.len();
-    let mut out: Vec<Event> = chunks
-        .iter()
+/// `,"thoughtSignature":…` when `sig` is set.
+fn sig_field(sig: Option<&str>) -> String {
+    sig.map(|s| format!(",\"thoughtSignature\":{}", q(s)))
+        .unwrap_or_default()
+}
+
+fn text_part(text: &str, thought: bool, sig: Option<&str>) -> String {
+    let thought = if thought { ",\"thought\":true" } else { "" };
+    format!("{{\"text\":{}{thought}{}}}", q(text), sig_field(sig))
+}
+
+/// All calls as `functionCall` parts (the signature on the first), and each call's
+/// args offset within the returned string.
+fn call_parts(plan: &Plan) -> (String, Vec<(usize, usize)>) {
+    let mut s = String::new();
+    let mut offsets = Vec::new();
+    for (k, c) in plan.calls.iter().enumerate() {
+        if k > 0 {
+            s.push(',');
+        }
+        let id =
+            c.id.as_deref()
+                .map(|i| format!("\"id\":{},", q(i)))
+                .unwrap_or_default();
+        s.push_str(&format!(
+            "{{\"functionCall\":{{{id}\"name\":{},\"args\":",
+            q(&c.name)
+        ));
+        offsets.push((k, s.len()));
+        s.push_str(&c.args);
+        let sig = if k == 0 {
+            plan.gemini_signature.as_deref()
+        } else {
+            None
+        };
+        s.push_str(&format!("}}{}}}", sig_field(sig)));
+    }
+    (s, offsets)
+}
+
+/// Rendered parts that go out together (one stream chunk).
+struct Rendered {
+    kind: EventKind,
+    /// The parts' JSON, comma-separated, without brackets.
+    json: String,
+    /// `(call, offset of its args in json)`.
+    arg_offsets: Vec<(usize, usize)>,
+}
+
+/// The parts of a reply in order: thought chunks, text chunks (`chunked`: one part per
+/// chunk, else the whole text), then all calls in one entry. Without calls the last
+/// part carries the signature.
+fn reply_parts(plan: &Plan, chunked: bool) -> Vec<Rendered> {
+    let mut texts: Vec<(EventKind, String, bool)> = Vec::new();
+    if let Some(t) = &plan.thinking {
+        if chunked {
+            texts.extend(
+                t.chunks
+                    .iter()
+                    .map(|c| (EventKind::Thinking, c.clone(), true)),
+            );
+        } else {
+            texts.push((EventKind::Thinking, t.text.clone(), true));
+        }
+        if t.chunks.is_empty() && chunked {
+            texts.push((EventKind::Thinking, String::new(), true));
+        }
+    }
+    if plan.has_text_block(Protocol::Gemini) {
+        if chunked && !plan.text_chunks.is_empty() {
+            texts.extend(
+                plan.text_chunks
+                    .iter()
+                    .map(|c| (EventKind::Text, c.clone(), false)),
+            );
+        } else {
+            texts.push((EventKind::Text, plan.text.clone(), false));
+        }
+    }
+    let sig_on_last = plan.calls.is_empty();
+    let n = texts.len();
+    let mut out: Vec<Rendered> = texts
+        .into_iter()
         .enumerate()
-        .map(|(i, c)| {
-            let body = candidate(ctx, c, i + 1 == n, usage);
-            let framed = if ctx.sse {
-                format!("data: {body}\r\n\r\n")
-            } else if i == 0 {
-                format!("[{body}")
+        .map(|(i, (kind, text, thought))| {
+            let sig = if sig_on_last && i + 1 == n {
+                plan.gemini_signature.as_deref()
             } else {
-                format!("\r\n,{body}")
+                None
             };
-            Event::new(EventKind::Text, framed)
+            Rendered {
+                kind,
+                json: text_part(&text, thought, sig),
+                arg_offsets: Vec::new(),
+            }
+        })
+        .collect();
+    if !plan.calls.is_empty() {
+        let (json, arg_offsets) = call_parts(plan);
+        out.push(Rendered {
+            kind: EventKind::Calls,
+            json,
+            arg_offsets,
+        });
+    }
+    out
+}
+
+pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
+    let parts = reply_parts(plan, true);
+    let n = parts.len();
+    let mut out: Vec<Event> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let (body, at) = candidate(ctx, &part.json, i + 1 == n, usage);
+            let (framed, prefix) = if ctx.sse {
+                (format!("data: {body}\r\n\r\n"), "data: ".len())
+            } else if i == 0 {
+                (format!("[{body}"), 1)
+            } else {
+                (format!("\r\n,{body}"), 3)
+            };
+            let mut ev = Event::new(part.kind, framed);
+            ev.arg_offsets = part
+                .arg_offsets
+                .into_iter()
+                .map(|(call, off)| (call, prefix + at + off))
+                .collect();
+            ev
         })
         .collect();
     if !ctx.sse {
@@ -224,8 +346,78 @@ pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
     out
 }
 
-pub(crate) fn response(ctx: &Ctx, text: &str, usage: Usage) -> String {
-    candidate(ctx, text, true, usage)
+pub(crate) fn response(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
+    let parts = reply_parts(plan, false);
+    let mut joined = String::new();
+    let mut arg_offsets = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            joined.push(',');
+        }
+        arg_offsets.extend(part.arg_offsets.iter().map(|(_, off)| joined.len() + off));
+        joined.push_str(&part.json);
+    }
+    let (text, at) = candidate(ctx, &joined, true, usage);
+    FullBody {
+        text,
+        arg_offsets: arg_offsets.into_iter().map(|off| at + off).collect(),
+    }
+}
+
+/// Whether `model` is Gemini 3 or later (not an image model): such models sign their
+/// function calls and reject unsigned ones in the current turn.
+/// See: <https://ai.google.dev/gemini-api/docs/thought-signatures>
+pub(crate) fn signs_thoughts(model: &str) -> bool {
+    let name = model.strip_prefix("models/").unwrap_or(model);
+    let Some(rest) = name.strip_prefix("gemini-") else {
+        return false;
+    };
+    let major: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    major.parse::<u32>().is_ok_and(|m| m >= 3) && !name.contains("-image")
+}
+
+/// The Gemini 3 thought-signature rule for function calls in the current turn (see
+/// [`crate::ToolValidation`]).
+pub(crate) fn validate_tools(ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
+    if !signs_thoughts(&ctx.model) {
+        return None;
+    }
+    // The current turn starts after the last user content holding more than function
+    // responses (a function response continues the turn).
+    let start = turns
+        .iter()
+        .rposition(|t| {
+            t.role == TurnRole::User
+                && t.blocks
+                    .iter()
+                    .any(|b| !matches!(b, Block::ToolResult { .. }))
+        })
+        .map_or(0, |i| i + 1);
+    for turn in &turns[start..] {
+        if turn.role != TurnRole::Assistant {
+            continue;
+        }
+        let first_call = turn.blocks.iter().find_map(|b| match b {
+            Block::ToolUse {
+                name, signature, ..
+            } => Some((name, signature)),
+            _ => None,
+        });
+        if let Some((name, sig)) = first_call
+            && sig.as_deref().is_none_or(str::is_empty)
+        {
+            return Some(error_body(
+                400,
+                &format!(
+                    "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:{name}` , position {}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.",
+                    turn.index + 1
+                ),
+                "INVALID_ARGUMENT",
+                &[],
+            ));
+        }
+    }
+    None
 }
 
 pub(crate) fn model_info(model: &str) -> String {
@@ -239,4 +431,32 @@ pub(crate) fn model_info(model: &str) -> String {
 pub(crate) fn models(models: &[String]) -> String {
     let data: Vec<String> = models.iter().map(|m| model_info(m)).collect();
     format!("{{\"models\":[{}]}}", data.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signs_thoughts;
+
+    #[test]
+    fn gemini_3_and_later_sign_thoughts() {
+        for m in [
+            "gemini-3-pro-preview",
+            "models/gemini-3-flash-preview",
+            "gemini-3.1-pro-preview",
+            "gemini-4-argon",
+            "gemini-10-x",
+        ] {
+            assert!(signs_thoughts(m), "{m}");
+        }
+        for m in [
+            "gemini-2.5-flash",
+            "gemini-2.0-flash",
+            "gemini-3-pro-image-preview",
+            "gemini-x",
+            "gemma-3",
+            "",
+        ] {
+            assert!(!signs_thoughts(m), "{m}");
+        }
+    }
 }

@@ -1,16 +1,19 @@
 //! Wire formatting shared by the three provider modules: the per-request context,
-//! stream events tagged preamble/text/closing, HTTP error payloads, and the dispatch
-//! from [`Protocol`] to the provider-specific formatter.
+//! stream events tagged by what they carry (preamble, text, thinking, tool-call parts,
+//! closing), HTTP error payloads, and the dispatch from [`Protocol`] to the
+//! provider-specific formatter and tool-history validation.
 
 pub(crate) mod anthropic;
 pub(crate) mod gemini;
 pub(crate) mod openai;
+pub(crate) mod plan;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::record::Protocol;
+use crate::record::{Protocol, Turn};
 use crate::script::{ErrorKind, ErrorReply};
+use plan::Plan;
 
 /// Facts about one request that the formatters need.
 #[derive(Clone, Debug)]
@@ -58,12 +61,39 @@ pub(crate) struct Usage {
     pub(crate) output: u64,
 }
 
-/// Where an event sits in a stream; faults count `Text` events.
+/// What an event carries; text faults count `Text` events, tool-argument faults look
+/// for the `Tool…`/`Calls` events of their call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EventKind {
+    /// Before any content: Anthropic `message_start`, first block start, `ping`; the
+    /// OpenAI role chunk.
     Preamble,
+    /// Block boundaries between contents (Anthropic `content_block_start`/`_stop`).
+    Structure,
+    /// A thinking (or signature) delta.
+    Thinking,
+    /// A text delta.
     Text,
+    /// The start of tool call `call` (id and name; Anthropic also its empty first
+    /// `input_json_delta`).
+    ToolStart { call: usize },
+    /// A fragment of call `call`'s arguments; `end` = chars of the arguments sent once
+    /// this event is out.
+    ToolArgs { call: usize, end: usize },
+    /// Gemini: whole calls; [`Event::arg_offsets`] says where each call's `args` starts.
+    Calls,
+    /// The terminal events.
     Closing,
+}
+
+impl EventKind {
+    /// Whether the reply's pacing (first-token delay, interval) applies before it.
+    pub(crate) fn paced(self) -> bool {
+        matches!(
+            self,
+            EventKind::Thinking | EventKind::Text | EventKind::ToolArgs { .. } | EventKind::Calls
+        )
+    }
 }
 
 /// One SSE event (sent as one HTTP chunk).
@@ -71,6 +101,8 @@ pub(crate) enum EventKind {
 pub(crate) struct Event {
     pub(crate) kind: EventKind,
     pub(crate) bytes: Vec<u8>,
+    /// `(call, byte offset of its raw args JSON in bytes)`, for [`EventKind::Calls`].
+    pub(crate) arg_offsets: Vec<(usize, usize)>,
 }
 
 impl Event {
@@ -78,8 +110,17 @@ impl Event {
         Event {
             kind,
             bytes: s.into_bytes(),
+            arg_offsets: Vec::new(),
         }
     }
+}
+
+/// A non-streaming 200 body and, per tool call, the byte offset where its arguments
+/// literal starts (raw JSON, or the opening quote of the OpenAI string).
+#[derive(Clone, Debug)]
+pub(crate) struct FullBody {
+    pub(crate) text: String,
+    pub(crate) arg_offsets: Vec<usize>,
 }
 
 /// An HTTP error answer.
@@ -202,22 +243,37 @@ pub(crate) fn base_headers(protocol: Protocol, ctx: &Ctx) -> Vec<(String, String
 pub(crate) fn stream_events(
     protocol: Protocol,
     ctx: &Ctx,
-    chunks: &[String],
+    plan: &Plan,
     usage: Usage,
 ) -> Vec<Event> {
     match protocol {
-        Protocol::Anthropic => anthropic::stream(ctx, chunks, usage),
-        Protocol::OpenAi => openai::stream(ctx, chunks, usage),
-        Protocol::Gemini => gemini::stream(ctx, chunks, usage),
+        Protocol::Anthropic => anthropic::stream(ctx, plan, usage),
+        Protocol::OpenAi => openai::stream(ctx, plan, usage),
+        Protocol::Gemini => gemini::stream(ctx, plan, usage),
     }
 }
 
 /// The non-streaming 200 body.
-pub(crate) fn full_body(protocol: Protocol, ctx: &Ctx, text: &str, usage: Usage) -> String {
+pub(crate) fn full_body(protocol: Protocol, ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
     match protocol {
-        Protocol::Anthropic => anthropic::message(ctx, text, usage),
-        Protocol::OpenAi => openai::completion(ctx, text, usage),
-        Protocol::Gemini => gemini::response(ctx, text, usage),
+        Protocol::Anthropic => anthropic::message(ctx, plan, usage),
+        Protocol::OpenAi => openai::completion(ctx, plan, usage),
+        Protocol::Gemini => gemini::response(ctx, plan, usage),
+    }
+}
+
+/// Whether this protocol sends tool arguments as an escaped JSON string (OpenAI).
+pub(crate) fn args_escaped(protocol: Protocol) -> bool {
+    protocol == Protocol::OpenAi
+}
+
+/// The provider's 400 when the tool-use history in `turns` breaks its rules (see
+/// [`crate::ToolValidation`]); `None` when it is fine.
+pub(crate) fn validate_tools(protocol: Protocol, ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
+    match protocol {
+        Protocol::Anthropic => anthropic::validate_tools(ctx, turns),
+        Protocol::OpenAi => openai::validate_tools(turns),
+        Protocol::Gemini => gemini::validate_tools(ctx, turns),
     }
 }
 

@@ -1,9 +1,12 @@
-//! OpenAI Chat Completions wire format: `data:`-only `chat.completion.chunk` events, the
-//! optional usage chunk with `choices: []`, `data: [DONE]`, mid-stream
-//! `data: {"error":…}`, `{"error":{message,type,param,code}}` bodies, the non-streaming
-//! completion and the `GET /v1/models` list.
+//! OpenAI Chat Completions wire format: `data:`-only `chat.completion.chunk` events
+//! (text deltas, `delta.tool_calls` starts and argument fragments, optionally
+//! interleaved), the optional usage chunk with `choices: []`, `data: [DONE]`, mid-stream
+//! `data: {"error":…}`, `{"error":{message,type,param,code}}` bodies, the tool-message
+//! pairing checks, the non-streaming completion and the `GET /v1/models` list.
 
-use super::{Ctx, Event, EventKind, HttpError, Usage, q};
+use super::plan::Plan;
+use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
+use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::ErrorKind;
 
 /// Status, message, type, param, code for `kind`.
@@ -136,40 +139,103 @@ fn chunk(ctx: &Ctx, choices: &str, usage: &str) -> String {
     )
 }
 
-pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
+fn choice(delta: &str, finish: &str) -> String {
+    format!("{{\"index\":0,\"delta\":{delta},\"logprobs\":null,\"finish_reason\":{finish}}}")
+}
+
+/// The `tool_calls` entry that opens call `k` (id, type, name, empty arguments).
+fn call_start(plan: &Plan, k: usize) -> String {
+    let c = &plan.calls[k];
+    format!(
+        "{{\"index\":{k},\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":\"\"}}}}",
+        q(c.id.as_deref().unwrap_or_default()),
+        q(&c.name)
+    )
+}
+
+/// The tool-call events in wire order: per call its start then its fragments, or with
+/// `interleave` step by step across the calls.
+fn tool_events(plan: &Plan) -> Vec<(EventKind, String)> {
+    let per_call: Vec<Vec<(EventKind, String)>> = (0..plan.calls.len())
+        .map(|k| {
+            let mut evs = vec![(EventKind::ToolStart { call: k }, call_start(plan, k))];
+            let mut end = 0;
+            for f in &plan.calls[k].fragments {
+                end += f.chars().count();
+                evs.push((
+                    EventKind::ToolArgs { call: k, end },
+                    format!("{{\"index\":{k},\"function\":{{\"arguments\":{}}}}}", q(f)),
+                ));
+            }
+            evs
+        })
+        .collect();
+    if !plan.interleave {
+        return per_call.into_iter().flatten().collect();
+    }
+    let steps = per_call.iter().map(Vec::len).max().unwrap_or(0);
+    (0..steps)
+        .flat_map(|step| {
+            per_call
+                .iter()
+                .filter_map(move |evs| evs.get(step).cloned())
+        })
+        .collect()
+}
+
+pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
     let null_usage = if ctx.include_usage {
         ",\"usage\":null"
     } else {
         ""
     };
-    let mut out = vec![Event::new(
-        EventKind::Preamble,
-        chunk(
-            ctx,
-            r#"{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}"#,
-            null_usage,
-        ),
-    )];
-    out.extend(chunks.iter().map(|c| {
-        Event::new(
-            EventKind::Text,
+    let text_block = plan.has_text_block(Protocol::OpenAi);
+    let mut out = Vec::new();
+    if text_block {
+        out.push(Event::new(
+            EventKind::Preamble,
             chunk(
                 ctx,
-                &format!(
-                    "{{\"index\":0,\"delta\":{{\"content\":{}}},\"logprobs\":null,\"finish_reason\":null}}",
-                    q(c)
+                &choice(
+                    r#"{"role":"assistant","content":"","refusal":null}"#,
+                    "null",
                 ),
                 null_usage,
             ),
-        )
-    }));
+        ));
+        out.extend(plan.text_chunks.iter().map(|c| {
+            Event::new(
+                EventKind::Text,
+                chunk(
+                    ctx,
+                    &choice(&format!("{{\"content\":{}}}", q(c)), "null"),
+                    null_usage,
+                ),
+            )
+        }));
+    }
+    for (i, (kind, call)) in tool_events(plan).into_iter().enumerate() {
+        // Without text the first chunk also carries the role (as the API sends it).
+        let delta = if i == 0 && !text_block {
+            format!(
+                "{{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{call}],\"refusal\":null}}"
+            )
+        } else {
+            format!("{{\"tool_calls\":[{call}]}}")
+        };
+        out.push(Event::new(
+            kind,
+            chunk(ctx, &choice(&delta, "null"), null_usage),
+        ));
+    }
+    let finish = if plan.calls.is_empty() {
+        "\"stop\""
+    } else {
+        "\"tool_calls\""
+    };
     out.push(Event::new(
         EventKind::Closing,
-        chunk(
-            ctx,
-            r#"{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}"#,
-            null_usage,
-        ),
+        chunk(ctx, &choice("{}", finish), null_usage),
     ));
     if ctx.include_usage {
         out.push(Event::new(
@@ -193,17 +259,132 @@ pub(crate) fn stream(ctx: &Ctx, chunks: &[String], usage: Usage) -> Vec<Event> {
     out
 }
 
-pub(crate) fn completion(ctx: &Ctx, text: &str, usage: Usage) -> String {
-    format!(
-        "{{\"id\":{},\"object\":\"chat.completion\",\"created\":{},\"model\":{},\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":{},\"refusal\":null,\"annotations\":[]}},\"logprobs\":null,\"finish_reason\":\"stop\"}}],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}}},\"service_tier\":\"default\",\"system_fingerprint\":null}}",
+pub(crate) fn completion(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
+    let content = if plan.text.is_empty() && !plan.calls.is_empty() {
+        "null".to_owned()
+    } else {
+        q(&plan.text)
+    };
+    let mut text = format!(
+        "{{\"id\":{},\"object\":\"chat.completion\",\"created\":{},\"model\":{},\"choices\":[{{\"index\":0,\"message\":{{\"role\":\"assistant\",\"content\":{content}",
         q(&ctx.response_id),
         ctx.created,
         q(&ctx.model),
-        q(text),
+    );
+    let mut arg_offsets = Vec::new();
+    if !plan.calls.is_empty() {
+        text.push_str(",\"tool_calls\":[");
+        for (k, c) in plan.calls.iter().enumerate() {
+            if k > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(
+                "{{\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":",
+                q(c.id.as_deref().unwrap_or_default()),
+                q(&c.name)
+            ));
+            arg_offsets.push(text.len());
+            text.push_str(&q(&c.args));
+            text.push_str("}}");
+        }
+        text.push(']');
+    }
+    let finish = if plan.calls.is_empty() {
+        "stop"
+    } else {
+        "tool_calls"
+    };
+    text.push_str(&format!(
+        ",\"refusal\":null,\"annotations\":[]}},\"logprobs\":null,\"finish_reason\":\"{finish}\"}}],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}}},\"service_tier\":\"default\",\"system_fingerprint\":null}}",
         usage.input,
         usage.output,
         usage.input + usage.output
-    )
+    ));
+    FullBody { text, arg_offsets }
+}
+
+/// The tool-message pairing rules of Chat Completions (see [`crate::ToolValidation`]).
+pub(crate) fn validate_tools(turns: &[Turn]) -> Option<HttpError> {
+    let bad = |message: String, param: String| {
+        Some(error_body(
+            400,
+            &message,
+            "invalid_request_error",
+            Some(&param),
+            None,
+        ))
+    };
+    // The ids of the assistant message the current run of tool messages answers.
+    let mut open: Option<Vec<String>> = None;
+    for (i, turn) in turns.iter().enumerate() {
+        match turn.role {
+            TurnRole::Tool => {
+                let Some(ids) = &open else {
+                    return bad(
+                        "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.".into(),
+                        format!("messages.[{}].role", turn.index),
+                    );
+                };
+                let id = turn.blocks.iter().find_map(|b| match b {
+                    Block::ToolResult { id, .. } => Some(id.clone().unwrap_or_default()),
+                    _ => None,
+                });
+                if let Some(id) = id.filter(|id| !ids.contains(id)) {
+                    return bad(
+                        format!(
+                            "Invalid parameter: 'tool_call_id' of '{id}' not found in 'tool_calls' of previous message."
+                        ),
+                        format!("messages.[{}].tool_call_id", turn.index),
+                    );
+                }
+            }
+            TurnRole::User | TurnRole::Assistant => {
+                open = None;
+                if turn.role == TurnRole::Assistant {
+                    let ids: Vec<String> = turn
+                        .blocks
+                        .iter()
+                        .filter_map(|b| match b {
+                            Block::ToolUse { id, .. } => Some(id.clone().unwrap_or_default()),
+                            _ => None,
+                        })
+                        .collect();
+                    if !ids.is_empty() {
+                        let after = &turns[i + 1..];
+                        let answered: Vec<String> = after
+                            .iter()
+                            .take_while(|t| t.role == TurnRole::Tool)
+                            .flat_map(|t| &t.blocks)
+                            .filter_map(|b| match b {
+                                Block::ToolResult { id, .. } => id.clone(),
+                                _ => None,
+                            })
+                            .collect();
+                        let missing: Vec<&str> = ids
+                            .iter()
+                            .filter(|id| !answered.contains(id))
+                            .map(String::as_str)
+                            .collect();
+                        if !missing.is_empty() {
+                            let tools = after
+                                .iter()
+                                .take_while(|t| t.role == TurnRole::Tool)
+                                .count();
+                            return bad(
+                                format!(
+                                    "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: {}",
+                                    missing.join(", ")
+                                ),
+                                format!("messages.[{}].role", turn.index + 1 + tools),
+                            );
+                        }
+                        open = Some(ids);
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 pub(crate) fn model_info(model: &str) -> String {

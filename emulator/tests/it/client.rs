@@ -163,6 +163,26 @@ impl Client {
         Ok(Resp { head, chunks, body })
     }
 
+    /// Everything up to the end of the connection, and how it ended (no chunk decoding:
+    /// for truncated fixed-length bodies).
+    pub async fn rest(&mut self) -> (Vec<u8>, End) {
+        loop {
+            let r = tokio::time::timeout(T, self.fill())
+                .await
+                .expect("data or end in time");
+            match r {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return (std::mem::take(&mut self.buf), End::Eof);
+                }
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return (std::mem::take(&mut self.buf), End::Reset);
+                }
+                Err(e) => panic!("unexpected read error: {e}"),
+            }
+        }
+    }
+
     /// Waits for EOF (clean close); errors on data or reset.
     pub async fn eof(&mut self) -> io::Result<()> {
         match self.fill().await {
@@ -306,6 +326,90 @@ pub async fn generate(
             .await
         }
     }
+}
+
+/// How a streamed body ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum End {
+    /// The terminating 0-chunk arrived (then the server may close).
+    Clean,
+    /// EOF in the middle of the chunked body.
+    Eof,
+    /// TCP RST.
+    Reset,
+}
+
+/// Reads the chunks of a chunked body until its end, however it ends (5 s timeout).
+pub async fn read_chunks(c: &mut Client) -> (Vec<String>, End) {
+    let mut chunks = Vec::new();
+    loop {
+        let next = tokio::time::timeout(T, c.next_chunk())
+            .await
+            .expect("chunk or end in time");
+        match next {
+            Ok(Some(data)) => chunks.push(String::from_utf8(data).expect("utf-8 chunk")),
+            Ok(None) => return (chunks, End::Clean),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return (chunks, End::Eof),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return (chunks, End::Reset),
+            Err(e) => panic!("unexpected read error: {e}"),
+        }
+    }
+}
+
+/// The JSON of the first `data:` line of an SSE event.
+pub fn data_json(chunk: &str) -> serde_json::Value {
+    let line = chunk
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("data line");
+    serde_json::from_str(line).expect("data is JSON")
+}
+
+/// The request path and headers of a generation call for `protocol`.
+pub fn endpoint(
+    protocol: aiw_emulator::Protocol,
+    model: &str,
+    stream: bool,
+) -> (String, &'static [(&'static str, &'static str)]) {
+    match protocol {
+        aiw_emulator::Protocol::Anthropic => ("/v1/messages".into(), ANTHROPIC),
+        aiw_emulator::Protocol::OpenAi => ("/v1/chat/completions".into(), OPENAI),
+        aiw_emulator::Protocol::Gemini => (gemini_path(model, stream), GEMINI),
+    }
+}
+
+/// `body` with `model` and `stream` set for Anthropic/OpenAI (Gemini takes both from the
+/// path), as sent by [`post`].
+pub fn with_model(
+    protocol: aiw_emulator::Protocol,
+    model: &str,
+    stream: bool,
+    mut body: serde_json::Value,
+) -> String {
+    if protocol != aiw_emulator::Protocol::Gemini {
+        body["model"] = model.into();
+        body["stream"] = stream.into();
+    }
+    body.to_string()
+}
+
+/// A whole generation exchange for `protocol` with a custom body.
+pub async fn post(
+    addr: SocketAddr,
+    protocol: aiw_emulator::Protocol,
+    model: &str,
+    stream: bool,
+    body: serde_json::Value,
+) -> Resp {
+    let (path, headers) = endpoint(protocol, model, stream);
+    call(
+        addr,
+        "POST",
+        &path,
+        headers,
+        &with_model(protocol, model, stream, body),
+    )
+    .await
 }
 
 pub const ALL: [aiw_emulator::Protocol; 3] = [

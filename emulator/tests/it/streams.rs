@@ -3,21 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use aiw_emulator::{Emulator, Protocol, Reply, Script};
-use serde_json::Value;
-
 use crate::client::*;
+use aiw_emulator::{Emulator, Protocol, Reply, Script};
 
 fn script() -> Script {
     Script::always(Reply::new("Hello there!").chunk_chars(6).into())
-}
-
-fn data_json(chunk: &str) -> Value {
-    let line = chunk
-        .lines()
-        .find_map(|l| l.strip_prefix("data: "))
-        .expect("data line");
-    serde_json::from_str(line).expect("data is JSON")
 }
 
 #[tokio::test]

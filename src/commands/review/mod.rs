@@ -31,7 +31,7 @@ use crate::cli::{FailOn, OnUnavailable, ReviewArgs};
 use crate::config::{ProviderKind, Settings, parse_duration};
 use crate::exit;
 use crate::output;
-use crate::provider::{ChatMessage, ChatRequest, ModelRef};
+use crate::provider::{ChatRequest, Message, ModelRef};
 use crate::router::Router;
 use diff::{DiffSource, FileFilter, Skipped};
 use report::{Report, Reported, Status};
@@ -109,7 +109,7 @@ impl ReviewModel for RouterModel {
                 .await
             {
                 Ok(a) => Ok(ModelAnswer {
-                    text: a.text,
+                    text: a.text(),
                     model: a.model,
                     degraded: a.degraded,
                 }),
@@ -292,7 +292,7 @@ pub async fn review_diff(
         .iter()
         .map(|c| ChatRequest {
             system: Some(opts.system.clone()),
-            messages: vec![ChatMessage::user(chunk_message(c, total))],
+            messages: vec![Message::user(chunk_message(c, total))],
             max_tokens: Some(opts.budget.max_output),
             temperature: Some(0.0),
             grammar: Some(findings::FINDINGS_GRAMMAR.to_string()),

@@ -115,7 +115,7 @@ fn finding_json(file: &str, line: u32, sev: &str, title: &str) -> String {
 
 /// The file named in the chunk's first `diff --git` line.
 fn chunk_file(req: &ChatRequest) -> String {
-    let m = &req.messages[0].content;
+    let m = &req.messages[0].text();
     m.split("diff --git a/")
         .nth(1)
         .and_then(|r| r.split(' ').next())
@@ -161,7 +161,7 @@ async fn complete_review_by_the_primary() {
                 .is_some_and(|s| s.contains("Answer with ONLY a JSON array"))
         );
         assert_eq!(req.max_tokens, Some(1024));
-        assert!(req.messages[0].content.contains("```diff\n"));
+        assert!(req.messages[0].text().contains("```diff\n"));
     }
 }
 

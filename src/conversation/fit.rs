@@ -1,20 +1,22 @@
 //! Fitting a conversation into a model's context window: keep the system prompt, pinned
-//! messages (attached files) and the newest turns, drop the oldest turns, and say so in a
-//! short note the model sees. Also the note that tells a model it takes over from another.
+//! messages (attached files) and the newest turns, drop the oldest turns whole, and say so in a
+//! short note the model sees. A turn is a user message with everything that answers it,
+//! including the tool calls and tool results of an agent loop, so a `tool_use` and its
+//! `tool_result` are always kept or dropped together.
 //!
 //! Pure functions: the caller passes the token counter (exact for the local model, through
-//! its tokenizer; [`estimate_tokens`] for remote models).
+//! its tokenizer; [`super::history::estimate_text_tokens`] for remote models).
 
-use crate::provider::{ChatMessage, Role};
+use std::fmt::Write as _;
+
+use super::{Block, ImageSource, Message, Role};
 
 /// Tokens added per message for the chat template's role markers (`<|im_start|>user\n` …
 /// `<|im_end|>\n` is 5 tokens for `ChatML`; other templates are similar or smaller).
 pub const MESSAGE_OVERHEAD: usize = 8;
 
-/// A rough token count for remote models: one token per 4 characters, rounded up.
-pub fn estimate_tokens(text: &str) -> usize {
-    text.chars().count().div_ceil(4)
-}
+/// Tokens an image is counted at (what Anthropic charges for a 1.15-megapixel image).
+pub const IMAGE_TOKENS: usize = 1_600;
 
 /// The note inserted where messages were left out.
 pub fn omitted_note(n: usize) -> String {
@@ -26,21 +28,12 @@ pub fn omitted_note(n: usize) -> String {
     format!("[aiw: {n} earlier {what} left out to fit this model's context window]")
 }
 
-/// Text telling a model it is taking over a conversation that another model started.
-pub fn handoff_note(from_model: &str) -> String {
-    format!(
-        "[aiw: you are taking over this conversation from another model ({from_model}), which \
-         became unavailable. The earlier assistant messages were written by it. Continue from \
-         where it left off without repeating them.]"
-    )
-}
-
 /// The result of fitting.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Fitted {
     /// The messages to send, oldest first, with the omission note prefixed to the first one
     /// when something was dropped.
-    pub messages: Vec<ChatMessage>,
+    pub messages: Vec<Message>,
     /// Indices (into the input) of the messages that were left out, oldest first.
     pub dropped: Vec<usize>,
     /// Tokens the fitted conversation is counted at (system prompt included).
@@ -59,22 +52,76 @@ pub struct FitError {
     pub budget: usize,
 }
 
+/// A message as plain text, the way its size is counted: text, thinking, tool calls as
+/// `name(arguments)`, tool results by their text. Images are counted apart
+/// ([`IMAGE_TOKENS`] each).
+pub fn plain_text(m: &Message) -> String {
+    let mut out = String::new();
+    for b in &m.blocks {
+        plain_block(b, &mut out);
+    }
+    out
+}
+
+fn plain_block(b: &Block, out: &mut String) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    match b {
+        Block::Text { text, .. } | Block::Thinking { text, .. } => out.push_str(text),
+        Block::ToolUse { name, input, .. } => {
+            let _ = write!(out, "{name}({input})");
+        }
+        Block::ToolResult { content, .. } => {
+            for c in content {
+                plain_block(c, out);
+            }
+        }
+        Block::Image { .. } => {}
+        Block::Opaque { raw, .. } => out.push_str(&raw.to_string()),
+    }
+}
+
+fn images(m: &Message) -> usize {
+    fn count(b: &Block) -> usize {
+        match b {
+            Block::Image {
+                source: ImageSource::Base64 { .. } | ImageSource::Url { .. },
+            } => 1,
+            Block::ToolResult { content, .. } => content.iter().map(count).sum(),
+            _ => 0,
+        }
+    }
+    m.blocks.iter().map(count).sum()
+}
+
+/// What one message costs, counted with `count` over its plain text.
+pub fn message_cost(m: &Message, count: &mut dyn FnMut(&str) -> usize) -> usize {
+    count(&plain_text(m)) + images(m) * IMAGE_TOKENS + MESSAGE_OVERHEAD
+}
+
+/// Whether a user message starts a new turn (a person speaking) rather than carrying tool
+/// results back to the model inside an agent loop.
+fn starts_turn(m: &Message) -> bool {
+    m.role == Role::User
+        && m.blocks
+            .iter()
+            .any(|b| !matches!(b, Block::ToolResult { .. }))
+}
+
 /// Fits `messages` (oldest first) plus `system` into `budget` tokens.
 ///
-/// Turns are dropped whole (a user message with the replies that follow it), oldest first,
-/// so user/assistant alternation stays sane; the last turn, pinned messages and the system
-/// prompt are always kept. Kept messages that end up adjacent with the same role are merged.
+/// Turns are dropped whole, oldest first, so user/assistant alternation stays sane and tool
+/// pairs stay together; the last turn, pinned messages and the system prompt are always kept.
+/// Kept messages that end up adjacent with the same role are merged.
 pub fn fit(
     system: &str,
-    messages: &[ChatMessage],
+    messages: &[Message],
     pinned: &[usize],
     budget: usize,
     count: &mut dyn FnMut(&str) -> usize,
 ) -> Result<Fitted, FitError> {
-    let cost: Vec<usize> = messages
-        .iter()
-        .map(|m| count(&m.content) + MESSAGE_OVERHEAD)
-        .collect();
+    let cost: Vec<usize> = messages.iter().map(|m| message_cost(m, count)).collect();
     let system_cost = count(system) + MESSAGE_OVERHEAD;
     let total: usize = system_cost + cost.iter().sum::<usize>();
     if total <= budget {
@@ -85,19 +132,21 @@ pub fn fit(
         });
     }
 
-    // Turns: each starts at a user message (a leading assistant message forms its own turn).
     let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
-        if i == 0 || m.role == Role::User {
+        if i == 0 || starts_turn(m) {
             turns.push(i..i + 1);
         } else if let Some(t) = turns.last_mut() {
             t.end = i + 1;
         }
     }
     let mut keep = vec![false; messages.len()];
+    // A pinned message keeps its whole turn, so a pinned tool result keeps its call.
     for &p in pinned {
-        if p < keep.len() {
-            keep[p] = true;
+        if let Some(t) = turns.iter().find(|t| t.contains(&p)) {
+            for i in t.clone() {
+                keep[i] = true;
+            }
         }
     }
     if let Some(last) = turns.last() {
@@ -122,7 +171,7 @@ pub fn fit(
         });
     }
     // Newest turns first, while they fit; stop at the first that does not, so the kept history
-    // is one contiguous recent stretch (plus pinned messages).
+    // is one contiguous recent stretch (plus pinned turns).
     let mut used = mandatory;
     for t in turns.iter().rev().skip(1) {
         let extra: usize = t.clone().filter(|&i| !keep[i]).map(|i| cost[i]).sum();
@@ -136,33 +185,24 @@ pub fn fit(
     }
 
     let dropped: Vec<usize> = (0..messages.len()).filter(|&i| !keep[i]).collect();
-    let mut out: Vec<ChatMessage> = Vec::new();
-    for (i, m) in messages.iter().enumerate() {
-        if !keep[i] {
-            continue;
-        }
-        match out.last_mut() {
-            Some(prev) if prev.role == m.role => {
-                prev.content.push_str("\n\n");
-                prev.content.push_str(&m.content);
-            }
-            _ => out.push(m.clone()),
-        }
-    }
+    let mut out: Vec<Message> = messages
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(m, _)| m.clone())
+        .collect();
+    super::history::merge_same_role(&mut out);
     // A conversation should start with the user: a leading assistant message gets the note
     // as a user message of its own; otherwise the note prefixes the first user message.
     let note = omitted_note(dropped.len());
     match out.first_mut() {
-        Some(first) if first.role == Role::User => {
-            first.content = format!("{note}\n\n{}", first.content);
-        }
-        _ => out.insert(0, ChatMessage::user(note)),
+        Some(first) if first.role == Role::User => match first.blocks.first_mut() {
+            Some(Block::Text { text, .. }) => *text = format!("{note}\n\n{text}"),
+            _ => first.blocks.insert(0, Block::text(note)),
+        },
+        _ => out.insert(0, Message::user(note)),
     }
-    let tokens = system_cost
-        + out
-            .iter()
-            .map(|m| count(&m.content) + MESSAGE_OVERHEAD)
-            .sum::<usize>();
+    let tokens = system_cost + out.iter().map(|m| message_cost(m, count)).sum::<usize>();
     Ok(Fitted {
         messages: out,
         dropped,
@@ -173,21 +213,22 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn words(s: &str) -> usize {
         s.split_whitespace().count()
     }
 
-    fn convo(turns: usize, words_per_msg: usize) -> Vec<ChatMessage> {
+    fn convo(turns: usize, words_per_msg: usize) -> Vec<Message> {
         let body = |tag: &str, i: usize| format!("{tag}{i} {}", "w ".repeat(words_per_msg - 1));
         (0..turns)
             .flat_map(|i| {
                 [
-                    ChatMessage::user(body("q", i)),
-                    ChatMessage::assistant(body("a", i)),
+                    Message::user(body("q", i)),
+                    Message::assistant(body("a", i)),
                 ]
             })
-            .chain([ChatMessage::user("final question")])
+            .chain([Message::user("final question")])
             .collect()
     }
 
@@ -202,18 +243,15 @@ mod tests {
     #[test]
     fn drops_oldest_turns_keeps_newest_and_adds_note() {
         let msgs = convo(10, 20);
-        // each message costs 28; system 9; last 10; note ~17
         let f = fit("sys", &msgs, &[], 200, &mut words).unwrap();
         assert!(f.tokens <= 200, "{}", f.tokens);
         assert!(!f.dropped.is_empty());
-        assert_eq!(f.dropped[0], 0, "oldest goes first");
-        // contiguous drop of whole turns: an even count from the start
         assert_eq!(f.dropped, (0..f.dropped.len()).collect::<Vec<_>>());
         assert_eq!(f.dropped.len() % 2, 0);
-        assert_eq!(f.messages.last().unwrap().content, "final question");
+        assert_eq!(f.messages.last().unwrap().text(), "final question");
         assert!(
             f.messages[0]
-                .content
+                .text()
                 .starts_with(&omitted_note(f.dropped.len()))
         );
         assert_eq!(f.messages[0].role, Role::User);
@@ -227,11 +265,50 @@ mod tests {
         let msgs = convo(10, 20);
         let f = fit("sys", &msgs, &[2], 200, &mut words).unwrap();
         assert!(!f.dropped.contains(&2));
-        assert!(f.messages.iter().any(|m| m.content.contains("q1 ")));
+        assert!(f.messages.iter().any(|m| m.text().contains("q1 ")));
         for w in f.messages.windows(2) {
             assert_ne!(w[0].role, w[1].role);
         }
         assert!(f.tokens <= 200);
+    }
+
+    #[test]
+    fn tool_pairs_are_kept_or_dropped_together() {
+        let call = |id: &str| Message {
+            role: Role::Assistant,
+            blocks: vec![Block::ToolUse {
+                id: id.into(),
+                name: "Read".into(),
+                input: json!({"path": "w ".repeat(30)}),
+                signature: None,
+            }],
+        };
+        let result = |id: &str| Message {
+            role: Role::User,
+            blocks: vec![Block::ToolResult {
+                tool_use_id: id.into(),
+                content: vec![Block::text("w ".repeat(40))],
+                is_error: false,
+            }],
+        };
+        let mut msgs = Vec::new();
+        for i in 0..6 {
+            let id = format!("t{i}");
+            msgs.extend([
+                Message::user(format!("task {i}")),
+                call(&id),
+                result(&id),
+                Message::assistant("done"),
+            ]);
+        }
+        msgs.push(Message::user("last"));
+        for budget in [120, 200, 260, 400] {
+            let f = fit("sys", &msgs, &[], budget, &mut words).unwrap();
+            let mut fitted = f.messages.clone();
+            crate::conversation::history::repair_tool_pairs(&mut fitted);
+            assert_eq!(fitted, f.messages, "budget {budget}: no orphan to repair");
+            assert!(f.tokens <= budget, "budget {budget}: {}", f.tokens);
+        }
     }
 
     #[test]
@@ -240,14 +317,6 @@ mod tests {
         let err = fit(&"s ".repeat(100), &msgs, &[], 120, &mut words).unwrap_err();
         assert_eq!(err.budget, 120);
         assert!(err.needed > 120);
-    }
-
-    #[test]
-    fn estimate_rounds_up() {
-        assert_eq!(estimate_tokens(""), 0);
-        assert_eq!(estimate_tokens("abc"), 1);
-        assert_eq!(estimate_tokens("abcde"), 2);
-        assert!(handoff_note("anthropic/claude").contains("taking over"));
         assert_eq!(
             omitted_note(1),
             "[aiw: 1 earlier message was left out to fit this model's context window]"

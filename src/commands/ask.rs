@@ -78,7 +78,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         temperature: args.temperature,
         ..ChatRequest::default()
     };
-    let router = Router::new(Arc::new(settings.clone()));
+    let router = Router::new(Arc::new(settings.clone()))?;
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -91,6 +91,8 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
     let mut spinner = Spinner::start("waiting for the first token");
     let mut shown_any = false;
     let mut write_error: Option<anyhow::Error> = None;
+    // A secret split across two pieces of the stream is still caught.
+    let mut scrubber = crate::redact::StreamRedactor::new(crate::redact::global());
     let mut on_event = |ev: RouterEvent| match ev {
         RouterEvent::Text { text, .. } => {
             if !shown_any {
@@ -99,7 +101,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
             }
             if !json
                 && write_error.is_none()
-                && let Err(e) = output::stream_text(&text)
+                && let Err(e) = output::stream_text(&scrubber.push(&text))
             {
                 write_error = Some(e);
             }
@@ -138,6 +140,9 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         | RouterEvent::Attempting { .. } => {}
     };
     let result = router.run(&route, &req, &mut on_event, &cancel).await;
+    if !json && write_error.is_none() {
+        write_error = output::stream_text(&scrubber.finish()).err();
+    }
     spinner.stop();
     router
         .finish_background(settings.health.probe_timeout)

@@ -29,6 +29,11 @@ impl Context {
         let paths = Paths::resolve(cli.config.as_deref())?;
         let cwd = std::env::current_dir().ok();
         let settings = Settings::load(paths, cwd.as_deref()).context("invalid configuration")?;
+        // From here on no known secret reaches a prompt, a log line or the terminal.
+        crate::redact::install(crate::redact::Redactor::for_settings(
+            &settings,
+            std::env::vars_os(),
+        ));
         for w in &settings.warnings {
             crate::output::warn(w);
         }

@@ -33,6 +33,9 @@ pub struct FileConfig {
     /// `[review]`.
     #[serde(default)]
     pub review: ReviewFile,
+    /// `[limits]` (user file only: a project file cannot raise them).
+    #[serde(default)]
+    pub limits: LimitsFile,
 }
 
 /// A `[providers.NAME]` section.
@@ -140,6 +143,28 @@ pub struct ReviewFile {
     pub concurrency: Option<usize>,
     /// Attempts before a queued job is dead-lettered.
     pub queue_max_attempts: Option<u32>,
+    /// Most chunks one review sends (user file only); the rest make the review partial.
+    pub max_chunks: Option<usize>,
+}
+
+/// `[limits]`: sizes as a number of bytes or a string like `"8 MiB"`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// Largest answer one model call may stream.
+    pub answer: Option<SizeFile>,
+    /// Largest diff `aiw review` reads.
+    pub diff: Option<SizeFile>,
+}
+
+/// A size: bytes, or text with a unit.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SizeFile {
+    /// A number of bytes.
+    Bytes(u64),
+    /// `"8 MiB"`, `"512KiB"`, `"1MB"`, `"100"`.
+    Text(String),
 }
 
 /// A string or a list of strings.

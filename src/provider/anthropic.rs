@@ -127,7 +127,7 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Value {
 /// and writes, which the API counts separately), output tokens cumulative from
 /// `message_delta`.
 #[derive(Default)]
-struct AnthropicMapper {
+pub(crate) struct AnthropicMapper {
     usage: Usage,
     stop: Option<StopReason>,
 }

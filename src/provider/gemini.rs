@@ -140,7 +140,7 @@ pub fn request_body(req: &ChatRequest) -> Value {
 /// Maps Gemini chunks. Usage comes from `usageMetadata` (output includes thinking tokens,
 /// which are billed as output); thought parts are not answer text.
 #[derive(Default)]
-struct GeminiMapper {
+pub(crate) struct GeminiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,

@@ -131,7 +131,7 @@ pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Value
 /// `finish_reason` followed by a clean EOF also counts as complete, because some compatible
 /// servers (older Ollama and vLLM builds) never send `[DONE]`.
 #[derive(Default)]
-struct OpenAiMapper {
+pub(crate) struct OpenAiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,

@@ -672,7 +672,7 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let gathered = diff::gather(&source, &env)?;
     let cwd = std::env::current_dir().ok();
     let opts = engine_options(&ctx.settings, &route, &args.focus, deadline, cwd.as_deref());
-    let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone())), route.clone());
+    let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone()))?, route.clone());
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
@@ -742,7 +742,7 @@ pub async fn run_job(
         Some(deadline),
         job.repo_dir.as_deref(),
     );
-    let model = RouterModel::new(Router::new(Arc::new(settings.clone())), route);
+    let model = RouterModel::new(Router::new(Arc::new(settings.clone()))?, route);
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;
     Ok(out.report)
 }

@@ -5,6 +5,7 @@
 //! - `engine.rs`: the model thread (feature `local` only).
 //! - `catalogue.rs`: the model catalogue, installed models, resolving names, import.
 //! - `download.rs`: `aiw model pull`.
+//! - `gguf.rs`: verifying a GGUF file (header and tensor data size) before it is used.
 //!
 //! Without the `local` feature, everything but the engine compiles and a request for a local
 //! model fails with [`ErrorClass::Unavailable`] saying how to rebuild.
@@ -13,6 +14,7 @@ pub mod catalogue;
 pub mod download;
 #[cfg(feature = "local")]
 pub mod engine;
+pub mod gguf;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -5,6 +5,10 @@
 //! aiw's own state (sessions, log, journal, health, queue) kept private: directories 0700,
 //! files 0600.
 //!
+//! Reading untrusted input is bounded here too: [`read_bounded`] reads a file, a pipe or a
+//! child's output with a size cap and a deadline, on a thread of its own so that an endless
+//! or silent input (`/dev/zero`, a pipe that never closes) cannot hold aiw past its limits.
+//!
 //! Every other module writes files through these helpers; none opens a temporary file or
 //! renames one itself.
 
@@ -180,13 +184,93 @@ fn make_private(f: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Why [`read_bounded`] stopped before the end of its input.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The input is longer than the limit (in bytes).
+    #[error("the input is larger than the limit of {} bytes", .0)]
+    TooLarge(usize),
+    /// The deadline passed before the input ended.
+    #[error("the input did not end before the time limit")]
+    TimedOut,
+    /// Opening or reading failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Reads what `open` returns to its end, at most `limit` bytes and until `deadline`. The
+/// reading happens on a thread of its own (also the opening: opening a FIFO blocks until it
+/// has a writer), so a silent input cannot block the caller past the deadline; memory stays
+/// within `limit` plus a few 64 KiB buffers, whatever the input.
+pub async fn read_bounded<R, F>(
+    open: F,
+    limit: usize,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Vec<u8>, ReadError>
+where
+    F: FnOnce() -> io::Result<R> + Send + 'static,
+    R: io::Read,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(4);
+    // Detached on purpose: a thread stuck in `read` on a silent pipe must not keep aiw
+    // alive; it ends with the process, or as soon as its next send fails.
+    std::thread::Builder::new()
+        .name("aiw-read".into())
+        .spawn(move || {
+            let mut reader = match open() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            };
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if tx.blocking_send(Ok(buf[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+        })?;
+    let mut out = Vec::new();
+    loop {
+        let next = match deadline {
+            Some(d) => tokio::time::timeout_at(d, rx.recv())
+                .await
+                .map_err(|_| ReadError::TimedOut)?,
+            None => rx.recv().await,
+        };
+        match next {
+            None => return Ok(out),
+            Some(Ok(chunk)) => {
+                if out.len() + chunk.len() > limit {
+                    return Err(ReadError::TooLarge(limit));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Some(Err(e)) => return Err(ReadError::Io(e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[cfg(unix)]
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[cfg(unix)]
     fn mode(p: &Path) -> u32 {
-        use std::os::unix::fs::PermissionsExt as _;
         fs::metadata(p).unwrap().permissions().mode() & 0o777
     }
 
@@ -228,6 +312,39 @@ mod tests {
         assert!(append(&link, b"x").is_err());
     }
 
+    /// A reader that never answers.
+    struct Silent;
+
+    impl io::Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            Ok(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn bounded_reads_stop_at_the_limit_and_the_deadline() {
+        let got = read_bounded(|| Ok(&b"hello"[..]), 5, None).await.unwrap();
+        assert_eq!(got, b"hello");
+        let err = read_bounded(|| Ok(io::repeat(0)), 1 << 20, None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ReadError::TooLarge(n) if n == 1 << 20),
+            "{err}"
+        );
+        // A reader that never answers: the deadline ends the wait.
+        let soon = tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+        let err = read_bounded(|| Ok(Silent), 10, Some(soon))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReadError::TimedOut), "{err}");
+        let err = read_bounded(|| File::open("/no/such/file"), 10, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReadError::Io(_)), "{err}");
+    }
+
     #[test]
     fn stdout_names() {
         assert!(is_stdout(Path::new("-")));
@@ -253,7 +370,6 @@ mod tests {
         // An old world-readable file is tightened when aiw opens it.
         let old = state.join("journal.jsonl");
         fs::write(&old, b"").unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
         fs::set_permissions(&old, fs::Permissions::from_mode(0o644)).unwrap();
         drop(open_private_append(&old).unwrap());
         assert_eq!(mode(&old), 0o600);

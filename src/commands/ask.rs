@@ -263,6 +263,7 @@ fn first_run_hint(settings: &crate::config::Settings, route: &[ModelRef]) {
     output::note(
         "no provider key found: answering with the local model. For cloud models set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY (see `aiw config init`).",
     );
-    let _ = std::fs::create_dir_all(&settings.paths.state_dir);
-    let _ = std::fs::write(marker, b"");
+    if crate::files::private_dir(&settings.paths.state_dir).is_ok() {
+        let _ = crate::files::write_atomic(&marker, b"", crate::files::Access::Private);
+    }
 }

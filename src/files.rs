@@ -98,7 +98,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], access: Access) -> io::Result<fs:
     }
     #[cfg(not(unix))]
     let _ = access;
-    let mut tmp = builder.tempfile_in(&dir)?;
+    let mut tmp = builder.tempfile_in(&dir).map_err(|e| {
+        let why = if e.kind() == io::ErrorKind::NotFound {
+            "the directory does not exist".to_string()
+        } else {
+            e.kind().to_string()
+        };
+        io::Error::new(
+            e.kind(),
+            format!("cannot create a file in {}: {why}", dir.display()),
+        )
+    })?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     // The check above and the rename are not one step; a link planted in between is

@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: SessionsArgs) -> anyhow::Result<ExitCode> {
                 Some(path) if crate::files::is_stdout(&path) => output::stream_text(&md)?,
                 Some(path) => {
                     crate::files::write_atomic(&path, md.as_bytes(), crate::files::Access::Public)
-                        .with_context(|| format!("cannot export to {}", path.display()))?;
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     output::note(&format!(
                         "exported session {} to {}",
                         session.id,

@@ -14,6 +14,10 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Hostile servers and inputs with canary secrets in the environment: redirects to an
+/// attacker, endless answers and SSE lines, the total time limit, garbage and endless diffs,
+/// the chunk budget, output paths that are links or devices, private state, truncated GGUFs.
+mod hostile_bounds;
 /// `install.sh` into a temporary prefix, then the installed binary (runs when
 /// `AIW_TEST_INSTALL=1`, as `scripts/test.sh` sets it).
 mod install;

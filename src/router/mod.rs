@@ -631,12 +631,13 @@ impl Router {
         };
         let mut stream = match opened {
             Err(_) => {
-                return Err(fail(
-                    timeout_error(ErrorClass::FirstTokenTimeout, t.first_token),
-                    text,
-                    usage,
-                    None,
-                ));
+                // The whole call's `total` may end before this model's first-token limit.
+                let (class, limit) = if total_deadline <= first_deadline {
+                    (ErrorClass::TotalTimeout, t.total)
+                } else {
+                    (ErrorClass::FirstTokenTimeout, t.first_token)
+                };
+                return Err(fail(timeout_error(class, limit), text, usage, None));
             }
             Ok(Err(e)) => return Err(fail(e, text, usage, None)),
             Ok(Ok(s)) => crate::provider::bounds::bound(s, self.inner.settings.limits.answer_bytes),

@@ -1,6 +1,6 @@
 //! A raw HTTP/1.1 server on 127.0.0.1 for the hostile cases the emulator does not script: a
-//! redirect to another host, an endless SSE answer (Anthropic protocol), and one endless SSE
-//! line. It records every request it receives and counts the bytes it sends. Plain threads,
+//! redirect to another host, an endless SSE answer (Anthropic protocol), an endless run of SSE
+//! comments, and one endless SSE line. It records every request it receives and counts the bytes it sends. Plain threads,
 //! no runtime, so both `hostile_bounds.rs` and `benches/hostile.rs` (which includes this file
 //! with `#[path]`) can use it.
 
@@ -27,6 +27,12 @@ pub enum Behaviour {
         piece: usize,
         /// Pause between deltas.
         interval: Duration,
+        /// Stop after this many bytes of body.
+        max_bytes: Option<u64>,
+    },
+    /// A 200 Anthropic event stream of SSE comment lines (16 KiB each) and no answer, until
+    /// `max_bytes` were sent; then the connection closes without a terminal event.
+    EndlessComments {
         /// Stop after this many bytes of body.
         max_bytes: Option<u64>,
     },
@@ -153,6 +159,18 @@ fn handle(
                 if !interval.is_zero() {
                     std::thread::sleep(*interval);
                 }
+            }
+        }
+        Behaviour::EndlessComments { max_bytes } => {
+            conn.write_all(stream_head.as_bytes())?;
+            let mut line = vec![b'x'; 16 * 1024];
+            line[0] = b':';
+            line[16 * 1024 - 1] = b'\n';
+            loop {
+                if max_bytes.is_some_and(|m| sent.load(Ordering::SeqCst) >= m) {
+                    return Ok(());
+                }
+                push(&mut conn, &line)?;
             }
         }
         Behaviour::GiantLine { max_bytes } => {

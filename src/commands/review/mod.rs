@@ -880,7 +880,10 @@ pub async fn run_job(
     );
     let model = RouterModel::new(Router::new(Arc::new(settings.clone()))?, route);
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;
-    Ok(out.report)
+    let mut report = out.report;
+    // The queue keeps the report in the state dir: no secret goes there either.
+    report.redact(&opts.redactor);
+    Ok(report)
 }
 
 /// Whether a finished job's report means it is done (complete or nothing to review).

@@ -52,6 +52,7 @@ fn router(s: &Settings) -> Router {
         HealthStore::in_memory(),
         Journal::disabled(),
     )
+    .expect("the HTTP client builds")
 }
 
 /// Time to the first text event of one request.

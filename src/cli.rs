@@ -12,7 +12,7 @@ EXIT STATUS:
   1   aiw review: findings at or above --fail-on; aiw status: the route cannot answer
   2   usage or configuration error (bad flag, bad config file, unknown model or route)
   3   no model could answer: every model of the route failed (each attempt is listed)
-  4   the answer was cut short (a partial answer was printed and marked as partial)
+  4   partial: the answer was cut short, or aiw review could not read all of the diff
   75  aiw review --on-unavailable skip|queue: no model was available, review skipped
   130 interrupted (Ctrl+C)
 

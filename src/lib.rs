@@ -10,15 +10,19 @@
 //! - `session/`: a chat's turns, their JSONL persistence.
 //! - `output`: the only module that prints.
 //! - `logging`: tracing to a log file in the state dir, never to the terminal.
+//! - `redact`: known secret values replaced in everything aiw sends, logs or prints.
+//! - `files`: atomic writes of regular files only, private (0600/0700) state files.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod exit;
+pub mod files;
 pub mod logging;
 pub mod output;
 pub mod provider;
+pub mod redact;
 pub mod router;
 pub mod session;
 pub mod tui;

@@ -1,6 +1,7 @@
 //! The only module that prints: streamed answer text on stdout, status and errors on stderr,
 //! the spinner (only when stderr is a terminal), colour (off with NO_COLOR or when not a
-//! terminal), and quiet exit on a broken pipe.
+//! terminal), and quiet exit on a broken pipe. Everything printed passes through the secret
+//! redactor ([`crate::redact::global`]) first.
 #![expect(clippy::print_stderr, reason = "this module is where aiw prints")]
 
 use std::io::{self, IsTerminal, Write};
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::exit;
+use crate::redact;
 
 /// Raised when stdout's reader went away (`aiw ask ... | head -1`): exit quietly with 0.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,7 @@ fn map_io(e: io::Error) -> anyhow::Error {
 
 /// Writes answer text to stdout and flushes it, so it streams.
 pub fn stream_text(text: &str) -> anyhow::Result<()> {
+    let text = redact::global().scrub(text);
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(map_io)?;
     out.flush().map_err(map_io)
@@ -42,6 +45,7 @@ pub fn stream_text(text: &str) -> anyhow::Result<()> {
 
 /// Writes a whole line to stdout.
 pub fn line(text: &str) -> anyhow::Result<()> {
+    let text = redact::global().scrub(text);
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes()).map_err(map_io)?;
     if !text.ends_with('\n') {
@@ -52,25 +56,29 @@ pub fn line(text: &str) -> anyhow::Result<()> {
 
 /// Passes bytes through to stdout unchanged (a wrapped command's output), flushed.
 pub fn raw_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let bytes = redact::global().scrub_bytes(bytes);
     let mut out = io::stdout().lock();
-    out.write_all(bytes).map_err(map_io)?;
+    out.write_all(&bytes).map_err(map_io)?;
     out.flush().map_err(map_io)
 }
 
 /// Passes bytes through to stderr unchanged (a wrapped command's diagnostics).
 pub fn raw_stderr(bytes: &[u8]) {
+    let bytes = redact::global().scrub_bytes(bytes);
     let mut err = io::stderr().lock();
-    let _ = err.write_all(bytes);
+    let _ = err.write_all(&bytes);
     let _ = err.flush();
 }
 
 /// A status note on stderr (`aiw: ...`).
 pub fn note(text: &str) {
+    let text = redact::global().scrub(text);
     eprintln!("aiw: {text}");
 }
 
 /// A warning on stderr, highlighted when colour is on.
 pub fn warn(text: &str) {
+    let text = redact::global().scrub(text);
     if color_stderr() {
         eprintln!("\x1b[33maiw: warning:\x1b[0m {text}");
     } else {
@@ -80,6 +88,7 @@ pub fn warn(text: &str) {
 
 /// An error line on stderr.
 pub fn error(text: &str) {
+    let text = redact::global().scrub(text);
     if color_stderr() {
         eprintln!("\x1b[31maiw: error:\x1b[0m {text}");
     } else {
@@ -120,7 +129,7 @@ impl Spinner {
     /// Changes the message.
     pub fn set_message(&self, message: &str) {
         if let Some(pb) = &self.0 {
-            pb.set_message(message.to_string());
+            pb.set_message(redact::global().scrub(message).into_owned());
         }
     }
     /// Removes the spinner from the screen.
@@ -131,6 +140,7 @@ impl Spinner {
     }
     /// Prints a line above the spinner (or plainly when there is none).
     pub fn println(&self, text: &str) {
+        let text = redact::global().scrub(text);
         match &self.0 {
             Some(pb) => pb.suspend(|| eprintln!("aiw: {text}")),
             None => eprintln!("aiw: {text}"),

@@ -80,7 +80,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         temperature: args.temperature,
         ..ChatRequest::default()
     };
-    let router = Router::new(Arc::new(settings.clone()));
+    let router = Router::new(Arc::new(settings.clone()))?;
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -93,6 +93,8 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
     let mut spinner = Spinner::start("waiting for the first token");
     let mut shown_any = false;
     let mut write_error: Option<anyhow::Error> = None;
+    // A secret split across two pieces of the stream is still caught.
+    let mut scrubber = crate::redact::StreamRedactor::new(crate::redact::global());
     let mut on_event = |ev: RouterEvent| match ev {
         RouterEvent::Text { text, .. } => {
             if !shown_any {
@@ -101,7 +103,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
             }
             if !json
                 && write_error.is_none()
-                && let Err(e) = output::stream_text(&text)
+                && let Err(e) = output::stream_text(&scrubber.push(&text))
             {
                 write_error = Some(e);
             }
@@ -146,6 +148,9 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         | RouterEvent::Attempting { .. } => {}
     };
     let result = router.run(&route, &req, &mut on_event, &cancel).await;
+    if !json && write_error.is_none() {
+        write_error = output::stream_text(&scrubber.finish()).err();
+    }
     spinner.stop();
     router
         .finish_background(settings.health.probe_timeout)
@@ -269,6 +274,7 @@ fn first_run_hint(settings: &crate::config::Settings, route: &[ModelRef]) {
     output::note(
         "no provider key found: answering with the local model. For cloud models set ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY (see `aiw config init`).",
     );
-    let _ = std::fs::create_dir_all(&settings.paths.state_dir);
-    let _ = std::fs::write(marker, b"");
+    if crate::files::private_dir(&settings.paths.state_dir).is_ok() {
+        let _ = crate::files::write_atomic(&marker, b"", crate::files::Access::Private);
+    }
 }

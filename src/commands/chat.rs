@@ -97,7 +97,7 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
         now: Instant::now(),
         wall: SystemTime::now(),
     };
-    let router = Router::new(Arc::new(settings.clone()));
+    let router = Router::new(Arc::new(settings.clone()))?;
     let ended = tui::run(Chat {
         router,
         init,

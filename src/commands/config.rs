@@ -72,12 +72,16 @@ fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(".config.toml.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, DEFAULT_CONFIG_TEMPLATE)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::files::write_atomic(
+        path,
+        DEFAULT_CONFIG_TEMPLATE.as_bytes(),
+        crate::files::Access::Public,
+    )
+    .with_context(|| format!("cannot write {}", path.display()))?;
     output::line(&format!("wrote {}", path.display()))?;
     Ok(ExitCode::SUCCESS)
 }

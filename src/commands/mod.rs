@@ -43,6 +43,11 @@ impl Context {
             .context("invalid configuration")?;
         let settings =
             Settings::from_files(paths, user, project).context("invalid configuration")?;
+        // From here on no known secret reaches a prompt, a log line or the terminal.
+        crate::redact::install(crate::redact::Redactor::for_settings(
+            &settings,
+            std::env::vars_os(),
+        ));
         for w in &settings.warnings {
             crate::output::warn(w);
         }

@@ -143,7 +143,7 @@ fn list(data_dir: &Path, configured: Option<&str>, json: bool) -> anyhow::Result
 
 async fn pull(data_dir: &Path, name: &str, sha256: Option<&str>) -> anyhow::Result<ExitCode> {
     let target = PullTarget::resolve(name, sha256)?;
-    let http = crate::provider::http::client(std::time::Duration::from_secs(15));
+    let http = crate::provider::http::download_client(std::time::Duration::from_secs(15))?;
     output::note(&format!("downloading {}", target.url));
     let mut bar: Option<indicatif::ProgressBar> = None;
     let mut on_progress = |p: Progress| match p {

@@ -3,8 +3,6 @@
 //! the command into store calls and prints the results through `output`.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -35,8 +33,10 @@ pub fn run(ctx: &Context, args: SessionsArgs) -> anyhow::Result<ExitCode> {
             let md = session.to_markdown();
             match file {
                 None => output::stream_text(&md)?,
+                Some(path) if crate::files::is_stdout(&path) => output::stream_text(&md)?,
                 Some(path) => {
-                    write_atomically(&path, md.as_bytes())?;
+                    crate::files::write_atomic(&path, md.as_bytes(), crate::files::Access::Public)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     output::note(&format!(
                         "exported session {} to {}",
                         session.id,
@@ -131,37 +131,4 @@ fn warn_all(warnings: &[String]) {
     for w in warnings {
         output::warn(w);
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// `path` is never left half-written.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("cannot export to {}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| {
-            format!(
-                "cannot write {} (does the directory exist and can you write to it?)",
-                path.display()
-            )
-        });
-    }
-    Ok(())
 }

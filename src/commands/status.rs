@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             code: exit::USAGE,
         })?;
     let models = settings.all_route_models();
-    let router = Router::new(Arc::new(settings.clone()));
+    let router = Router::new(Arc::new(settings.clone()))?;
 
     let mut probes: Vec<Option<ProbeResult>> = vec![None; models.len()];
     if args.probe {

@@ -37,6 +37,9 @@ pub struct FileConfig {
     /// Which file set a setting, for settings a project file set (see [`FileConfig::origin_of`]).
     #[serde(skip)]
     pub(crate) origins: BTreeMap<String, PathBuf>,
+    /// `[limits]` (user file only: a project file cannot raise them).
+    #[serde(default)]
+    pub limits: LimitsFile,
 }
 
 /// A `[providers.NAME]` section.
@@ -147,6 +150,28 @@ pub struct ReviewFile {
     /// In CI, take the review policy from the pull request's own files instead of the base
     /// branch's. Read from the user's config file only.
     pub trust_pr_policy: Option<bool>,
+    /// Most chunks one review sends (user file only); the rest make the review partial.
+    pub max_chunks: Option<i64>,
+}
+
+/// `[limits]`: sizes as a number of bytes or a string like `"8 MiB"`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// Largest answer one model call may stream.
+    pub answer: Option<SizeFile>,
+    /// Largest diff `aiw review` reads.
+    pub diff: Option<SizeFile>,
+}
+
+/// A size: bytes, or text with a unit.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum SizeFile {
+    /// A number of bytes.
+    Bytes(u64),
+    /// `"8 MiB"`, `"512KiB"`, `"1MB"`, `"100"`.
+    Text(String),
 }
 
 /// A string or a list of strings.

@@ -18,7 +18,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{DEFAULT_CONFIG_TEMPLATE, FileConfig, GpuLayersFile, OneOrMany, ProviderFile};
+pub use file::{
+    DEFAULT_CONFIG_TEMPLATE, FileConfig, GpuLayersFile, OneOrMany, ProviderFile, SizeFile,
+};
 pub use project::{ProjectFile, RepoFile, ReviewPolicy};
 pub use secret::Secret;
 pub use validate::{MAX_CONFIG_BYTES, clip};
@@ -214,6 +216,26 @@ pub struct ReviewSettings {
     pub concurrency: Option<usize>,
     /// Attempts before a queued review moves to the dead-letter list.
     pub queue_max_attempts: Option<u32>,
+    /// Most chunks one review sends; `None` = the built-in budget.
+    pub max_chunks: Option<usize>,
+}
+
+/// Size bounds that keep memory bounded whatever a server or an input sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest answer text one model call may stream; past it the call fails.
+    pub answer_bytes: usize,
+    /// Largest diff `aiw review` reads; past it the review is refused.
+    pub diff_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            answer_bytes: 8 * 1024 * 1024,
+            diff_bytes: 64 * 1024 * 1024,
+        }
+    }
 }
 
 /// The resolved directories aiw uses.
@@ -289,6 +311,8 @@ pub struct Settings {
     pub chat_keys: BTreeMap<String, Vec<String>>,
     /// Review defaults.
     pub review: ReviewSettings,
+    /// Size bounds.
+    pub limits: Limits,
     /// Files and directories.
     pub paths: Paths,
     /// Whether the user config file existed.
@@ -640,9 +664,27 @@ impl Settings {
                     )
                 })
                 .transpose()?,
+            max_chunks: cfg
+                .review
+                .max_chunks
+                .map(|v| validate::int(&origin, "review.max_chunks", v, validate::MAX_CHUNKS))
+                .transpose()?,
             exclude: std::mem::take(&mut cfg.review.exclude),
             include: std::mem::take(&mut cfg.review.include),
         };
+        let mut limits = Limits::default();
+        for (field, value, slot) in [
+            ("answer", &cfg.limits.answer, &mut limits.answer_bytes),
+            ("diff", &cfg.limits.diff, &mut limits.diff_bytes),
+        ] {
+            if let Some(v) = value {
+                *slot = parse_size(v).map_err(|message| ConfigError::Invalid {
+                    path: user_file.clone(),
+                    what: format!("limits.{field}"),
+                    message,
+                })?;
+            }
+        }
         Ok(Self {
             providers: resolved,
             routes,
@@ -651,6 +693,7 @@ impl Settings {
             health,
             chat_keys,
             review,
+            limits,
             paths,
             config_file_found,
             warnings,
@@ -782,6 +825,66 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| {
         format!("`{shown}` is not a duration ({e}); write e.g. \"30s\", \"2m\" or \"500ms\"")
     })
+}
+
+/// Parses a size: a number of bytes, or a number with a unit (`B`, `KiB`, `MiB`, `GiB`, or
+/// the decimal `kB`, `MB`, `GB`), e.g. `"8 MiB"`. Zero is refused: a limit of nothing would
+/// make every call fail.
+pub fn parse_size(v: &SizeFile) -> Result<usize, String> {
+    let bytes = match v {
+        SizeFile::Bytes(n) => *n,
+        SizeFile::Text(t) => {
+            let t = t.trim();
+            let split = t
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(t.len());
+            let (num, unit) = t.split_at(split);
+            let unit = unit.trim().to_ascii_lowercase();
+            let mult: f64 = match unit.as_str() {
+                "" | "b" => 1.0,
+                "k" | "kb" => 1e3,
+                "m" | "mb" => 1e6,
+                "g" | "gb" => 1e9,
+                "kib" => 1024.0,
+                "mib" => 1024.0 * 1024.0,
+                "gib" => 1024.0 * 1024.0 * 1024.0,
+                _ => {
+                    return Err(format!(
+                        "`{t}` is not a size: write e.g. \"8 MiB\", \"512 KiB\" or a number of bytes"
+                    ));
+                }
+            };
+            let n: f64 = num.parse().map_err(|_| {
+                format!(
+                    "`{t}` is not a size: write e.g. \"8 MiB\", \"512 KiB\" or a number of bytes"
+                )
+            })?;
+            let b = n * mult;
+            if !b.is_finite() || b >= 2f64.powi(63) {
+                return Err(format!("`{t}` is too large"));
+            }
+            b as u64
+        }
+    };
+    if bytes == 0 {
+        return Err("must be more than 0 bytes".into());
+    }
+    Ok(usize::try_from(bytes).unwrap_or(usize::MAX))
+}
+
+/// A size for messages: `8 MiB`, `512 KiB`, `100 B`.
+pub fn format_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    const GIB: usize = 1024 * 1024 * 1024;
+    match bytes {
+        b if b >= GIB && b % GIB == 0 => format!("{} GiB", b / GIB),
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= MIB => format!("{:.1} MiB", b as f64 / MIB as f64),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b if b >= KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b => format!("{b} B"),
+    }
 }
 
 /// What can go wrong loading or using configuration. Every message names the file and says

@@ -312,6 +312,12 @@ pub(crate) fn merge(
     if r.trust_pr_policy.is_some() {
         user_only.push("review.trust_pr_policy".into());
     }
+    if r.max_chunks.is_some() {
+        user_only.push("review.max_chunks".into());
+    }
+    if proj.limits.answer.is_some() || proj.limits.diff.is_some() {
+        user_only.push("limits".into());
+    }
     let review_set = [
         ("exclude", !r.exclude.is_empty()),
         ("include", !r.include.is_empty()),

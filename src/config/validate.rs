@@ -90,6 +90,8 @@ pub(crate) const BATCH_SIZE: RangeInclusive<i64> = 1..=1_000_000;
 pub(crate) const GPU_LAYERS: RangeInclusive<i64> = 0..=100_000;
 /// `[review] concurrency`.
 pub(crate) const CONCURRENCY: RangeInclusive<i64> = 1..=64;
+/// `[review] max_chunks`.
+pub(crate) const MAX_CHUNKS: RangeInclusive<i64> = 1..=100_000;
 /// `[review] queue_max_attempts`.
 pub(crate) const QUEUE_ATTEMPTS: RangeInclusive<i64> = 1..=1000;
 

@@ -409,7 +409,7 @@ enum OpenBlock {
 /// Maps Anthropic stream events. Usage: input tokens from `message_start` (plus cache reads
 /// and writes), output tokens cumulative from `message_delta`.
 #[derive(Default)]
-struct AnthropicMapper {
+pub(crate) struct AnthropicMapper {
     usage: Usage,
     stop: Option<StopReason>,
     blocks: std::collections::HashMap<u32, OpenBlock>,

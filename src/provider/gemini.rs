@@ -499,7 +499,7 @@ fn new_call_id() -> String {
 /// which are billed as output); thought parts become thinking, function calls whole tool calls
 /// (Gemini does not fragment their arguments).
 #[derive(Default)]
-struct GeminiMapper {
+pub(crate) struct GeminiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,

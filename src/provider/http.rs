@@ -6,7 +6,9 @@
 //!
 //! Protocol knowledge (URLs, bodies, event names, error codes) stays in the provider files.
 //! Bodies are logged only at debug level (`--debug`), with the key scrubbed; headers are never
-//! logged.
+//! logged. Every request body is scrubbed of known secrets before it is sent
+//! ([`crate::redact`]), and redirects are never followed: a 3xx is a classified error, so a
+//! key never travels to a host the user did not configure.
 
 use std::collections::VecDeque;
 use std::error::Error as _;
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 
 use super::sse::{Mode, SseEvent, SseParser};
 use super::{ChatEvent, ChatRequest, ErrorClass, EventStream, ProviderError, StopReason};
@@ -25,9 +27,27 @@ use crate::config::{ProviderSettings, Secret};
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// Builds the one HTTP client aiw uses for every remote provider: a connect timeout, aiw's user
-/// agent, pooled connections kept alive between calls, and no automatic retries (retries live
-/// only in `router/retry.rs`; reqwest would otherwise replay requests on HTTP/2 NACKs).
-pub fn client(connect_timeout: Duration) -> reqwest::Client {
+/// agent, pooled connections kept alive between calls, no automatic retries (retries live
+/// only in `router/retry.rs`; reqwest would otherwise replay requests on HTTP/2 NACKs) and no
+/// redirects (a provider call carries its key; see [`redirect_error`]). A client that cannot
+/// be built with these settings is an error, never a silent default client.
+pub fn client(connect_timeout: Duration) -> Result<reqwest::Client, ProviderError> {
+    builder(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| setup_error(&e))
+}
+
+/// The client for `aiw model pull`: like [`client`], but it follows up to 10 redirects
+/// (model hosts redirect to their CDN). It never carries a key.
+pub fn download_client(connect_timeout: Duration) -> Result<reqwest::Client, ProviderError> {
+    builder(connect_timeout)
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .build()
+        .map_err(|e| setup_error(&e))
+}
+
+fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder().no_proxy();
     for proxy in env_proxies(&|name| std::env::var(name).ok()) {
         builder = builder.proxy(proxy);
@@ -38,8 +58,45 @@ pub fn client(connect_timeout: Duration) -> reqwest::Client {
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_keepalive(Duration::from_secs(30))
         .retry(reqwest::retry::never())
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+fn setup_error(e: &reqwest::Error) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Unavailable,
+        format!(
+            "cannot set up the HTTP client ({}); check the proxy variables HTTPS_PROXY, \
+             HTTP_PROXY and ALL_PROXY",
+            chain(e)
+        ),
+    )
+}
+
+/// The error for a 3xx answer to a provider call. aiw never follows it: the request carries
+/// the API key, and a redirect would hand it to whatever host the `Location` names. Only the
+/// target's origin is shown (no path or query, which may carry tokens).
+pub fn redirect_error(
+    provider: &str,
+    status: u16,
+    url: &str,
+    headers: &HeaderMap,
+) -> ProviderError {
+    let target = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|loc| reqwest::Url::parse(url).ok()?.join(loc).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_else(|| "an unreadable location".to_string());
+    let mut err = ProviderError::new(
+        ErrorClass::InvalidRequest,
+        format!(
+            "provider `{provider}` answered {status} redirect to {target} — aiw does not follow \
+             redirects for provider calls, so keys cannot be forwarded; fix base_url"
+        ),
+    )
+    .with_status(status);
+    err.should_retry = Some(false);
+    err
 }
 
 /// The proxies from the usual environment variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
@@ -148,6 +205,9 @@ pub async fn send(
     body: Vec<u8>,
     ep: Endpoint<'_>,
 ) -> Result<reqwest::Response, ProviderError> {
+    // Whatever the prompt was built from, no known secret leaves in it (JSON-escaped forms
+    // are matched too, so the body stays valid JSON).
+    let body = crate::redact::global().scrub_bytes(&body).into_owned();
     tracing::debug!(provider = ep.provider, url, body = %String::from_utf8_lossy(&body), "request");
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let resp = http
@@ -158,6 +218,9 @@ pub async fn send(
         .await
         .map_err(|e| scrub(transport_error(&e), ep.key))?;
     let status = resp.status().as_u16();
+    if resp.status().is_redirection() {
+        return Err(redirect_error(ep.provider, status, url, resp.headers()));
+    }
     let is_json = resp
         .headers()
         .get(CONTENT_TYPE)
@@ -401,6 +464,20 @@ pub fn truncated(missing: &str) -> ProviderError {
     )
 }
 
+/// The error for an SSE line or event over the parser's limit: the stream is cut there.
+pub fn event_too_large(limit: usize) -> ProviderError {
+    let mut err = ProviderError::new(
+        ErrorClass::MalformedStream,
+        format!(
+            "the stream sent a line or event larger than {}, which no model answer needs; aiw \
+             stopped reading it (a broken or hostile server)",
+            crate::config::format_size(limit)
+        ),
+    );
+    err.should_retry = Some(false);
+    err
+}
+
 /// A malformed-stream error for an event whose data is not the protocol's JSON.
 pub fn malformed(data: &str, err: &serde_json::Error) -> ProviderError {
     ProviderError::new(
@@ -511,6 +588,10 @@ fn pump<M: StreamMapper>(body: Body, mode: Mode, mapper: M, ep: Endpoint<'_>) ->
                 Some(Ok(bytes)) => {
                     let events = pump.parser.push(&bytes);
                     pump.feed(events);
+                    if let Some(limit) = pump.parser.too_large().filter(|_| pump.body.is_some()) {
+                        pump.body = None;
+                        pump.queue.push_back(Err(event_too_large(limit)));
+                    }
                 }
                 Some(Err(e)) => {
                     pump.body = None;

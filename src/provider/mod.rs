@@ -9,7 +9,10 @@
 //! stream yields the classified error. Timeouts between chunks are applied by the caller.
 
 pub mod anthropic;
+pub mod bounds;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod gemini;
 pub mod http;
 pub mod local;

@@ -373,7 +373,7 @@ struct OpenAiUsage {
 /// servers (older Ollama and vLLM builds) never send `[DONE]`. Tool calls start with the
 /// chunk that carries their id and name and end with the answer (`finish_reason`).
 #[derive(Default)]
-struct OpenAiMapper {
+pub(crate) struct OpenAiMapper {
     started: bool,
     stop: Option<StopReason>,
     usage: Option<Usage>,

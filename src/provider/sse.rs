@@ -13,10 +13,19 @@
 //!   terminated by an empty line before EOF is **not** dispatched;
 //! - the parser works on bytes, so a UTF-8 character split across chunks is reassembled.
 //!
+//! Memory is bounded: the line being read, the event being assembled and a bare JSON document
+//! together hold at most the parser's limit ([`MAX_EVENT_BYTES`] by default). Past it the
+//! parser stops, drops the input, and [`SseParser::too_large`] says so; the caller ends the
+//! stream with a clear error (a 2 GB line is no model's answer).
+//!
 //! [`Mode::WithBareJson`] adds Gemini's quirk: a mid-stream error arrives as a bare,
 //! pretty-printed JSON object without `data:`. Lines starting with `{` are brace-balanced into
 //! one document, dispatched as [`EventKind::BareJson`] (python-genai `_api_client.py` does the
 //! same).
+
+/// The default limit on one event (its current line, its `data`, or one bare JSON document):
+/// 4 MiB, far above any real event (a text delta is bytes to kilobytes).
+pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
 /// How to treat lines that are not SSE fields.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,9 +101,13 @@ impl BareJson {
 
 /// The incremental parser. Feed it chunks with [`push`](Self::push), then call
 /// [`finish`](Self::finish) at EOF.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     mode: Mode,
+    /// Most bytes the line, event and bare document in progress may hold together.
+    limit: usize,
+    /// Set once the limit was passed: everything after is dropped.
+    overflowed: bool,
     /// Bytes of the current, not yet terminated line.
     line: Vec<u8>,
     /// The previous byte was a CR: an LF right after it belongs to the same line break.
@@ -106,23 +119,70 @@ pub struct SseParser {
     bare: Option<BareJson>,
 }
 
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::with_limit(Mode::Standard, MAX_EVENT_BYTES)
+    }
+}
+
 impl SseParser {
     /// A parser for plain SSE.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A parser with the given [`Mode`].
+    /// A parser with the given [`Mode`] and the default limit.
     pub fn with_mode(mode: Mode) -> Self {
+        Self::with_limit(mode, MAX_EVENT_BYTES)
+    }
+
+    /// A parser with the given [`Mode`] whose line, event and bare JSON document in
+    /// progress hold at most `limit` bytes together.
+    pub fn with_limit(mode: Mode, limit: usize) -> Self {
         Self {
             mode,
-            ..Self::default()
+            limit: limit.max(1),
+            overflowed: false,
+            line: Vec::new(),
+            after_cr: false,
+            event: None,
+            data: None,
+            id: None,
+            retry: None,
+            bare: None,
         }
     }
 
-    /// Feeds a chunk; returns the events it completed, in order.
+    /// `Some(limit)` once the input passed the limit (a line, event or bare JSON document
+    /// larger than `limit` bytes); the parser then ignores everything after.
+    pub fn too_large(&self) -> Option<usize> {
+        self.overflowed.then_some(self.limit)
+    }
+
+    /// Bytes held for the line, event and bare document in progress.
+    fn held(&self) -> usize {
+        self.line.len()
+            + self.data.as_ref().map_or(0, String::len)
+            + self.event.as_ref().map_or(0, String::len)
+            + self.id.as_ref().map_or(0, String::len)
+            + self.bare.as_ref().map_or(0, |b| b.text.len())
+    }
+
+    /// Stops the parser and frees what it held.
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        self.line = Vec::new();
+        self.bare = None;
+        self.reset_event();
+    }
+
+    /// Feeds a chunk; returns the events it completed, in order. After the limit was
+    /// passed it returns nothing (see [`too_large`](Self::too_large)).
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        if self.overflowed {
+            return out;
+        }
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             match b {
@@ -131,14 +191,26 @@ impl SseParser {
                     start = i + 1;
                 }
                 b'\n' | b'\r' => {
+                    if self.held() + (i - start) > self.limit {
+                        self.overflow();
+                        return out;
+                    }
                     self.line.extend_from_slice(&bytes[start..i]);
                     self.after_cr = b == b'\r';
                     start = i + 1;
                     let line = std::mem::take(&mut self.line);
                     self.process_line(&String::from_utf8_lossy(&line), &mut out);
+                    if self.held() > self.limit {
+                        self.overflow();
+                        return out;
+                    }
                 }
                 _ => self.after_cr = false,
             }
+        }
+        if self.held() + (bytes.len() - start) > self.limit {
+            self.overflow();
+            return out;
         }
         self.line.extend_from_slice(&bytes[start..]);
         out
@@ -149,6 +221,9 @@ impl SseParser {
     /// malformed rather than silently losing it.
     pub fn finish(&mut self) -> Vec<SseEvent> {
         let mut out = Vec::new();
+        if self.overflowed {
+            return out;
+        }
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             let text = String::from_utf8_lossy(&line).into_owned();
@@ -454,6 +529,91 @@ mod tests {
             proptest::collection::vec(any::<u8>(), 0..4),
         ];
         proptest::collection::vec(token, 0..40).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn a_giant_line_stops_the_parser_with_bounded_memory() {
+        let limit = 64 * 1024;
+        let mut p = SseParser::with_limit(Mode::Standard, limit);
+        assert!(p.push(b"data: {\"ok\":1}\n\n").len() == 1);
+        let chunk = vec![b'x'; 16 * 1024];
+        assert!(p.push(b"data: ").is_empty());
+        for _ in 0..64 {
+            assert!(p.push(&chunk).is_empty());
+            assert!(p.held() <= limit, "{}", p.held());
+        }
+        assert_eq!(p.too_large(), Some(limit));
+        assert!(
+            p.push(b"\n\ndata: late\n\n").is_empty(),
+            "input after the limit is dropped"
+        );
+        assert!(p.finish().is_empty());
+    }
+
+    #[test]
+    fn an_event_of_many_small_data_lines_is_bounded_too() {
+        let limit = 4096;
+        for mode in [Mode::Standard, Mode::WithBareJson] {
+            let mut p = SseParser::with_limit(mode, limit);
+            for _ in 0..1000 {
+                let _ = p.push(b"data: 0123456789\n");
+                assert!(p.held() <= limit);
+            }
+            assert_eq!(p.too_large(), Some(limit), "{mode:?}");
+        }
+        // An endless bare JSON document (Gemini mode).
+        let mut p = SseParser::with_limit(Mode::WithBareJson, limit);
+        let _ = p.push(b"{\n");
+        for _ in 0..1000 {
+            let _ = p.push(b"  \"k\": [1, 2, 3],\n");
+            assert!(p.held() <= limit);
+        }
+        assert_eq!(p.too_large(), Some(limit));
+    }
+
+    #[test]
+    fn events_under_the_limit_are_untouched() {
+        let mut p = SseParser::with_limit(Mode::Standard, 20);
+        assert_eq!(
+            p.push(b"data: 0123456789\n\n"),
+            vec![sse(None, "0123456789")]
+        );
+        assert_eq!(p.too_large(), None);
+        assert_eq!(SseParser::new().limit, MAX_EVENT_BYTES);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        /// The fuzz target for the parser: arbitrary bytes, any limit, any chunking: no panic,
+        /// memory within the limit, and the same events as an unlimited parser while under it.
+        #[test]
+        fn arbitrary_bytes_never_panic_and_stay_bounded(
+            input in proptest::collection::vec(any::<u8>(), 0..2048),
+            raw_cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+            limit in 1usize..512,
+            bare in any::<bool>(),
+        ) {
+            let mode = if bare { Mode::WithBareJson } else { Mode::Standard };
+            let mut cuts: Vec<usize> = raw_cuts.iter().map(|i| i.index(input.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut p = SseParser::with_limit(mode, limit);
+            let mut out = Vec::new();
+            let mut last = 0;
+            for &c in cuts.iter().chain(std::iter::once(&input.len())) {
+                out.extend(p.push(&input[last..c]));
+                prop_assert!(p.held() <= limit);
+                last = c;
+            }
+            out.extend(p.finish());
+            if p.too_large().is_none() {
+                prop_assert_eq!(out, parse_whole(mode, &input));
+            }
+            // Without a limit in the way, the same bytes give the same events.
+            let mut big = SseParser::with_limit(mode, 3 * input.len() + 16);
+            let mut all = big.push(&input);
+            all.extend(big.finish());
+            prop_assert_eq!(all, parse_whole(mode, &input));
+        }
     }
 
     proptest! {

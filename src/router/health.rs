@@ -7,8 +7,6 @@
 //! writers never lose each other's updates or see a half-written file.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -372,8 +370,7 @@ impl HealthStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let lock = path.parent().and_then(|dir| {
-            std::fs::create_dir_all(dir).ok()?;
-            let lock = File::create(dir.join("health.lock")).ok()?;
+            let lock = crate::files::open_private(&dir.join("health.lock")).ok()?;
             lock.lock().ok()?;
             Some(lock)
         });
@@ -384,8 +381,9 @@ impl HealthStore {
         };
         let out = f(&mut state);
         if lock.is_some() {
-            match write_atomic(path, &state) {
-                Ok(mtime) => cache.1 = mtime,
+            let bytes = serde_json::to_vec(&state).unwrap_or_default();
+            match crate::files::write_atomic(path, &bytes, crate::files::Access::Private) {
+                Ok(meta) => cache.1 = meta.modified().ok(),
                 Err(e) => tracing::warn!("cannot write health state {}: {e}", path.display()),
             }
         }
@@ -398,17 +396,6 @@ impl HealthStore {
     pub fn update_model<R>(&self, model: &str, f: impl FnOnce(&mut ModelRecord) -> R) -> R {
         self.update(|s| f(s.models.entry(model.to_string()).or_default()))
     }
-}
-
-fn write_atomic(path: &Path, state: &HealthFile) -> std::io::Result<Option<SystemTime>> {
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(state).map_err(std::io::Error::other)?)?;
-        f.sync_data()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(std::fs::metadata(path).and_then(|m| m.modified()).ok())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The attempt journal: one JSON line per attempt (time, model, outcome, error class, time to
 //! first token, duration, tokens) appended to `{state_dir}/journal.jsonl`, rotated at 5 MiB to
-//! `journal.jsonl.1`. For post-mortems ("what did aiw do during the outage?").
+//! `journal.jsonl.1` (0600, in a 0700 state dir). For post-mortems ("what did aiw do during
+//! the outage?").
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,18 +61,11 @@ impl Journal {
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_BYTES) {
         std::fs::rename(path, path.with_extension("jsonl.1"))?;
     }
     // O_APPEND writes of one line are atomic with respect to other aiw processes.
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    f.write_all(bytes)
+    crate::files::open_private_append(path)?.write_all(bytes)
 }
 
 #[cfg(test)]

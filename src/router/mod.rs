@@ -283,15 +283,19 @@ struct AttemptErr {
 impl Router {
     /// Builds the router: one client per configured provider (sharing one HTTP connection
     /// pool) and the health state shared with other aiw processes through the state dir.
-    pub fn new(settings: Arc<Settings>) -> Self {
+    pub fn new(settings: Arc<Settings>) -> Result<Self, ProviderError> {
         let health = HealthStore::open(&settings.paths.state_dir);
         let journal = Journal::open(&settings.paths.state_dir);
         Self::with_parts(settings, health, journal)
     }
 
     /// Builds a router with explicit health and journal stores (tests).
-    pub fn with_parts(settings: Arc<Settings>, health: HealthStore, journal: Journal) -> Self {
-        let http = crate::provider::http::client(settings.timeouts.connect);
+    pub fn with_parts(
+        settings: Arc<Settings>,
+        health: HealthStore,
+        journal: Journal,
+    ) -> Result<Self, ProviderError> {
+        let http = crate::provider::http::client(settings.timeouts.connect)?;
         let clients = settings
             .providers
             .iter()
@@ -303,7 +307,7 @@ impl Router {
             })
             .collect();
         let budget = RetryBudget::new(settings.health.retry_budget_per_minute);
-        Self {
+        Ok(Self {
             inner: Arc::new(Inner {
                 settings,
                 http,
@@ -313,7 +317,7 @@ impl Router {
                 budget,
                 background: Mutex::new(Vec::new()),
             }),
-        }
+        })
     }
 
     /// The settings this router runs with.
@@ -401,7 +405,8 @@ impl Router {
 
         for pass in 0..2 {
             for (idx, model) in candidates.iter().enumerate() {
-                if cancel.is_cancelled() {
+                if cancel.is_cancelled() || start.elapsed() >= self.inner.settings.timeouts.total {
+                    // Cancelled, or `[timeouts] total` is spent: it bounds the whole call.
                     return Err(AllModelsFailed {
                         attempts,
                         partial: segments,
@@ -702,7 +707,7 @@ impl Router {
         }
         let started = Instant::now();
         let first_deadline = started + t.first_token;
-        let total_deadline = started + t.total;
+        let total_deadline = request_start + t.total;
         let mut out = AttemptOut {
             asm: Assembler::new(client.vendor()),
             seam: SeamFilter::new(prior),
@@ -718,14 +723,16 @@ impl Router {
         };
         let mut stream = match opened {
             Err(_) => {
-                return Err(out.fail(
-                    timeout_error(ErrorClass::FirstTokenTimeout, t.first_token),
-                    model,
-                    on_event,
-                ));
+                // The whole call's `total` may end before this model's first-token limit.
+                let (class, limit) = if total_deadline <= first_deadline {
+                    (ErrorClass::TotalTimeout, t.total)
+                } else {
+                    (ErrorClass::FirstTokenTimeout, t.first_token)
+                };
+                return Err(out.fail(timeout_error(class, limit), model, on_event));
             }
             Ok(Err(e)) => return Err(out.fail(e, model, on_event)),
-            Ok(Ok(s)) => s,
+            Ok(Ok(s)) => crate::provider::bounds::bound(s, self.inner.settings.limits.answer_bytes),
         };
         let mut served_model = None;
         loop {
@@ -1092,7 +1099,9 @@ fn timeout_error(class: ErrorClass, limit: Duration) -> ProviderError {
     let what = match class {
         ErrorClass::FirstTokenTimeout => "no first token",
         ErrorClass::StallTimeout => "the stream stalled: no data",
-        ErrorClass::TotalTimeout => "the answer did not finish",
+        ErrorClass::TotalTimeout => {
+            "answer cut at the total time limit ([timeouts] total): not finished"
+        }
         _ => "no answer",
     };
     ProviderError::new(

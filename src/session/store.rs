@@ -207,9 +207,9 @@ impl SessionStore {
     /// `session`) and returns the writer that holds its lock.
     pub fn create(&self, session: &Session) -> Result<SessionWriter, SessionError> {
         check_id(&session.id)?;
-        fs::create_dir_all(&self.dir).map_err(io_err("create the directory", &self.dir))?;
+        crate::files::private_dir(&self.dir).map_err(io_err("create the directory", &self.dir))?;
         let path = self.path_of(&session.id);
-        let file = OpenOptions::new()
+        let file = crate::files::private_options()
             .read(true)
             .append(true)
             .create_new(true)

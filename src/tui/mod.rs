@@ -17,7 +17,7 @@ pub use crate::session;
 
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Once;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -166,29 +166,6 @@ fn base64(data: &[u8]) -> String {
 /// The OSC 52 sequence that asks the terminal to put `text` on the clipboard.
 pub fn osc52(text: &str) -> String {
     format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
-}
-
-/// Writes `contents` to `path` atomically: a temporary file in the same directory, synced,
-/// then renamed over the target.
-pub fn write_atomic(path: &Path, contents: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 async fn read_attachment(path: PathBuf) -> Msg {
@@ -357,16 +334,22 @@ impl Runner {
                 });
                 None
             }
-            Effect::Export { path, markdown } => Some(match write_atomic(&path, &markdown) {
-                Ok(()) => Msg::Notice {
-                    text: format!("exported the conversation to {}", path.display()),
-                    level: Level::Info,
+            Effect::Export { path, markdown } => Some(
+                match crate::files::write_atomic(
+                    &path,
+                    markdown.as_bytes(),
+                    crate::files::Access::Public,
+                ) {
+                    Ok(_) => Msg::Notice {
+                        text: format!("exported the conversation to {}", path.display()),
+                        level: Level::Info,
+                    },
+                    Err(e) => Msg::Notice {
+                        text: format!("cannot export to {}: {e}", path.display()),
+                        level: Level::Error,
+                    },
                 },
-                Err(e) => Msg::Notice {
-                    text: format!("cannot export to {}: {e}", path.display()),
-                    level: Level::Error,
-                },
-            }),
+            ),
             Effect::Copy(text) => {
                 let _ = out.write_all(osc52(&text).as_bytes());
                 let _ = out.flush();
@@ -528,17 +511,6 @@ mod tests {
             assert_eq!(base64(i.as_bytes()), o);
         }
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
-    }
-
-    #[test]
-    fn export_is_atomic_and_overwrites() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("out.md");
-        write_atomic(&p, "one").unwrap();
-        write_atomic(&p, "two").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        assert!(write_atomic(&dir.path().join("no/such/dir/x.md"), "x").is_err());
     }
 
     #[tokio::test]

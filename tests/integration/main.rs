@@ -14,6 +14,10 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Hostile servers and inputs with canary secrets in the environment: redirects to an
+/// attacker, endless answers and SSE lines, the total time limit, garbage and endless diffs,
+/// the chunk budget, output paths that are links or devices, private state, truncated GGUFs.
+mod hostile_bounds;
 /// Hostile repositories against the trust model and the CI review policy: project files
 /// that try to redirect keys, fetch URLs, pick the GGUF file, read files outside the
 /// repository or set the terms of their own review; canary keys must reach nothing.

@@ -38,7 +38,7 @@ fn settings(kind: ProviderKind, emu: &Emulator, key: Option<&str>) -> ProviderSe
 }
 
 fn client(kind: ProviderKind, emu: &Emulator) -> Client {
-    let http = aiw::provider::http::client(Duration::from_secs(2));
+    let http = aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
     Client::new(
         &settings(kind, emu, Some(KEY)),
         &http,
@@ -388,7 +388,8 @@ async fn connection_refused() {
         s.base_url = s
             .base_url
             .replace(&emu.addr().port().to_string(), &port.to_string());
-        let http = aiw::provider::http::client(Duration::from_secs(2));
+        let http =
+            aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
         let e = call(
             &Client::new(&s, &http, std::path::Path::new(".")),
             &request(),
@@ -404,7 +405,7 @@ async fn connection_refused() {
 #[tokio::test]
 async fn missing_key_is_auth_without_a_request() {
     let emu = Emulator::start().await.expect("emulator");
-    let http = aiw::provider::http::client(Duration::from_secs(2));
+    let http = aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
     for kind in ALL {
         let c = Client::new(
             &settings(kind, &emu, None),
@@ -427,7 +428,7 @@ async fn missing_key_is_auth_without_a_request() {
 async fn openai_compatible_works_without_a_key() {
     let emu = Emulator::start().await.expect("emulator");
     emu.set_script(MODEL, Script::reply("ok"));
-    let http = aiw::provider::http::client(Duration::from_secs(2));
+    let http = aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
     let c = Client::new(
         &settings(ProviderKind::OpenAiCompatible, &emu, None),
         &http,

@@ -68,11 +68,12 @@ pub fn router(settings: Settings) -> Router {
         HealthStore::in_memory(),
         Journal::disabled(),
     )
+    .expect("the HTTP client builds")
 }
 
 /// A router whose health lives in `state_dir` (shared with other routers on that dir).
 pub fn router_on_disk(settings: Settings) -> Router {
-    Router::new(Arc::new(settings))
+    Router::new(Arc::new(settings)).expect("the HTTP client builds")
 }
 
 /// Parses `provider/model`.

@@ -42,7 +42,7 @@ fn client(kind: ProviderKind, emu: &Emulator) -> Client {
         context_window: None,
         local: None,
     };
-    let http = aiw::provider::http::client(Duration::from_secs(2));
+    let http = aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
     Client::new(&s, &http, std::path::Path::new("."))
 }
 

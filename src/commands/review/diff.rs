@@ -480,8 +480,9 @@ pub enum SkipReason {
     GeneratedMarker,
     /// Matches a `review.exclude` glob from the config (the glob).
     Excluded(String),
-    /// Not reviewed because the diff was larger than the chunk limit.
-    TooLarge,
+    /// Not reviewed (or not whole) because the diff needed more chunks than the chunk
+    /// budget (`[review] max_chunks`, the number).
+    TooLarge(usize),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -493,7 +494,10 @@ impl std::fmt::Display for SkipReason {
             Self::Generated(g) => write!(f, "generated or vendored ({g})"),
             Self::GeneratedMarker => f.write_str("generated (marked \"do not edit\")"),
             Self::Excluded(g) => write!(f, "excluded by review.exclude ({g})"),
-            Self::TooLarge => write!(f, "diff over the {MAX_CHUNKS}-chunk limit"),
+            Self::TooLarge(n) => write!(
+                f,
+                "over the chunk budget ([review] max_chunks = {n}): not reviewed"
+            ),
         }
     }
 }
@@ -606,8 +610,9 @@ fn has_generated_marker(file: &FileDiff) -> bool {
 // ---------------------------------------------------------------------------------------
 // Chunking
 
-/// Most chunks one review sends; files beyond it are listed as skipped.
-pub const MAX_CHUNKS: usize = 100;
+/// Most chunks one review sends when `[review] max_chunks` is not set; files beyond it are
+/// listed as over the budget and make the review partial.
+pub const DEFAULT_MAX_CHUNKS: usize = 100;
 
 /// A piece of the diff sent to the model in one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -625,63 +630,80 @@ pub fn estimate_tokens(text: &str) -> usize {
     text.len().div_ceil(3)
 }
 
+/// The reviewed files split into chunks, and what did not make it in whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chunked {
+    /// The chunks, at most the chunk budget.
+    pub chunks: Vec<Chunk>,
+    /// Files (or the rest of files) that did not fit under the chunk budget.
+    pub over_budget: Vec<Skipped>,
+    /// Lines longer than a chunk can hold, cut (with a marker) in the chunks sent.
+    pub lines_truncated: usize,
+}
+
 /// Splits the reviewed files into chunks of at most `budget` estimated tokens: whole files
 /// together while they fit, a big file per hunk, a big hunk per slice of lines (with a
-/// recomputed `@@` header), an enormous line truncated. Returns the chunks and the files
-/// that did not fit under [`MAX_CHUNKS`].
-pub fn chunk(files: &[&FileDiff], budget: usize) -> (Vec<Chunk>, Vec<Skipped>) {
+/// recomputed `@@` header), an enormous line truncated (and counted). At most `max_chunks`
+/// chunks; the files that do not fit are listed in [`Chunked::over_budget`].
+pub fn chunk(files: &[&FileDiff], budget: usize, max_chunks: usize) -> Chunked {
     let budget = budget.max(64);
-    let mut pieces: Vec<(String, String)> = Vec::new(); // (path, text)
+    let max_chunks = max_chunks.max(1);
+    // (path, text, lines truncated in it)
+    let mut pieces: Vec<(String, String, usize)> = Vec::new();
     for f in files {
         let header = f.header_text();
         let body: String = f.hunks.iter().map(hunk_text).collect();
         if estimate_tokens(&header) + estimate_tokens(&body) <= budget {
-            pieces.push((f.path().to_string(), header + &body));
+            pieces.push((f.path().to_string(), header + &body, 0));
             continue;
         }
         let room = budget.saturating_sub(estimate_tokens(&header)).max(32);
         let mut acc = String::new();
+        let mut cut = 0;
         for h in &f.hunks {
-            for part in split_hunk(h, room) {
+            for (part, truncated) in split_hunk(h, room) {
                 if !acc.is_empty() && estimate_tokens(&acc) + estimate_tokens(&part) > room {
-                    pieces.push((f.path().to_string(), format!("{header}{acc}")));
+                    pieces.push((f.path().to_string(), format!("{header}{acc}"), cut));
                     acc.clear();
+                    cut = 0;
                 }
                 acc.push_str(&part);
+                cut += truncated;
             }
         }
         if !acc.is_empty() {
-            pieces.push((f.path().to_string(), format!("{header}{acc}")));
+            pieces.push((f.path().to_string(), format!("{header}{acc}"), cut));
         }
     }
-    let mut chunks: Vec<Chunk> = Vec::new();
-    let mut too_large: Vec<Skipped> = Vec::new();
-    for (path, text) in pieces {
-        if let Some(last) = chunks.last_mut()
+    let mut out = Chunked::default();
+    for (path, text, truncated) in pieces {
+        if let Some(last) = out.chunks.last_mut()
             && estimate_tokens(&last.text) + estimate_tokens(&text) <= budget
         {
             last.text.push_str(&text);
             if !last.files.contains(&path) {
                 last.files.push(path);
             }
+            out.lines_truncated += truncated;
             continue;
         }
-        if chunks.len() >= MAX_CHUNKS {
-            if !too_large.iter().any(|s| s.path == path) {
-                too_large.push(Skipped {
+        if out.chunks.len() >= max_chunks {
+            if !out.over_budget.iter().any(|s| s.path == path) {
+                out.over_budget.push(Skipped {
                     path,
-                    reason: SkipReason::TooLarge,
+                    reason: SkipReason::TooLarge(max_chunks),
                 });
             }
             continue;
         }
-        chunks.push(Chunk {
-            index: chunks.len(),
+        out.lines_truncated += truncated;
+        out.chunks.push(Chunk {
+            index: out.chunks.len(),
             text,
             files: vec![path],
         });
     }
-    (chunks, too_large)
+    out
 }
 
 fn hunk_text(h: &Hunk) -> String {
@@ -694,11 +716,12 @@ fn hunk_text(h: &Hunk) -> String {
     s
 }
 
-/// A hunk as one or more texts of at most `room` tokens, each with a correct `@@` header.
-fn split_hunk(h: &Hunk, room: usize) -> Vec<String> {
+/// A hunk as one or more texts of at most `room` tokens, each with a correct `@@` header,
+/// each with the number of its lines that had to be cut.
+fn split_hunk(h: &Hunk, room: usize) -> Vec<(String, usize)> {
     let whole = hunk_text(h);
     if estimate_tokens(&whole) <= room {
-        return vec![whole];
+        return vec![(whole, 0)];
     }
     let max_line_bytes = (room * 3).saturating_sub(200).max(80);
     let mut out = Vec::new();
@@ -706,7 +729,11 @@ fn split_hunk(h: &Hunk, room: usize) -> Vec<String> {
     let mut part: Vec<String> = Vec::new();
     let (mut p_old, mut p_new, mut n_old, mut n_new) = (old, new, 0u32, 0u32);
     let mut bytes = 0usize;
-    let flush = |part: &mut Vec<String>, p_old, n_old, p_new, n_new, out: &mut Vec<String>| {
+    let mut cut_lines = 0usize;
+    let flush = |part: &mut Vec<String>,
+                 cut: &mut usize,
+                 (p_old, n_old, p_new, n_new): (u32, u32, u32, u32),
+                 out: &mut Vec<(String, usize)>| {
         if part.is_empty() {
             return;
         }
@@ -715,17 +742,23 @@ fn split_hunk(h: &Hunk, room: usize) -> Vec<String> {
             s.push_str(&l);
             s.push('\n');
         }
-        out.push(s);
+        out.push((s, std::mem::take(cut)));
     };
     for l in &h.lines {
         let mut line = l.clone();
-        if line.len() > max_line_bytes {
+        let was_cut = line.len() > max_line_bytes;
+        if was_cut {
             let cut = line.floor_char_boundary(max_line_bytes);
             line.truncate(cut);
             line.push_str(" … [line truncated by aiw]");
+            cut_lines += 1;
         }
         if bytes + line.len() + 60 > room * 3 && !part.is_empty() {
-            flush(&mut part, p_old, n_old, p_new, n_new, &mut out);
+            // The line just cut belongs to the next part, not this one.
+            let carried = usize::from(was_cut);
+            let mut here = cut_lines - carried;
+            flush(&mut part, &mut here, (p_old, n_old, p_new, n_new), &mut out);
+            cut_lines = carried;
             (p_old, p_new, n_old, n_new, bytes) = (old, new, 0, 0, 0);
         }
         bytes += line.len() + 1;
@@ -748,7 +781,12 @@ fn split_hunk(h: &Hunk, room: usize) -> Vec<String> {
         }
         part.push(line);
     }
-    flush(&mut part, p_old, n_old, p_new, n_new, &mut out);
+    flush(
+        &mut part,
+        &mut cut_lines,
+        (p_old, n_old, p_new, n_new),
+        &mut out,
+    );
     out
 }
 
@@ -778,43 +816,74 @@ pub struct Gathered {
     pub description: String,
 }
 
-/// Reads or computes the diff. `env` looks up environment variables (injected for tests).
-pub fn gather(
+/// Bounds on reading the diff: its size and the time it may take (`--timeout`).
+#[derive(Clone, Copy, Debug)]
+pub struct ReadLimits {
+    /// Most bytes of diff read (`[limits] diff`).
+    pub max_bytes: usize,
+    /// Give up reading at this instant.
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+/// Reads or computes the diff, within `limits`. `env` looks up environment variables
+/// (injected for tests).
+pub async fn gather(
     source: &DiffSource,
     env: &dyn Fn(&str) -> Option<String>,
+    limits: ReadLimits,
 ) -> anyhow::Result<Gathered> {
     match source {
         DiffSource::File(p) => {
-            let bytes = std::fs::read(p)
-                .with_context(|| format!("cannot read the diff file {}", p.display()))?;
+            let what = format!("the diff file {}", p.display());
+            let path = p.clone();
+            let bytes = bounded(&what, move || std::fs::File::open(path), limits).await?;
             Ok(Gathered {
                 bytes,
                 description: format!("diff from {}", p.display()),
             })
         }
         DiffSource::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
-                .context("cannot read the diff from stdin")?;
+            let bytes = bounded("the diff on stdin", || Ok(std::io::stdin()), limits).await?;
             Ok(Gathered {
                 bytes,
                 description: "diff from stdin".into(),
             })
         }
         DiffSource::Staged => Ok(Gathered {
-            bytes: git_diff(&["--cached"])?,
+            bytes: git_diff(&["--cached"], limits).await?,
             description: "staged changes".into(),
         }),
-        DiffSource::Base(r) => diff_against(r),
+        DiffSource::Base(r) => diff_against(r, limits).await,
         DiffSource::Auto => {
             let base = ci_base(env).or_else(default_branch).ok_or_else(|| {
                 anyhow::anyhow!(
                     "cannot find a base to review against: no GITHUB_BASE_REF or CI_MERGE_REQUEST_DIFF_BASE_SHA, and no origin/HEAD, main or master; pass --base REF, --staged or --diff FILE"
                 )
             })?;
-            diff_against(&base)
+            diff_against(&base, limits).await
         }
     }
+}
+
+/// Reads one diff input within `limits`, with errors that say which limit and how to fix it.
+async fn bounded<R, F>(what: &str, open: F, limits: ReadLimits) -> anyhow::Result<Vec<u8>>
+where
+    F: FnOnce() -> std::io::Result<R> + Send + 'static,
+    R: std::io::Read,
+{
+    use crate::files::{ReadError, read_bounded};
+    read_bounded(open, limits.max_bytes, limits.deadline)
+        .await
+        .map_err(|e| match e {
+            ReadError::TooLarge(n) => anyhow::anyhow!(
+                "{what} is larger than the {} limit (`[limits] diff` in your config file): review a smaller range (--base REF) or raise the limit",
+                crate::config::format_size(n)
+            ),
+            ReadError::TimedOut => anyhow::anyhow!(
+                "reading {what} did not finish within the --timeout budget: is the input endless (such as /dev/zero) or a pipe that never closes?"
+            ),
+            ReadError::Io(e) => anyhow::Error::new(e).context(format!("cannot read {what}")),
+        })
 }
 
 /// The base ref CI tells us about: the PR's base branch on GitHub, the MR's diff base on GitLab.
@@ -857,7 +926,7 @@ fn rev_exists(r: &str) -> bool {
     .is_ok()
 }
 
-fn diff_against(base: &str) -> anyhow::Result<Gathered> {
+async fn diff_against(base: &str, limits: ReadLimits) -> anyhow::Result<Gathered> {
     let mb = git(&["merge-base", base, "HEAD"]).with_context(|| {
         format!(
             "cannot find the merge base of {base} and HEAD; in CI fetch full history (actions/checkout with fetch-depth: 0, GitLab GIT_DEPTH: 0) or pass --base with a commit that exists"
@@ -866,12 +935,13 @@ fn diff_against(base: &str) -> anyhow::Result<Gathered> {
     let mb = String::from_utf8_lossy(&mb).trim().to_string();
     let short: String = mb.chars().take(10).collect();
     Ok(Gathered {
-        bytes: git_diff(&[&mb])?,
+        bytes: git_diff(&[&mb], limits).await?,
         description: format!("changes since merge base {short} with {base}"),
     })
 }
 
-fn git_diff(extra: &[&str]) -> anyhow::Result<Vec<u8>> {
+/// Runs `git diff` with its output read within `limits`; git is stopped when a limit is hit.
+async fn git_diff(extra: &[&str], limits: ReadLimits) -> anyhow::Result<Vec<u8>> {
     let mut args = vec![
         "diff",
         "--no-color",
@@ -881,7 +951,41 @@ fn git_diff(extra: &[&str]) -> anyhow::Result<Vec<u8>> {
         "--dst-prefix=b/",
     ];
     args.extend_from_slice(extra);
-    git(&args)
+    let mut child = Command::new("git")
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run git: is it installed and on PATH?")?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("cannot read the output of git")?;
+    let what = format!("the output of `git {}`", args.join(" "));
+    let read = bounded(&what, move || Ok(stdout), limits).await;
+    let bytes = match read {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
+    let out = child.wait_with_output().context("cannot wait for git")?;
+    if !out.status.success() {
+        bail!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(bytes)
+}
+
+/// Whether the input has nothing but whitespace: an empty diff (not garbage).
+pub fn is_blank(input: &[u8]) -> bool {
+    input.iter().all(u8::is_ascii_whitespace)
 }
 
 fn git(args: &[&str]) -> anyhow::Result<Vec<u8>> {
@@ -1068,8 +1172,13 @@ mod tests {
             .sum();
         let budget = 400;
         assert!(total > budget * 3, "fixture should be big: {total}");
-        let (chunks, too_large) = chunk(&files, budget);
-        assert!(too_large.is_empty());
+        let Chunked {
+            chunks,
+            over_budget,
+            lines_truncated,
+        } = chunk(&files, budget, DEFAULT_MAX_CHUNKS);
+        assert!(over_budget.is_empty());
+        assert_eq!(lines_truncated, 0);
         assert!(chunks.len() >= 3, "{}", chunks.len());
         for c in &chunks {
             assert!(
@@ -1125,12 +1234,12 @@ mod tests {
         }
         let d = parse(text.as_bytes());
         let files: Vec<&FileDiff> = d.files.iter().collect();
-        let (chunks, _) = chunk(&files, 10_000);
+        let chunks = chunk(&files, 10_000, DEFAULT_MAX_CHUNKS).chunks;
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].files.len(), 5);
 
         let mut big = String::new();
-        for i in 0..(MAX_CHUNKS + 3) {
+        for i in 0..13 {
             let _ = write!(
                 big,
                 "diff --git a/g{i}.rs b/g{i}.rs\n--- a/g{i}.rs\n+++ b/g{i}.rs\n@@ -1 +1 @@\n-{}\n+{}\n",
@@ -1140,10 +1249,89 @@ mod tests {
         }
         let d = parse(big.as_bytes());
         let files: Vec<&FileDiff> = d.files.iter().collect();
-        let (chunks, too_large) = chunk(&files, 150);
-        assert_eq!(chunks.len(), MAX_CHUNKS);
-        assert_eq!(too_large.len(), 3);
-        assert_eq!(too_large[0].reason, SkipReason::TooLarge);
+        let out = chunk(&files, 150, 10);
+        assert_eq!(out.chunks.len(), 10);
+        assert_eq!(out.over_budget.len(), 3);
+        assert_eq!(out.over_budget[0].reason, SkipReason::TooLarge(10));
+        assert!(
+            out.over_budget[0]
+                .reason
+                .to_string()
+                .contains("[review] max_chunks = 10")
+        );
+    }
+
+    #[test]
+    fn cut_lines_are_counted_in_the_chunks_that_carry_them() {
+        let long = "x".repeat(5000);
+        let text = format!(
+            "diff --git a/min.txt b/min.txt\n--- a/min.txt\n+++ b/min.txt\n@@ -1,3 +1,3 @@\n-a\n+{long}\n {long}\n+b\n"
+        );
+        let d = parse(text.as_bytes());
+        let files: Vec<&FileDiff> = d.files.iter().collect();
+        let out = chunk(&files, 300, DEFAULT_MAX_CHUNKS);
+        assert_eq!(out.lines_truncated, 2, "{:#?}", out.chunks);
+        let marked: usize = out
+            .chunks
+            .iter()
+            .map(|c| c.text.matches("[line truncated by aiw]").count())
+            .sum();
+        assert_eq!(marked, 2);
+        // Over the budget, the cut lines of dropped parts are not counted.
+        let out = chunk(&files, 300, 1);
+        let marked: usize = out
+            .chunks
+            .iter()
+            .map(|c| c.text.matches("[line truncated by aiw]").count())
+            .sum();
+        assert_eq!(out.lines_truncated, marked);
+        assert_eq!(out.over_budget.len(), 1);
+    }
+
+    #[test]
+    fn blank_input_is_an_empty_diff_not_garbage() {
+        assert!(is_blank(b""));
+        assert!(is_blank(b" \n\t\r\n"));
+        assert!(!is_blank(b"\x00\xff"));
+        assert!(!is_blank(b"hello"));
+    }
+
+    #[tokio::test]
+    async fn an_endless_diff_file_is_refused_at_the_size_limit() {
+        let limits = ReadLimits {
+            max_bytes: 1 << 20,
+            deadline: None,
+        };
+        let err = gather(&DiffSource::File("/dev/zero".into()), &|_| None, limits)
+            .await
+            .err()
+            .expect("an error");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("larger than the 1 MiB limit"), "{msg}");
+        assert!(msg.contains("[limits] diff"), "{msg}");
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_silent_pipe_is_given_up_at_the_deadline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo");
+        let made = Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let limits = ReadLimits {
+            max_bytes: 1 << 20,
+            deadline: Some(tokio::time::Instant::now() + std::time::Duration::from_millis(100)),
+        };
+        // Nobody ever opens the FIFO for writing: opening it blocks forever.
+        let err = gather(&DiffSource::File(fifo), &|_| None, limits)
+            .await
+            .err()
+            .expect("an error");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("did not finish within the --timeout"), "{msg}");
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! JSON report, SARIF 2.1.0, reviewdog rdjson, GitLab Code Quality, GitHub workflow
 //! annotations (escaped, most severe first, within the per-step caps), the job summary for
 //! `GITHUB_STEP_SUMMARY` (under 1 MiB) and the step outputs for `GITHUB_OUTPUT`; plus writing
-//! files atomically and appending to the GitHub files.
+//! report files (atomically, regular files only) and appending to the GitHub files.
 //!
 //! See: ../../../../shared/reference/ci-formats.md (limits) and the issue 6 spec.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -181,6 +180,7 @@ pub fn json(report: &Report) -> Value {
             "kind": s.reason,
         })).collect::<Vec<_>>(),
         "chunks": report.chunks,
+        "coverage": report.coverage,
         "notes": report.notes,
         "wrapped": report.wrapped,
         "queued_job": report.queued_job,
@@ -294,6 +294,7 @@ pub fn sarif(report: &Report) -> Value {
                 "skipped": report.is_skipped(),
                 "degraded": report.degraded,
                 "models": report.models,
+                "coverage": report.coverage,
             }
         }]
     })
@@ -509,7 +510,8 @@ pub fn github_annotations(report: &Report) -> Vec<String> {
 }
 
 /// Step outputs for `GITHUB_OUTPUT` in the `name<<DELIM` form, with a delimiter that does
-/// not occur in any value: `degraded`, `model`, `findings`, `skipped`, `partial`, `status`.
+/// not occur in any value: `degraded`, `model`, `findings`, `skipped`, `partial`, `status`,
+/// and the coverage counts `files`, `files_reviewed`, `files_over_budget`, `lines_truncated`.
 pub fn github_outputs(report: &Report) -> String {
     let pairs = [
         ("degraded", report.degraded.to_string()),
@@ -518,6 +520,16 @@ pub fn github_outputs(report: &Report) -> String {
         ("skipped", report.is_skipped().to_string()),
         ("partial", report.is_partial().to_string()),
         ("status", report.status.word().to_string()),
+        ("files", report.coverage.files.to_string()),
+        ("files_reviewed", report.coverage.files_reviewed.to_string()),
+        (
+            "files_over_budget",
+            report.coverage.files_over_budget.to_string(),
+        ),
+        (
+            "lines_truncated",
+            report.coverage.lines_truncated.to_string(),
+        ),
     ];
     let mut s = String::new();
     for (k, v) in pairs {
@@ -540,44 +552,22 @@ pub fn github_outputs(report: &Report) -> String {
 // ---------------------------------------------------------------------------------------
 // Files
 
-/// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the directory {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.{}.tmp", fastrand::u64(..)));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// Writes a report file atomically (creating its directory): a regular file only, never
+/// through a symbolic link or into a device (see [`crate::files::write_atomic`]).
+pub fn write_report(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
     }
-    result.with_context(|| format!("cannot write {}", path.display()))
+    crate::files::write_atomic(path, bytes, crate::files::Access::Public)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// Appends `text` to a file GitHub gave us (`GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`).
 pub fn append(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::files::append(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Pretty JSON with a final newline.
@@ -1084,6 +1074,8 @@ mod tests {
         assert_eq!(seen["findings"], "3");
         assert_eq!(seen["skipped"], "false");
         assert_eq!(seen["status"], "complete");
+        assert_eq!(seen["files_over_budget"], "0");
+        assert!(seen.contains_key("files_reviewed") && seen.contains_key("lines_truncated"));
     }
 
     #[test]
@@ -1113,11 +1105,11 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_replaces_and_leaves_no_temp() {
+    fn report_files_replace_atomically_and_appends_append() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("sub/out.json");
-        write_atomic(&p, b"one").expect("write");
-        write_atomic(&p, b"two").expect("write");
+        write_report(&p, b"one").expect("write");
+        write_report(&p, b"two").expect("write");
         assert_eq!(std::fs::read(&p).expect("read"), b"two");
         let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
             .expect("dir")

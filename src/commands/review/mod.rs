@@ -1,10 +1,12 @@
 //! `aiw review`: the outage-proof CI code-review step. This file is the command: it picks
-//! the route, runs a wrapped review command first when asked (`wrap`), gathers and chunks the
-//! diff (`diff`), has each chunk reviewed in parallel through a [`ReviewModel`] (the router in
-//! production, a fake in tests), merges the findings (`findings`), applies the
-//! `--on-unavailable` and `--timeout` policies (queueing with `queue`), writes every output
-//! (`formats`) and returns the documented exit status (`report::exit_code`). Which review
-//! policy applies (the checkout's, or in CI the base branch's) is `policy`'s decision.
+//! the route, runs a wrapped review command first when asked (`wrap`), gathers (within the
+//! size and time limits), redacts and chunks the diff (`diff`), has each chunk reviewed in
+//! parallel through a [`ReviewModel`] (the router in production, a fake in tests), merges the
+//! findings (`findings`), applies the `--on-unavailable` and `--timeout` policies (queueing
+//! with `queue`), writes every output (`formats`), redacted, and returns the documented exit
+//! status (`report::exit_code`). Whatever was not read (over the chunk budget, cut lines)
+//! makes the review partial, with counts. Which review policy applies (the checkout's, or in
+//! CI the base branch's) is `policy`'s decision.
 //!
 //! See: /tmp/issue6.md (the spec) and ../../../../shared/reference/ci-formats.md.
 
@@ -32,9 +34,10 @@ use crate::config::{ProviderKind, Settings, parse_duration};
 use crate::exit;
 use crate::output;
 use crate::provider::{ChatRequest, Message, ModelRef};
+use crate::redact::Redactor;
 use crate::router::Router;
 use diff::{DiffSource, FileFilter, Skipped};
-use report::{Report, Reported, Status};
+use report::{Coverage, Report, Reported, Status};
 
 /// The built-in review instructions; a repository overrides them with `.aiw/review.md`.
 pub const DEFAULT_PROMPT: &str = include_str!("../../../assets/review-prompt.md");
@@ -220,6 +223,10 @@ pub struct EngineOptions {
     pub include: Vec<String>,
     /// The route's models, for the banner.
     pub route: Vec<String>,
+    /// Most chunks sent; files past it make the review partial.
+    pub max_chunks: usize,
+    /// Replaces known secrets in the diff and instructions before they are sent.
+    pub redactor: Redactor,
 }
 
 /// A finished review plus the part of the diff that was not reviewed (for queueing).
@@ -245,16 +252,22 @@ enum ChunkResult {
     Unavailable(Unavailable),
 }
 
-/// Reviews `diff_bytes`: parse, skip, chunk, review chunks in parallel (at most
+/// Reviews `diff_bytes`: redact, parse, skip, chunk, review chunks in parallel (at most
 /// `concurrency` at once) until done or the deadline, merge. Never fails because a model is
-/// down: that is a status in the report.
+/// down: that is a status in the report. Input that is not a diff at all is an error (an
+/// empty one is not).
 pub async fn review_diff(
     model: &dyn ReviewModel,
     diff_bytes: &[u8],
     description: &str,
     opts: &EngineOptions,
 ) -> anyhow::Result<Outcome> {
-    let parsed = diff::parse(diff_bytes);
+    let secrets_redacted = opts.redactor.count(diff_bytes);
+    let clean = opts.redactor.scrub_bytes(diff_bytes);
+    let parsed = diff::parse(&clean);
+    if parsed.files.is_empty() && !diff::is_blank(&clean) {
+        return Err(not_a_diff(description, &clean));
+    }
     let filter = FileFilter::new(&opts.exclude, &opts.include)?;
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut files = Vec::new();
@@ -267,8 +280,18 @@ pub async fn review_diff(
             None => files.push(f),
         }
     }
-    let (chunks, too_large) = diff::chunk(&files, opts.budget.diff_tokens);
-    skipped.extend(too_large);
+    let chunked = diff::chunk(&files, opts.budget.diff_tokens, opts.max_chunks);
+    let coverage = Coverage {
+        files: parsed.files.len(),
+        files_reviewed: 0,
+        files_over_budget: chunked.over_budget.len(),
+        max_chunks: opts.max_chunks,
+        lines_truncated: chunked.lines_truncated,
+        secrets_redacted,
+    };
+    let over_budget: Vec<String> = chunked.over_budget.iter().map(|s| s.path.clone()).collect();
+    skipped.extend(chunked.over_budget);
+    let chunks = chunked.chunks;
     if chunks.is_empty() {
         let why = if parsed.files.is_empty() {
             "the diff is empty (no changed files)".to_string()
@@ -281,6 +304,7 @@ pub async fn review_diff(
             opts.route.clone(),
         );
         r.skipped_files = skipped;
+        r.coverage = coverage;
         return Ok(Outcome {
             report: r,
             unreviewed: String::new(),
@@ -301,13 +325,35 @@ pub async fn review_diff(
         .collect();
     let results = run_chunks(model, &requests, opts).await;
 
-    Ok(assemble(
+    let mut out = assemble(
         &parsed,
         &chunks,
         results,
         skipped,
         description,
         opts,
+        coverage,
+        &over_budget,
+    );
+    if secrets_redacted > 0 {
+        out.report.notes.push(format!(
+            "{secrets_redacted} secret value(s) in the diff (API keys or tokens from the environment) were replaced with {} before it was sent",
+            crate::redact::REDACTED
+        ));
+    }
+    Ok(out)
+}
+
+/// The error for input that is not a unified diff: what was read and what is expected.
+fn not_a_diff(description: &str, input: &[u8]) -> anyhow::Error {
+    let head: String = String::from_utf8_lossy(&input[..input.len().min(48)])
+        .chars()
+        .flat_map(char::escape_default)
+        .take(80)
+        .collect();
+    usage(format!(
+        "the {description} is not a unified diff ({} bytes with no `diff --git`, `---`/`+++` or `@@` lines; it starts \"{head}\"): pass the output of `git diff` or `diff -u`",
+        input.len()
     ))
 }
 
@@ -362,7 +408,12 @@ async fn run_chunks(
     results
 }
 
-/// Turns per-chunk results into the report: models, degraded, merged findings, status.
+/// Turns per-chunk results into the report: models, degraded, merged findings, coverage,
+/// status. `over_budget` names the files the chunk budget left out (wholly or in part).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one review, assembled once"
+)]
 fn assemble(
     parsed: &diff::Diff,
     chunks: &[diff::Chunk],
@@ -370,11 +421,34 @@ fn assemble(
     skipped: Vec<Skipped>,
     description: &str,
     opts: &EngineOptions,
+    mut coverage: Coverage,
+    over_budget: &[String],
 ) -> Outcome {
     let total = chunks.len();
     let mut r = Report::new(Status::Complete, description, opts.route.clone());
     r.skipped_files = skipped;
     r.chunks.total = total;
+    // A file counts as reviewed when every chunk that carries it was reviewed, and none of it
+    // fell past the chunk budget.
+    let reviewed_chunk = |i: usize| matches!(results[i], Some(ChunkResult::Reviewed { .. }));
+    let mut seen: Vec<&str> = Vec::new();
+    for c in chunks {
+        for f in &c.files {
+            if !seen.contains(&f.as_str()) {
+                seen.push(f);
+            }
+        }
+    }
+    coverage.files_reviewed = seen
+        .iter()
+        .filter(|f| !over_budget.iter().any(|o| o == *f))
+        .filter(|f| {
+            chunks
+                .iter()
+                .filter(|c| c.files.iter().any(|x| x == *f))
+                .all(|c| reviewed_chunk(c.index))
+        })
+        .count();
     let mut all = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     let mut unreviewed = String::new();
@@ -443,7 +517,8 @@ fn assemble(
             Reported::new(f, parsed, &m)
         })
         .collect();
-    r.status = status_of(&r.chunks, &reasons);
+    r.status = status_of(&r.chunks, &reasons, &coverage);
+    r.coverage = coverage;
     if r.chunks.timed_out > 0 && !reasons.is_empty() {
         r.notes
             .push(format!("models that failed: {}", reasons.join("; ")));
@@ -454,9 +529,11 @@ fn assemble(
     }
 }
 
-/// The status for chunk counts: complete, unavailable (nothing answered), or partial (why).
-fn status_of(c: &report::ChunkStats, reasons: &[String]) -> Status {
-    if c.reviewed == c.total {
+/// The status for chunk counts and coverage: complete only when every chunk was reviewed and
+/// nothing was left out or cut; unavailable when nothing answered; partial otherwise (why).
+fn status_of(c: &report::ChunkStats, reasons: &[String], coverage: &Coverage) -> Status {
+    let gaps = coverage.gaps();
+    if c.reviewed == c.total && gaps.is_empty() {
         return Status::Complete;
     }
     if c.unavailable == c.total {
@@ -465,13 +542,13 @@ fn status_of(c: &report::ChunkStats, reasons: &[String]) -> Status {
             reasons.join("; ")
         ));
     }
+    let mut why = Vec::new();
     if c.timed_out > 0 {
-        return Status::Partial(format!(
+        why.push(format!(
             "the time budget ran out with {} part(s) unfinished",
             c.timed_out
         ));
     }
-    let mut why = Vec::new();
     if c.unavailable > 0 {
         why.push(format!(
             "{} part(s) could not be reviewed because no model answered ({})",
@@ -485,6 +562,7 @@ fn status_of(c: &report::ChunkStats, reasons: &[String]) -> Status {
             c.unreadable
         ));
     }
+    why.extend(gaps);
     Status::Partial(why.join("; "))
 }
 
@@ -537,16 +615,36 @@ impl Outputs {
     }
 }
 
-/// Writes every output for `report`: the text (or markdown) for stdout is returned, files
-/// are written (atomically; the GitHub files appended). Every file is attempted; the first
-/// error is returned after the rest were written.
-pub fn write_outputs(report: &Report, out: &Outputs) -> (String, anyhow::Result<()>) {
+/// What the review prints once its files are written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Printed {
+    /// For standard output: the text (or markdown) report and annotations, or the one report
+    /// file sent there (`--json -`).
+    pub stdout: String,
+    /// For standard error: the human report when a report file took standard output.
+    pub stderr: String,
+}
+
+/// Writes every output for `report`, with every known secret replaced (`redactor`): files are
+/// written atomically to regular files only (the GitHub files appended); what goes to the
+/// terminal is returned. A report file named `-` or `/dev/stdout` goes to standard output,
+/// and the human report to standard error. Every file is attempted; the first error is
+/// returned after the rest were written.
+pub fn write_outputs(
+    report: &Report,
+    out: &Outputs,
+    redactor: &Redactor,
+) -> (Printed, anyhow::Result<()>) {
     type Render = fn(&Report) -> serde_json::Value;
-    let mut stdout = formats::text(report, out.markdown);
+    let mut clean = report.clone();
+    clean.redact(redactor);
+    let report = &clean;
+    let scrub = |t: String| redactor.scrub(&t).into_owned();
+    let mut human = formats::text(report, out.markdown);
     if out.github {
         for a in formats::github_annotations(report) {
-            stdout.push_str(&a);
-            stdout.push('\n');
+            human.push_str(&a);
+            human.push('\n');
         }
     }
     let mut first_err: Option<anyhow::Error> = None;
@@ -563,21 +661,42 @@ pub fn write_outputs(report: &Report, out: &Outputs) -> (String, anyhow::Result<
         (&out.rdjson, formats::rdjson),
         (&out.gitlab, formats::gitlab),
     ];
+    let mut to_stdout: Option<String> = None;
     for (path, render) in files {
-        if let Some(p) = path {
-            keep(formats::write_atomic(
-                p,
-                &formats::to_pretty(&render(report)),
-            ));
+        let Some(p) = path else { continue };
+        let mut value = render(report);
+        redactor.scrub_json(&mut value);
+        let bytes = formats::to_pretty(&value);
+        if crate::files::is_stdout(p) {
+            if to_stdout.is_some() {
+                keep(Err(usage(
+                    "only one report can go to standard output (`-`); give the others file names"
+                        .into(),
+                )));
+            } else {
+                to_stdout = Some(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            continue;
         }
+        keep(formats::write_report(p, &bytes));
     }
     if let Some(p) = &out.step_summary {
-        keep(formats::append(p, &formats::summary(report)));
+        keep(formats::append(p, &scrub(formats::summary(report))));
     }
     if let Some(p) = &out.step_output {
-        keep(formats::append(p, &formats::github_outputs(report)));
+        keep(formats::append(p, &scrub(formats::github_outputs(report))));
     }
-    (stdout, first_err.map_or(Ok(()), Err))
+    let printed = match to_stdout {
+        Some(file) => Printed {
+            stdout: file,
+            stderr: scrub(human),
+        },
+        None => Printed {
+            stdout: scrub(human),
+            stderr: String::new(),
+        },
+    };
+    (printed, first_err.map_or(Ok(()), Err))
 }
 
 fn usage(message: String) -> anyhow::Error {
@@ -615,7 +734,10 @@ pub fn engine_options(
     deadline: Option<Instant>,
     instructions: &str,
 ) -> EngineOptions {
-    let system = system_prompt(instructions, focus);
+    let redactor = crate::redact::global().clone();
+    let system = redactor
+        .scrub(&system_prompt(instructions, focus))
+        .into_owned();
     EngineOptions {
         budget: budget_for(settings, route, &system),
         system,
@@ -624,6 +746,11 @@ pub fn engine_options(
         exclude: settings.review.exclude.clone(),
         include: settings.review.include.clone(),
         route: route.iter().map(ToString::to_string).collect(),
+        max_chunks: settings
+            .review
+            .max_chunks
+            .unwrap_or(diff::DEFAULT_MAX_CHUNKS),
+        redactor,
     }
 }
 
@@ -665,12 +792,16 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         (None, false, Some(b)) => DiffSource::Base(b.clone()),
         (None, false, None) => DiffSource::Auto,
     };
-    let gathered = diff::gather(&source, &env)?;
+    let limits = diff::ReadLimits {
+        max_bytes: ctx.settings.limits.diff_bytes,
+        deadline,
+    };
+    let gathered = diff::gather(&source, &env, limits).await?;
     let cwd = std::env::current_dir().ok();
     let instructions = ctx.review_policy.instructions(cwd.as_deref())?;
     let mut opts = engine_options(&ctx.settings, &route, &args.focus, deadline, &instructions);
     let unexempted = policy::unexempt_marked_files(&ctx.review_policy, &mut opts, &gathered.bytes)?;
-    let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone())), route.clone());
+    let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone()))?, route.clone());
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
@@ -691,16 +822,20 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         );
         code = exit::USAGE;
     }
+    let text = if report.is_skipped() {
+        // Stored in the state dir for `aiw queue run`: no secret goes in it either.
+        String::from_utf8_lossy(&opts.redactor.scrub_bytes(&gathered.bytes)).into_owned()
+    } else {
+        outcome.unreviewed
+    };
+    // Only what models failed to review is queued: a part left out for good (over the
+    // chunk budget) would be left out again.
     if args.on_unavailable == OnUnavailable::Queue
         && (report.is_skipped() || report.is_partial())
+        && !text.is_empty()
         && code != exit::FINDINGS
         && code != exit::USAGE
     {
-        let text = if report.is_skipped() {
-            String::from_utf8_lossy(&gathered.bytes).into_owned()
-        } else {
-            outcome.unreviewed
-        };
         let job = queue::Job::new(
             text,
             gathered.description.clone(),
@@ -722,8 +857,9 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let (stdout, written) = write_outputs(&report, &outputs);
-    output::stream_text(&stdout)?;
+    let (printed, written) = write_outputs(&report, &outputs, &opts.redactor);
+    output::raw_stderr(printed.stderr.as_bytes());
+    output::stream_text(&printed.stdout)?;
     written?;
     Ok(exit::code(code))
 }
@@ -748,9 +884,12 @@ pub async fn run_job(
         Some(deadline),
         &instructions,
     );
-    let model = RouterModel::new(Router::new(Arc::new(settings.clone())), route);
+    let model = RouterModel::new(Router::new(Arc::new(settings.clone()))?, route);
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;
-    Ok(out.report)
+    let mut report = out.report;
+    // The queue keeps the report in the state dir: no secret goes there either.
+    report.redact(&opts.redactor);
+    Ok(report)
 }
 
 /// Whether a finished job's report means it is done (complete or nothing to review).

@@ -16,7 +16,6 @@
 //! goes back to `pending/`. So a crash never loses a job, and never runs one twice at once.
 
 use std::fs::{self, File};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -160,23 +159,10 @@ pub struct Queue {
     root: PathBuf,
 }
 
+/// Stores one queue file: atomically, 0600, in a 0700 queue directory.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", fastrand::u64(..)));
-    let res = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(name))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if res.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    res
+    crate::files::private_dir(dir)?;
+    crate::files::write_atomic(&dir.join(name), bytes, crate::files::Access::Private).map(drop)
 }
 
 fn valid_id(id: &str) -> bool {
@@ -204,12 +190,7 @@ impl Queue {
 
     fn lock_file(&self, id: &str) -> anyhow::Result<File> {
         let dir = self.dir("locks");
-        fs::create_dir_all(&dir)?;
-        File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(format!("{id}.lock")))
+        crate::files::open_private(&dir.join(format!("{id}.lock")))
             .with_context(|| format!("cannot open the lock for queued job {id}"))
     }
 
@@ -319,7 +300,7 @@ impl Queue {
             let Some(lock) = self.try_lock(&id)? else {
                 continue;
             };
-            fs::create_dir_all(self.dir("running"))?;
+            crate::files::private_dir(&self.dir("running"))?;
             match fs::rename(self.file("pending", &id), self.file("running", &id)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

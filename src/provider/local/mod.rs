@@ -6,6 +6,7 @@
 //! - `catalogue.rs`: the model catalogue, installed models, resolving names, import.
 //! - `download.rs`: `aiw model pull`.
 //! - `tools.rs`: tool calling for GGUF models (prompt format, grammar, parsing the call back).
+//! - `gguf.rs`: verifying a GGUF file (header and tensor data size) before it is used.
 //!
 //! Without the `local` feature, everything but the engine compiles and a request for a local
 //! model fails with [`ErrorClass::Unavailable`] saying how to rebuild.
@@ -14,6 +15,7 @@ pub mod catalogue;
 pub mod download;
 #[cfg(feature = "local")]
 pub mod engine;
+pub mod gguf;
 pub mod tools;
 
 use std::path::PathBuf;

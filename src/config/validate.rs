@@ -92,6 +92,10 @@ pub(crate) const GPU_LAYERS: RangeInclusive<i64> = 0..=100_000;
 pub(crate) const CONCURRENCY: RangeInclusive<i64> = 1..=64;
 /// `[review] queue_max_attempts`.
 pub(crate) const QUEUE_ATTEMPTS: RangeInclusive<i64> = 1..=1000;
+/// `[gateway] max_body_mib`.
+pub(crate) const GATEWAY_BODY_MIB: RangeInclusive<i64> = 1..=1024;
+/// `[gateway] max_streams`.
+pub(crate) const GATEWAY_STREAMS: RangeInclusive<i64> = 1..=4096;
 
 /// Longest URL, model name, glob or name in a file.
 const MAX_URL: usize = 2048;

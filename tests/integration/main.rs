@@ -7,6 +7,8 @@
     reason = "test helpers fail loudly on unexpected errors"
 )]
 
+/// Real agents and SDKs through the gateway: Claude Code under `aiw run`, the Python SDKs.
+mod agents;
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
 /// `aiw chat`: no-terminal refusal, and the tmux end-to-end run against the emulator.

@@ -60,9 +60,10 @@ impl GatewayError {
         }
     }
 
-    /// The error for a request no model could answer: a context error when the request did
-    /// not fit any model that was tried, a configuration error when every model was refused,
-    /// else "overloaded" (the client may retry).
+    /// The error for a request no model could answer: a context error when a model that was
+    /// up could not fit it (the client can shorten it; retrying would not help), a
+    /// configuration error when every model was refused, else "overloaded" (the client may
+    /// retry).
     pub fn from_failure(failed: &AllModelsFailed) -> Self {
         let tried: Vec<_> = failed
             .attempts
@@ -73,11 +74,14 @@ impl GatewayError {
             !tried.is_empty() && tried.iter().all(|a| a.error_class.is_some_and(f))
         };
         let why = crate::router::AllModelsFailed::to_string(failed);
-        if all(&|c| c == ErrorClass::ContextTooLong) {
+        if tried
+            .iter()
+            .any(|a| a.error_class == Some(ErrorClass::ContextTooLong))
+        {
             Self {
                 status: 400,
                 message: format!(
-                    "prompt is too long: the request does not fit the context window of any model of the route, even with old tool results and turns left out ({why})"
+                    "prompt is too long: the request does not fit the context window of any model of the route, even with old tool results and turns left out; shorten it ({why})"
                 ),
             }
         } else if all(&|c| c.is_config_problem() && c != ErrorClass::ContextTooLong) {

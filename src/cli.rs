@@ -65,6 +65,12 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// The durable queue of reviews that waited for a model.
     Queue(QueueArgs),
+    /// Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every
+    /// request answered through aiw's router (failover, health, the local tier).
+    Serve(ServeArgs),
+    /// Run a coding agent (e.g. `claude`) with its API traffic going through aiw's router,
+    /// so it keeps working through an outage.
+    Run(RunArgs),
     /// Config file: init, path, check, trust.
     Config(ConfigArgs),
     /// Print a shell completion script.
@@ -197,6 +203,45 @@ pub struct ReviewArgs {
     /// Run this existing review command first; aiw reviews itself only if it fails like an outage.
     #[arg(last = true, value_name = "COMMAND")]
     pub wrap: Vec<String>,
+}
+
+/// `aiw serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback must be named here explicitly.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// The token clients must send (`x-api-key` or `Authorization: Bearer`); a random one
+    /// is made and printed when none is given.
+    #[arg(
+        long,
+        env = "AIW_GATEWAY_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Answer every client model with this route (instead of `[gateway] models`).
+    #[arg(short, long, value_name = "NAME")]
+    pub route: Option<String>,
+}
+
+/// `aiw run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Answer every model the agent asks for with this route (instead of `[gateway] models`).
+    #[arg(short, long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// Print one line on stderr when an answer came from a fallback.
+    #[arg(long)]
+    pub notify: bool,
+    /// The command to run, after `--`: `aiw run -- claude`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
 }
 
 /// `aiw status`

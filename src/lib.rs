@@ -8,6 +8,8 @@
 //! - `conversation/`: the provider-neutral messages and content blocks (text, tool calls and
 //!   results, images, thinking), stream events, history repair and context fitting.
 //! - `session/`: a chat's turns, their JSONL persistence.
+//! - `gateway/`: `aiw serve` and `aiw run`: the Anthropic and OpenAI APIs served on loopback
+//!   to coding agents, every request answered through the router.
 //! - `output`: the only module that prints.
 //! - `logging`: tracing to a log file in the state dir, never to the terminal.
 //! - `redact`: known secret values replaced in everything aiw sends, logs or prints.
@@ -19,6 +21,7 @@ pub mod config;
 pub mod conversation;
 pub mod exit;
 pub mod files;
+pub mod gateway;
 pub mod logging;
 pub mod output;
 pub mod provider;
@@ -50,6 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model(args) => commands::model::run(&ctx, args).await,
         Command::Sessions(args) => commands::sessions::run(&ctx, args),
         Command::Queue(args) => commands::queue::run(&ctx, args).await,
+        Command::Serve(args) => commands::serve::run(ctx, args).await,
+        Command::Run(args) => commands::run::run(ctx, args).await,
         Command::Completions(_) | Command::Man | Command::Config(_) => {
             unreachable!("handled before loading settings")
         }

@@ -144,6 +144,8 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         RouterEvent::Skipped { .. }
         | RouterEvent::Usage { .. }
         | RouterEvent::Thinking { .. }
+        | RouterEvent::ThinkingSignature { .. }
+        | RouterEvent::Opaque { .. }
         | RouterEvent::ToolUse { .. }
         | RouterEvent::Attempting { .. } => {}
     };

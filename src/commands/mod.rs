@@ -8,6 +8,8 @@ pub mod man;
 pub mod model;
 pub mod queue;
 pub mod review;
+pub mod run;
+pub mod serve;
 pub mod sessions;
 pub mod status;
 

@@ -34,6 +34,9 @@ pub struct FileConfig {
     /// `[review]`.
     #[serde(default)]
     pub review: ReviewFile,
+    /// `[gateway]`: `aiw serve` and `aiw run`. Read from the user's config file only.
+    #[serde(default)]
+    pub gateway: GatewayFile,
     /// Which file set a setting, for settings a project file set (see [`FileConfig::origin_of`]).
     #[serde(skip)]
     pub(crate) origins: BTreeMap<String, PathBuf>,
@@ -172,6 +175,22 @@ pub enum SizeFile {
     Bytes(u64),
     /// `"8 MiB"`, `"512KiB"`, `"1MB"`, `"100"`.
     Text(String),
+}
+
+/// `[gateway]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFile {
+    /// Client model id glob -> route name, e.g. `"claude-haiku-*" = "fast"`; first match wins
+    /// (in the order globs sort), else `route`.
+    #[serde(default)]
+    pub models: BTreeMap<String, String>,
+    /// The route for client models no glob matches (default: the default route).
+    pub route: Option<String>,
+    /// Largest request body accepted, in MiB.
+    pub max_body_mib: Option<i64>,
+    /// Streams answered at once; more get the protocol's overload error.
+    pub max_streams: Option<i64>,
 }
 
 /// A string or a list of strings.

@@ -238,6 +238,19 @@ impl Default for Limits {
     }
 }
 
+/// Settings for the gateway (`aiw serve`, `aiw run`), from the user's config file only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatewaySettings {
+    /// Client model id globs and the route each maps to, in order.
+    pub models: Vec<(String, String)>,
+    /// The route for client models no glob matches.
+    pub route: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Streams answered at once.
+    pub max_streams: usize,
+}
+
 /// The resolved directories aiw uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
@@ -313,6 +326,8 @@ pub struct Settings {
     pub review: ReviewSettings,
     /// Size bounds.
     pub limits: Limits,
+    /// The gateway's model mapping and limits.
+    pub gateway: GatewaySettings,
     /// Files and directories.
     pub paths: Paths,
     /// Whether the user config file existed.
@@ -685,6 +700,68 @@ impl Settings {
                 })?;
             }
         }
+        let g = &cfg.gateway;
+        let route_exists = |key: &str, name: &str| {
+            if routes.contains_key(name) {
+                Ok(name.to_string())
+            } else {
+                Err(ConfigError::Invalid {
+                    path: user_file.clone(),
+                    what: key.to_string(),
+                    message: format!(
+                        "names route `{}`, which is not defined under [routes]",
+                        validate::clip(name)
+                    ),
+                })
+            }
+        };
+        let mut gw_models = Vec::with_capacity(g.models.len());
+        for (glob, route) in &g.models {
+            if globset::Glob::new(glob).is_err() {
+                return Err(ConfigError::Invalid {
+                    path: user_file.clone(),
+                    what: format!("gateway.models.{}", validate::clip(glob)),
+                    message: "is not a valid glob: use * and ? like \"claude-opus-*\"".into(),
+                });
+            }
+            gw_models.push((
+                glob.clone(),
+                route_exists(&format!("gateway.models.{glob}"), route)?,
+            ));
+        }
+        let gateway = GatewaySettings {
+            models: gw_models,
+            route: match &g.route {
+                Some(r) => route_exists("gateway.route", r)?,
+                None => default_route.clone(),
+            },
+            max_body: g
+                .max_body_mib
+                .map(|v| {
+                    validate::int::<usize>(
+                        &user_file,
+                        "gateway.max_body_mib",
+                        v,
+                        validate::GATEWAY_BODY_MIB,
+                    )
+                })
+                .transpose()?
+                .unwrap_or(32)
+                * 1024
+                * 1024,
+            max_streams: g
+                .max_streams
+                .map(|v| {
+                    validate::int::<usize>(
+                        &user_file,
+                        "gateway.max_streams",
+                        v,
+                        validate::GATEWAY_STREAMS,
+                    )
+                })
+                .transpose()?
+                .unwrap_or(64),
+        };
         Ok(Self {
             providers: resolved,
             routes,
@@ -694,6 +771,7 @@ impl Settings {
             chat_keys,
             review,
             limits,
+            gateway,
             paths,
             config_file_found,
             warnings,

@@ -307,6 +307,14 @@ pub(crate) fn merge(
     }
 
     user.chat.keys.extend(proj.chat.keys);
+    let gw = &proj.gateway;
+    if !gw.models.is_empty()
+        || gw.route.is_some()
+        || gw.max_body_mib.is_some()
+        || gw.max_streams.is_some()
+    {
+        user_only.push("gateway".into());
+    }
 
     let r = proj.review;
     if r.trust_pr_policy.is_some() {

@@ -94,6 +94,10 @@ pub(crate) const CONCURRENCY: RangeInclusive<i64> = 1..=64;
 pub(crate) const MAX_CHUNKS: RangeInclusive<i64> = 1..=100_000;
 /// `[review] queue_max_attempts`.
 pub(crate) const QUEUE_ATTEMPTS: RangeInclusive<i64> = 1..=1000;
+/// `[gateway] max_body_mib`.
+pub(crate) const GATEWAY_BODY_MIB: RangeInclusive<i64> = 1..=1024;
+/// `[gateway] max_streams`.
+pub(crate) const GATEWAY_STREAMS: RangeInclusive<i64> = 1..=4096;
 
 /// Longest URL, model name, glob or name in a file.
 const MAX_URL: usize = 2048;

@@ -1,6 +1,8 @@
-//! Fitting a conversation into a model's context window: keep the system prompt, pinned
-//! messages (attached files) and the newest turns, drop the oldest turns whole, and say so in a
-//! short note the model sees. A turn is a user message with everything that answers it,
+//! Fitting a conversation into a model's context window, in a documented order: first the
+//! contents of old tool results are left out (oldest first, each replaced by a one-line note;
+//! an agent's history is mostly tool output), then the oldest turns are dropped whole; the
+//! system prompt, pinned messages (attached files) and the last turn are always kept, and a
+//! short note says what was left out. A turn is a user message with everything that answers it,
 //! including the tool calls and tool results of an agent loop, so a `tool_use` and its
 //! `tool_result` are always kept or dropped together.
 //!
@@ -17,6 +19,10 @@ pub const MESSAGE_OVERHEAD: usize = 8;
 
 /// Tokens an image is counted at (what Anthropic charges for a 1.15-megapixel image).
 pub const IMAGE_TOKENS: usize = 1_600;
+
+/// What replaces the content of a tool result left out to fit.
+pub const ELIDED_RESULT: &str =
+    "[aiw: this tool result was left out to fit this model's context window]";
 
 /// The note inserted where messages were left out.
 pub fn omitted_note(n: usize) -> String {
@@ -121,9 +127,9 @@ pub fn fit(
     budget: usize,
     count: &mut dyn FnMut(&str) -> usize,
 ) -> Result<Fitted, FitError> {
-    let cost: Vec<usize> = messages.iter().map(|m| message_cost(m, count)).collect();
+    let mut cost: Vec<usize> = messages.iter().map(|m| message_cost(m, count)).collect();
     let system_cost = count(system) + MESSAGE_OVERHEAD;
-    let total: usize = system_cost + cost.iter().sum::<usize>();
+    let mut total: usize = system_cost + cost.iter().sum::<usize>();
     if total <= budget {
         return Ok(Fitted {
             messages: messages.to_vec(),
@@ -131,6 +137,39 @@ pub fn fit(
             tokens: total,
         });
     }
+    // First, old tool results: everything before the last turn, oldest first.
+    let last_turn_start = messages
+        .iter()
+        .rposition(starts_turn)
+        .unwrap_or(messages.len().saturating_sub(1));
+    let mut elided: Vec<Message> = messages.to_vec();
+    for i in 0..last_turn_start {
+        if total <= budget {
+            break;
+        }
+        let mut changed = false;
+        for b in &mut elided[i].blocks {
+            if let Block::ToolResult { content, .. } = b
+                && content.as_slice() != [Block::text(ELIDED_RESULT)]
+            {
+                *content = vec![Block::text(ELIDED_RESULT)];
+                changed = true;
+            }
+        }
+        if changed {
+            let new = message_cost(&elided[i], count);
+            total = total - cost[i] + new;
+            cost[i] = new;
+        }
+    }
+    if total <= budget {
+        return Ok(Fitted {
+            messages: elided,
+            dropped: Vec::new(),
+            tokens: total,
+        });
+    }
+    let messages = elided.as_slice();
 
     let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
     for (i, m) in messages.iter().enumerate() {
@@ -309,6 +348,46 @@ mod tests {
             assert_eq!(fitted, f.messages, "budget {budget}: no orphan to repair");
             assert!(f.tokens <= budget, "budget {budget}: {}", f.tokens);
         }
+    }
+
+    #[test]
+    fn old_tool_results_go_before_any_turn() {
+        let call = |id: &str| Message {
+            role: Role::Assistant,
+            blocks: vec![Block::ToolUse {
+                id: id.into(),
+                name: "Read".into(),
+                input: json!({}),
+                signature: None,
+            }],
+        };
+        let result = |id: &str, words: usize| Message {
+            role: Role::User,
+            blocks: vec![Block::ToolResult {
+                tool_use_id: id.into(),
+                content: vec![Block::text("w ".repeat(words))],
+                is_error: false,
+            }],
+        };
+        let msgs = vec![
+            Message::user("task one"),
+            call("a"),
+            result("a", 300),
+            Message::assistant("done one"),
+            Message::user("task two"),
+            call("b"),
+            result("b", 300),
+        ];
+        let f = fit("sys", &msgs, &[], 420, &mut words).unwrap();
+        assert!(f.dropped.is_empty(), "no turn had to go: {:?}", f.dropped);
+        assert!(f.tokens <= 420, "{}", f.tokens);
+        let texts: Vec<String> = f.messages.iter().map(plain_text).collect();
+        assert_eq!(texts[2], ELIDED_RESULT, "the old result was left out");
+        assert!(
+            texts[6].starts_with("w w"),
+            "the last turn's result is kept"
+        );
+        assert_eq!(f.messages.len(), msgs.len());
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl AnthropicClient {
         let resp = http::send(
             &self.http,
             &url,
-            headers(key)?,
+            headers(key, req)?,
             request_body(model, req),
             ep,
         )
@@ -77,8 +77,21 @@ impl AnthropicClient {
     }
 }
 
-fn headers(key: &Secret) -> Result<HeaderMap, ProviderError> {
+fn headers(key: &Secret, req: &ChatRequest) -> Result<HeaderMap, ProviderError> {
     let mut h = HeaderMap::new();
+    // A gateway client's beta headers, as it sent them (only ever to Anthropic).
+    for (name, value) in req
+        .passthrough_for(Vendor::Anthropic)
+        .map(|p| p.headers.as_slice())
+        .unwrap_or_default()
+    {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.append(n, v);
+        }
+    }
     h.insert(
         HeaderName::from_static("x-api-key"),
         http::secret_header("", key)?,
@@ -115,6 +128,9 @@ struct AnthropicRequest<'a> {
     tool_choice: Option<AnthropicToolChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     thinking: Option<AnthropicThinking>,
+    /// A gateway client's own fields (see [`super::Passthrough`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    passthrough: Option<&'a serde_json::Map<String, Value>>,
 }
 
 #[derive(Serialize)]
@@ -258,7 +274,9 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
         // The API requires max_tokens above the thinking budget.
         max_tokens = max_tokens.max(t.budget_tokens.saturating_add(1024));
     }
-    let body = AnthropicRequest {
+    let pass = req.passthrough_for(Vendor::Anthropic).map(|p| &p.fields);
+    let own = |key: &str| pass.is_some_and(|p| p.contains_key(key));
+    let mut body = AnthropicRequest {
         model,
         max_tokens,
         messages,
@@ -284,7 +302,21 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
             ToolChoice::Tool { name } => AnthropicToolChoice::Tool { name },
         }),
         thinking,
+        passthrough: pass,
     };
+    // The client's own version of a field replaces aiw's.
+    if own("system") {
+        body.system = None;
+    }
+    if own("tools") {
+        body.tools.clear();
+    }
+    if own("tool_choice") {
+        body.tool_choice = None;
+    }
+    if own("thinking") {
+        body.thinking = None;
+    }
     // Serializing these structs cannot fail (string keys, no maps with other keys).
     serde_json::to_vec(&body).unwrap_or_default()
 }

@@ -63,6 +63,31 @@ pub struct ChatRequest {
     /// A GBNF grammar that constrains the local model's output; remote models ignore it and
     /// are asked for JSON in the prompt instead.
     pub grammar: Option<String>,
+    /// What a gateway client sent beyond the neutral request, replayed only when the request
+    /// goes to the client's own vendor.
+    #[serde(skip)]
+    pub passthrough: Option<std::sync::Arc<Passthrough>>,
+}
+
+/// A gateway client's own request fields (top-level body fields aiw does not model, such as
+/// Anthropic `context_management`, or ones it models less exactly, such as a list-form
+/// `system` with `cache_control`) and headers (`anthropic-beta`). A client of that vendor
+/// gets them back unchanged; any other vendor never sees them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Passthrough {
+    /// The client's wire.
+    pub vendor: Vendor,
+    /// Top-level body fields, replacing aiw's rendering of the same field.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Headers to send as they came.
+    pub headers: Vec<(String, String)>,
+}
+
+impl ChatRequest {
+    /// The passthrough for `vendor`, if the request has one for it.
+    pub fn passthrough_for(&self, vendor: Vendor) -> Option<&Passthrough> {
+        self.passthrough.as_deref().filter(|p| p.vendor == vendor)
+    }
 }
 
 impl ChatRequest {

@@ -108,6 +108,9 @@ struct OpenAiRequest<'a> {
     tools: Vec<OpenAiTool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tool_choice: Option<Value>,
+    /// A gateway client's own fields (see [`super::Passthrough`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    passthrough: Option<&'a serde_json::Map<String, Value>>,
 }
 
 #[derive(Serialize)]
@@ -281,7 +284,9 @@ pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Vec<u
         }
     }
     let openai = kind == ProviderKind::OpenAi;
-    let body = OpenAiRequest {
+    let pass = req.passthrough_for(Vendor::OpenAi).map(|p| &p.fields);
+    let own = |key: &str| pass.is_some_and(|p| p.contains_key(key));
+    let mut body = OpenAiRequest {
         model,
         messages,
         stream: true,
@@ -313,7 +318,15 @@ pub fn request_body(model: &str, req: &ChatRequest, kind: ProviderKind) -> Vec<u
             ToolChoice::None => json!("none"),
             ToolChoice::Tool { name } => json!({"type": "function", "function": {"name": name}}),
         }),
+        passthrough: pass,
     };
+    // The client's own version of a field replaces aiw's.
+    if own("tools") {
+        body.tools.clear();
+    }
+    if own("tool_choice") {
+        body.tool_choice = None;
+    }
     // Serializing these structs cannot fail (string keys, no maps with other keys).
     serde_json::to_vec(&body).unwrap_or_default()
 }

@@ -132,6 +132,20 @@ pub enum RouterEvent {
         /// The text.
         text: String,
     },
+    /// The signature of the thinking `model` is writing (replayed to its vendor only).
+    ThinkingSignature {
+        /// The model thinking.
+        model: ModelRef,
+        /// The signature piece.
+        signature: String,
+    },
+    /// A provider-only block, whole (Anthropic `redacted_thinking`, server-tool blocks).
+    Opaque {
+        /// The model writing.
+        model: ModelRef,
+        /// The block as the vendor sent it.
+        raw: serde_json::Value,
+    },
     /// A complete tool call (its arguments parsed); never sent before it is complete.
     ToolUse {
         /// The model calling.
@@ -820,11 +834,22 @@ impl Router {
                     // Reasoning, tool calls and provider blocks: the seam's held-back text
                     // goes first, so blocks keep their order.
                     out.flush_seam(model, on_event);
-                    if let ChatEvent::Thinking(text) = &other {
-                        on_event(RouterEvent::Thinking {
+                    match &other {
+                        ChatEvent::Thinking(text) => on_event(RouterEvent::Thinking {
                             model: model.clone(),
                             text: text.clone(),
-                        });
+                        }),
+                        ChatEvent::ThinkingSignature(signature) => {
+                            on_event(RouterEvent::ThinkingSignature {
+                                model: model.clone(),
+                                signature: signature.clone(),
+                            });
+                        }
+                        ChatEvent::Opaque(raw) => on_event(RouterEvent::Opaque {
+                            model: model.clone(),
+                            raw: raw.clone(),
+                        }),
+                        _ => {}
                     }
                     match out.asm.push(&other) {
                         Ok(Some(block)) => on_event(RouterEvent::ToolUse {

@@ -1272,7 +1272,10 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
         // The chat offers no tools, and shows answers, not reasoning.
-        RouterEvent::Thinking { model, .. } | RouterEvent::ToolUse { model, .. } => {
+        RouterEvent::Thinking { model, .. }
+        | RouterEvent::ThinkingSignature { model, .. }
+        | RouterEvent::Opaque { model, .. }
+        | RouterEvent::ToolUse { model, .. } => {
             p.current = Some(model);
         }
     }

@@ -330,3 +330,80 @@ async fn the_local_model_calls_tools_under_the_grammar() {
         }
     }
 }
+
+/// An agent's request too large for the local window, with the cloud down: old tool results
+/// are left out and the local model answers; a last message that alone cannot fit is refused
+/// with Anthropic's own "prompt is too long" error, not a cut answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_cannot() {
+    use aiw::config::Secret;
+    use aiw::gateway::{self, Gateway};
+    let Some(model) = model() else { return };
+    let _one_at_a_time = MODEL_LOCK.lock().await;
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"default = ["anthropic/primary", "local/default"]"#,
+        &format!(
+            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
+            model.display()
+        ),
+    );
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    let token = "aiw-local-gateway-token-0123456789";
+    let gw = Gateway::new(router(settings(&text, dir.path())), Secret::new(token));
+    let addr = gateway::start(gw, CancellationToken::new()).await.unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let post = |body: serde_json::Value| {
+        http.post(format!("http://{addr}/v1/messages"))
+            .header("x-api-key", token)
+            .json(&body)
+            .send()
+    };
+    // About 6k tokens of old tool output, then a short question.
+    let mut messages = Vec::new();
+    for i in 0..6 {
+        let id = format!("toolu_{i}");
+        messages.push(serde_json::json!({"role": "user", "content": format!("step {i}")}));
+        messages.push(serde_json::json!({"role": "assistant", "content": [
+            {"type": "tool_use", "id": id, "name": "Read", "input": {"file_path": format!("f{i}.rs")}}]}));
+        messages.push(serde_json::json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": id, "content": "fn x() {}\n".repeat(400)}]}));
+        messages.push(serde_json::json!({"role": "assistant", "content": "ok"}));
+    }
+    messages.push(serde_json::json!({"role": "user", "content": "Say hello."}));
+    let r = post(
+        serde_json::json!({"model": "claude-opus-5-5", "max_tokens": 32, "messages": messages}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["type"], "message", "{v}");
+    assert!(
+        !v["content"][0]["text"].as_str().unwrap_or("").is_empty(),
+        "{v}"
+    );
+    // A last message that alone is larger than the window.
+    let huge = "word ".repeat(6000);
+    let r = post(
+        serde_json::json!({"model": "claude-opus-5-5", "max_tokens": 32,
+        "messages": [{"role": "user", "content": huge}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("prompt is too long"),
+        "{v}"
+    );
+}

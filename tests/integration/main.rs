@@ -7,6 +7,8 @@
     reason = "test helpers fail loudly on unexpected errors"
 )]
 
+/// Real agents and SDKs through the gateway: Claude Code under `aiw run`, the Python SDKs.
+mod agents;
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
 /// `aiw chat`: no-terminal refusal, and the tmux end-to-end run against the emulator.
@@ -14,6 +16,9 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// The gateway (`aiw serve`, `aiw run`) as coding agents and SDKs use it, the emulator
+/// upstream: pass-through, cross-vendor tool loops, cuts, errors, tokens, limits.
+mod gateway;
 /// Hostile servers and inputs with canary secrets in the environment: redirects to an
 /// attacker, endless answers and SSE lines, the total time limit, garbage and endless diffs,
 /// the chunk budget, output paths that are links or devices, private state, truncated GGUFs.

@@ -320,7 +320,7 @@ async fn the_local_model_calls_tools_under_the_grammar() {
     for b in &a.blocks {
         match b {
             Block::Text { text, .. } => {
-                assert!(!text.trim_start().starts_with("{\"tool\""), "{text}")
+                assert!(!text.trim_start().starts_with("{\"tool\""), "{text}");
             }
             Block::ToolUse { name, input, .. } => {
                 assert_eq!(name, "read_file");

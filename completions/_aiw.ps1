@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'Local models: list, pull, import, remove, path. `aiw models` lists them')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Saved chat sessions')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The durable queue of reviews that waited for a model')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config file: init, path, check, trust')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -433,6 +435,31 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
         'aiw;queue;help;help' {
             break
         }
+        'aiw;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on. Anything but loopback must be named here explicitly')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token clients must send (`x-api-key` or `Authorization: Bearer`); a random one is made and printed when none is given')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Answer every client model with this route (instead of `[gateway] models`)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Answer every client model with this route (instead of `[gateway] models`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log raw request and response bodies to the log file (never keys)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'aiw;run' {
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Answer every model the agent asks for with this route (instead of `[gateway] models`)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Answer every model the agent asks for with this route (instead of `[gateway] models`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
+            [CompletionResult]::new('--notify', '--notify', [CompletionResultType]::ParameterName, 'Print one line on stderr when an answer came from a fallback')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log raw request and response bodies to the log file (never keys)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'aiw;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
@@ -533,6 +560,8 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('model', 'model', [CompletionResultType]::ParameterValue, 'Local models: list, pull, import, remove, path. `aiw models` lists them')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'Saved chat sessions')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The durable queue of reviews that waited for a model')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config file: init, path, check, trust')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -606,6 +635,12 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             break
         }
         'aiw;help;queue;drop' {
+            break
+        }
+        'aiw;help;serve' {
+            break
+        }
+        'aiw;help;run' {
             break
         }
         'aiw;help;config' {

@@ -46,6 +46,12 @@ _aiw() {
             aiw,review)
                 cmd="aiw__subcmd__review"
                 ;;
+            aiw,run)
+                cmd="aiw__subcmd__run"
+                ;;
+            aiw,serve)
+                cmd="aiw__subcmd__serve"
+                ;;
             aiw,sessions)
                 cmd="aiw__subcmd__sessions"
                 ;;
@@ -108,6 +114,12 @@ _aiw() {
                 ;;
             aiw__subcmd__help,review)
                 cmd="aiw__subcmd__help__subcmd__review"
+                ;;
+            aiw__subcmd__help,run)
+                cmd="aiw__subcmd__help__subcmd__run"
+                ;;
+            aiw__subcmd__help,serve)
+                cmd="aiw__subcmd__help__subcmd__serve"
                 ;;
             aiw__subcmd__help,sessions)
                 cmd="aiw__subcmd__help__subcmd__sessions"
@@ -260,7 +272,7 @@ _aiw() {
 
     case "${cmd}" in
         aiw)
-            opts="-v -h -V --config --verbose --debug --help --version ask chat review status model models sessions queue config completions man help"
+            opts="-v -h -V --config --verbose --debug --help --version ask chat review status model models sessions queue serve run config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -558,7 +570,7 @@ _aiw() {
             return 0
             ;;
         aiw__subcmd__help)
-            opts="ask chat review status model sessions queue config completions man help"
+            opts="ask chat review status model sessions queue serve run config completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,6 +864,34 @@ _aiw() {
             return 0
             ;;
         aiw__subcmd__help__subcmd__review)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aiw__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aiw__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1387,6 +1427,66 @@ _aiw() {
                     return 0
                     ;;
                 --wrap-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aiw__subcmd__run)
+            opts="-r -v -h --route --notify --config --verbose --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --route)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aiw__subcmd__serve)
+            opts="-r -v -h --listen --token --route --config --verbose --debug --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --route)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,8 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand models 'Local models: list, pull, import, remove, path. `aiw models` lists them'
             cand sessions 'Saved chat sessions'
             cand queue 'The durable queue of reviews that waited for a model'
+            cand serve 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)'
+            cand run 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage'
             cand config 'Config file: init, path, check, trust'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -379,6 +381,29 @@ set edit:completion:arg-completer[aiw] = {|@words|
         }
         &'aiw;queue;help;help'= {
         }
+        &'aiw;serve'= {
+            cand --listen 'Address to listen on. Anything but loopback must be named here explicitly'
+            cand --token 'The token clients must send (`x-api-key` or `Authorization: Bearer`); a random one is made and printed when none is given'
+            cand -r 'Answer every client model with this route (instead of `[gateway] models`)'
+            cand --route 'Answer every client model with this route (instead of `[gateway] models`)'
+            cand --config 'Config file to use instead of the default'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand --debug 'Log raw request and response bodies to the log file (never keys)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'aiw;run'= {
+            cand -r 'Answer every model the agent asks for with this route (instead of `[gateway] models`)'
+            cand --route 'Answer every model the agent asks for with this route (instead of `[gateway] models`)'
+            cand --config 'Config file to use instead of the default'
+            cand --notify 'Print one line on stderr when an answer came from a fallback'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand --debug 'Log raw request and response bodies to the log file (never keys)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'aiw;config'= {
             cand --config 'Config file to use instead of the default'
             cand -v 'More detail on stderr (repeat for more)'
@@ -466,6 +491,8 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand model 'Local models: list, pull, import, remove, path. `aiw models` lists them'
             cand sessions 'Saved chat sessions'
             cand queue 'The durable queue of reviews that waited for a model'
+            cand serve 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)'
+            cand run 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage'
             cand config 'Config file: init, path, check, trust'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -520,6 +547,10 @@ set edit:completion:arg-completer[aiw] = {|@words|
         &'aiw;help;queue;run'= {
         }
         &'aiw;help;queue;drop'= {
+        }
+        &'aiw;help;serve'= {
+        }
+        &'aiw;help;run'= {
         }
         &'aiw;help;config'= {
             cand init 'Write a commented default config file'

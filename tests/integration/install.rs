@@ -189,6 +189,8 @@ fn install_sh_installs_a_working_aiw_into_a_prefix() {
         );
     }
     assert!(bin.is_file());
+    let size = std::fs::metadata(&bin).unwrap().len();
+    assert!(size < 25 * 1024 * 1024, "the installed binary is stripped: {size} bytes");
 
     // It never edits shell rc files.
     for rc in [

@@ -14,6 +14,10 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Claude on Amazon Bedrock and on Google Vertex AI (and Gemini on Vertex): conformance of
+/// both clients, SigV4 and event-stream framing as the emulator checks them, Vertex tokens and
+/// their refresh, failover along a route that keeps the same Claude on three hosts.
+mod cloud_hosts;
 /// Hostile repositories against the trust model and the CI review policy: project files
 /// that try to redirect keys, fetch URLs, pick the GGUF file, read files outside the
 /// repository or set the terms of their own review; canary keys must reach nothing.

@@ -263,8 +263,17 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
 /// The signature the request should carry with `secret` (the canonical request rebuilt
 /// from what arrived: the path as received, the signed headers' values, the body).
 fn expected_signature(req: &Request, a: &Authorization, amz_date: &str, secret: &str) -> String {
+    // AWS canonicalises the signed-header list itself (lowercase, sorted): a client that
+    // signs them in another order computes another signature.
+    let mut names: Vec<String> = a
+        .signed_headers
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
     let mut headers = String::new();
-    for name in &a.signed_headers {
+    for name in &names {
         let values: Vec<String> = req
             .headers
             .iter()
@@ -279,7 +288,7 @@ fn expected_signature(req: &Request, a: &Authorization, amz_date: &str, secret: 
         req.method,
         encode(path, true),
         canonical_query(&req.query),
-        a.signed_headers.join(";"),
+        names.join(";"),
         sha256_hex(&req.body)
     );
     let scope = format!("{}/{}/{}/aws4_request", a.date, a.region, a.service);

@@ -696,19 +696,19 @@ async fn an_expired_token_is_refreshed_mid_session() {
     assert!(out.error.is_none(), "{:?}", out.error);
     assert_eq!(out.text(), "second");
     assert_eq!(f.emu.token_requests(), 2, "one refresh");
-    let reqs = f.emu.requests_for(id);
-    assert_eq!(reqs.len(), 3, "first call, the refused one, the resend");
+    let sent = f.emu.requests_for(id);
+    assert_eq!(sent.len(), 3, "first call, the refused one, the resend");
     assert!(
-        reqs[1].action.is_none(),
+        sent[1].action.is_none(),
         "the 401 consumed no script action"
     );
     assert_ne!(
-        reqs[1].header("authorization"),
-        reqs[2].header("authorization")
+        sent[1].header("authorization"),
+        sent[2].header("authorization")
     );
     assert_eq!(
-        reqs[0].header("authorization"),
-        reqs[1].header("authorization")
+        sent[0].header("authorization"),
+        sent[1].header("authorization")
     );
 
     // Through the router too (its own client: one more token), a session of three questions
@@ -1054,4 +1054,53 @@ async fn aiw_ask_on_bedrock_and_vertex() {
         );
     }
     assert!(emu.count("anthropic.claude-sonnet-4-6") >= 1);
+}
+
+/// `aiw config check` says where each host's credentials will come from, never what they are.
+#[test]
+fn config_check_names_the_credential_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[providers.bedrock]\n[providers.aws2]\nkind = \"bedrock\"\nregion = \"us-west-2\"\nprofile = \"work\"\n[providers.vertex]\ncredentials_file = \"/keys/sa.json\"\n",
+    )
+    .unwrap();
+    let out = aiw(dir.path())
+        .args(["config", "check"])
+        .env("AWS_ACCESS_KEY_ID", aws::ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", aws::SECRET_ACCESS_KEY)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {stdout}"))
+            .to_string()
+    };
+    let b = line("bedrock ");
+    assert!(
+        b.contains("no region") && b.contains("AWS keys from AWS_ACCESS_KEY_ID"),
+        "{b}"
+    );
+    let a = line("aws2 ");
+    assert!(
+        a.contains("https://bedrock-runtime.us-west-2.amazonaws.com")
+            && a.contains("AWS profile `work`")
+            && a.contains(".aws/credentials"),
+        "{a}"
+    );
+    let v = line("vertex ");
+    assert!(
+        v.contains("https://aiplatform.googleapis.com")
+            && v.contains("service-account key /keys/sa.json"),
+        "{v}"
+    );
+    assert!(!stdout.contains(aws::SECRET_ACCESS_KEY));
 }

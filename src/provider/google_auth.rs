@@ -192,7 +192,7 @@ struct Cached {
 pub struct TokenSource {
     /// The provider's name, for messages.
     provider: String,
-    /// The key file, and where its path came from (for messages).
+    /// The service-account key file.
     file: Option<PathBuf>,
     http: reqwest::Client,
     cache: Arc<tokio::sync::Mutex<Option<Cached>>>,
@@ -222,19 +222,32 @@ impl TokenSource {
                 ),
             ));
         };
-        let fail = |why: String| {
+        let text = read_credentials_file(path).await.map_err(|why| {
             ProviderError::new(
                 ErrorClass::Auth,
                 format!(
-                    "provider `{name}`: the service-account key file {} {why}",
-                    path.display()
+                    "provider `{name}`: {why} (the service-account key file; set \
+                     GOOGLE_APPLICATION_CREDENTIALS or `credentials_file` in [providers.{name}])"
                 ),
             )
-        };
-        let text = read_credentials_file(path)
-            .await
-            .map_err(|why| ProviderError::new(ErrorClass::Auth, format!("provider `{name}`: {why} (the service-account key file; set GOOGLE_APPLICATION_CREDENTIALS or `credentials_file` in [providers.{name}])")))?;
-        ServiceAccount::parse(&text).map_err(fail)
+        })?;
+        ServiceAccount::parse(&text).map_err(|why| self.key_error(&why))
+    }
+
+    /// An [`ErrorClass::Auth`] error about the key file: `why` completes "the key file X …".
+    fn key_error(&self, why: &str) -> ProviderError {
+        let path = self
+            .file
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        ProviderError::new(
+            ErrorClass::Auth,
+            format!(
+                "provider `{}`: the service-account key file {path} {why}",
+                self.provider
+            ),
+        )
     }
 
     /// A valid access token: the cached one while it has more than a minute left, else a new
@@ -264,17 +277,9 @@ impl TokenSource {
     async fn fetch(&self) -> Result<Cached, ProviderError> {
         let name = &self.provider;
         let account = self.account().await?;
-        let path = self
-            .file
-            .as_deref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        let assertion = account.assertion(SystemTime::now()).map_err(|why| {
-            ProviderError::new(
-                ErrorClass::Auth,
-                format!("provider `{name}`: the service-account key file {path} {why}"),
-            )
-        })?;
+        let assertion = account
+            .assertion(SystemTime::now())
+            .map_err(|why| self.key_error(&why))?;
         let body = format!(
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={}",
             assertion.expose()
@@ -299,16 +304,12 @@ impl TokenSource {
         if !(200..300).contains(&status) {
             return Err(token_error(name, &account.token_uri, status, &text));
         }
-        let parsed: TokenResponse = serde_json::from_str(&text).map_err(|_| {
-            ProviderError::new(
-                ErrorClass::Auth,
-                format!(
-                    "provider `{name}`: the token endpoint {} answered without an access token",
-                    account.token_uri
-                ),
-            )
-        })?;
-        let Some(token) = parsed.access_token.filter(|t| !t.is_empty()) else {
+        let parsed = serde_json::from_str::<TokenResponse>(&text).ok();
+        let expires_in = parsed.as_ref().and_then(|p| p.expires_in);
+        let Some(token) = parsed
+            .and_then(|p| p.access_token)
+            .filter(|t| !t.is_empty())
+        else {
             return Err(ProviderError::new(
                 ErrorClass::Auth,
                 format!(
@@ -317,7 +318,7 @@ impl TokenSource {
                 ),
             ));
         };
-        let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
+        let lifetime = Duration::from_secs(expires_in.unwrap_or(3600));
         Ok(Cached {
             token: Secret::new(token),
             fresh_until: Instant::now() + lifetime.saturating_sub(REFRESH_MARGIN),

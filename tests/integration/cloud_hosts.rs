@@ -680,6 +680,22 @@ async fn vertex_tokens_are_cached_until_shortly_before_they_expire() {
         assert!(call(&c, Target::VertexClaude.model()).await.error.is_none());
     }
     assert_eq!(f.emu.token_requests(), 2);
+
+    // A 61 s token is replaced once its last minute begins: the call after that fetches a new
+    // one up front and is never refused.
+    let f = Fixture::new().await;
+    f.emu.set_token_lifetime(Duration::from_secs(61));
+    let c = f.client(Target::VertexClaude);
+    assert!(call(&c, Target::VertexClaude.model()).await.error.is_none());
+    assert_eq!(f.emu.token_requests(), 1);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(call(&c, Target::VertexClaude.model()).await.error.is_none());
+    assert_eq!(f.emu.token_requests(), 2, "refreshed shortly before expiry");
+    assert_eq!(
+        f.emu.count(Target::VertexClaude.wire_id()),
+        2,
+        "no call was refused"
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,9 @@ pub struct Script {
     /// When set, every request for this model must carry this key (Anthropic
     /// `x-api-key` or `Authorization: Bearer`, OpenAI `Authorization: Bearer`, Gemini
     /// `x-goog-api-key` or `?key=`); otherwise it gets the provider's auth error.
-    /// Applies to all phases.
+    /// Applies to all phases, and to the vendors' own APIs only: Bedrock and Vertex AI
+    /// requests are checked against the emulator's test credentials instead (see
+    /// [`crate::aws`] and [`crate::google`]).
     #[serde(default)]
     pub require_key: Option<String>,
     /// `true`: within a phase, each request takes the next action and the last one

@@ -1,7 +1,8 @@
 //! `aiw-emulator`: a fault-injecting fake of the Anthropic Messages, OpenAI Chat
-//! Completions and Gemini streaming HTTP APIs on 127.0.0.1, for aiw's tests and
-//! benchmarks. This file holds the crate docs, module layout, re-exports, and the
-//! [`Emulator`] handle.
+//! Completions and Gemini streaming HTTP APIs on 127.0.0.1, and of the two cloud hosts of
+//! those models (Amazon Bedrock, Google Vertex AI), for aiw's tests and benchmarks. This
+//! file holds the crate docs, module layout, re-exports, the test credentials of the cloud
+//! hosts ([`aws`], [`google`]), and the [`Emulator`] handle.
 //!
 //! # Endpoints
 //! - `POST /v1/messages` (Anthropic; needs `anthropic-version`), `POST
@@ -12,6 +13,25 @@
 //!   OpenAI), `GET /v1beta/models[/{id}]`. They list the models that have a script and
 //!   whose `require_key` (if any) the request presents; when every scripted model needs a
 //!   key the request lacks, the provider's auth error.
+//! - Amazon Bedrock: `POST /model/{id}/invoke-with-response-stream` (the Anthropic events,
+//!   each in an event-stream `chunk` frame `{"bytes": base64}`) and `POST /model/{id}/invoke`.
+//!   Every request must be SigV4-signed (service `bedrock`, any region) with a key of
+//!   [`aws`], else Bedrock's 403 (`InvalidSignatureException`, `UnrecognizedClientException`,
+//!   …); the body must carry `anthropic_version: "bedrock-2023-05-31"` and no `model` or
+//!   `stream`. Errors carry `x-amzn-ErrorType`; mid-stream errors are exception frames
+//!   (`throttlingException`, `modelStreamErrorException` with `originalStatusCode` 529 for
+//!   [`ErrorKind::Overloaded`], …); [`StreamFault::MalformedAfter`] sends a frame with a bad
+//!   CRC and [`StreamFault::CutInEventAfter`] cuts inside a frame.
+//! - Google Vertex AI: `POST /v1/projects/{p}/locations/{l}/publishers/anthropic/models/{m}:streamRawPredict`
+//!   (and `:rawPredict`; the body must carry `anthropic_version: "vertex-2023-10-16"` and no
+//!   `model`), `…/publishers/google/models/{m}:streamGenerateContent?alt=sse` (and
+//!   `:generateContent`). Every call needs `Authorization: Bearer` with a token from
+//!   `POST /token` that has not expired, else 401 `UNAUTHENTICATED`. `POST /token` takes a
+//!   JWT-bearer assertion signed with [`google::TEST_PRIVATE_KEY_PEM`] for
+//!   [`google::CLIENT_EMAIL`] with `aud` = `http://{host}/token`; see
+//!   [`Emulator::service_account_json`], [`Emulator::set_token_lifetime`],
+//!   [`Emulator::expire_tokens`]. Platform errors are google.rpc.Status, Claude's own
+//!   (overloaded, server, bad request) Anthropic's error body.
 //! - `GET /status/{name}/api/v2/summary.json` (and `status.json`), see
 //!   [`Emulator::set_status_page`].
 //! - Control API: `POST /_emulator/scripts` (`{"model-id": Script, …}`), `GET
@@ -120,13 +140,27 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use record::{Block, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
+pub use record::{Block, Host, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
 pub use script::{
     Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault, Thinking, ToolCall,
     ToolValidation,
 };
 
 use server::{Shared, lock};
+
+/// The AWS keys the emulator's Bedrock routes accept (SigV4, service `bedrock`, any region).
+pub mod aws {
+    pub use crate::protocol::bedrock::{
+        ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, TEMP_ACCESS_KEY_ID, TEMP_SECRET_ACCESS_KEY,
+    };
+}
+
+/// The Google service account the emulator's token endpoint accepts.
+pub mod google {
+    pub use crate::protocol::vertex::{
+        CLIENT_EMAIL, PROJECT_ID, TEST_PRIVATE_KEY_PEM, UNTRUSTED_PRIVATE_KEY_PEM,
+    };
+}
 
 /// A running emulator. Cheap to clone (an `Arc` inside); the server stops when the last
 /// handle is dropped or on [`Emulator::shutdown`].
@@ -240,6 +274,35 @@ impl Emulator {
                 .map(|r| server::request_json(r, started))
                 .collect(),
         )
+    }
+
+    /// A service-account key file (JSON) for [`google::CLIENT_EMAIL`] whose `token_uri` is
+    /// this emulator's `POST /token`, signed with [`google::TEST_PRIVATE_KEY_PEM`].
+    pub fn service_account_json(&self) -> String {
+        self.service_account_json_with_key(google::TEST_PRIVATE_KEY_PEM)
+    }
+
+    /// [`Emulator::service_account_json`] with another private key (e.g.
+    /// [`google::UNTRUSTED_PRIVATE_KEY_PEM`], whose assertions the token endpoint refuses).
+    pub fn service_account_json_with_key(&self, private_key_pem: &str) -> String {
+        protocol::vertex::key_file(&self.base_url(), private_key_pem)
+    }
+
+    /// The lifetime (`expires_in`, and how long the Vertex routes accept them) of tokens
+    /// issued from now on; default one hour.
+    pub fn set_token_lifetime(&self, lifetime: std::time::Duration) {
+        lock(&self.inner.shared.tokens).lifetime = lifetime;
+    }
+
+    /// Makes every token issued so far invalid, as if each had expired: the next call with
+    /// one gets 401 `UNAUTHENTICATED` (reason `ACCESS_TOKEN_EXPIRED`).
+    pub fn expire_tokens(&self) {
+        lock(&self.inner.shared.tokens).expire_all();
+    }
+
+    /// How many token exchanges (`POST /token`) were attempted, accepted or not.
+    pub fn token_requests(&self) -> usize {
+        lock(&self.inner.shared.tokens).requests
     }
 
     /// Stops accepting connections and ends all open ones (hung and stalled included).

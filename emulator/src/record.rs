@@ -1,4 +1,4 @@
-//! Request recording: the [`Protocol`] enum, [`RecordedRequest`] (what tests assert on),
+//! Request recording: the [`Protocol`] and [`Host`] enums, [`RecordedRequest`] (what tests assert on),
 //! the per-protocol parsing of a request's conversation into neutral [`Turn`]s of
 //! [`Block`]s (text, images, tool calls and results, thinking), the extraction of
 //! message/system texts, and the rough input-token count derived from them.
@@ -21,11 +21,27 @@ pub enum Protocol {
     Gemini,
 }
 
+/// Who served a request: the vendor's own API, or a cloud platform hosting its models. The
+/// [`Protocol`] says which body and stream format was spoken (Anthropic's on Bedrock and for
+/// Claude on Vertex, Gemini's for Gemini on Vertex).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Host {
+    /// The vendor's API (`/v1/messages`, `/v1/chat/completions`, `/v1beta/models/…`).
+    #[default]
+    Direct,
+    /// Amazon Bedrock Runtime (`/model/{id}/invoke-with-response-stream`, `/model/{id}/invoke`).
+    Bedrock,
+    /// Google Vertex AI (`/v1/projects/…/publishers/{anthropic,google}/models/…`).
+    Vertex,
+}
+
 /// One request as the emulator received it.
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
     /// Which provider API it used.
     pub protocol: Protocol,
+    /// Who served it.
+    pub host: Host,
     /// HTTP method (`POST`, `GET`).
     pub method: String,
     /// Path without the query (`/v1/messages`).
@@ -38,11 +54,12 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<Value>,
-    /// The model id (body `model` for Anthropic/OpenAI, path for Gemini); empty for
-    /// model-list requests.
+    /// The model id (body `model` for Anthropic/OpenAI, the path for Gemini, Bedrock and
+    /// Vertex); empty for model-list requests.
     pub model: String,
-    /// Whether a streamed answer was asked for (`"stream": true`, or Gemini
-    /// `:streamGenerateContent`).
+    /// Whether a streamed answer was asked for (`"stream": true`, Gemini
+    /// `:streamGenerateContent`, Bedrock `invoke-with-response-stream`, Vertex
+    /// `:streamRawPredict` with `"stream": true`).
     pub stream: bool,
     /// Arrival time (after the whole request was read).
     pub at: Instant,

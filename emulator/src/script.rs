@@ -25,7 +25,9 @@ pub struct Script {
     /// When set, every request for this model must carry this key (Anthropic
     /// `x-api-key` or `Authorization: Bearer`, OpenAI `Authorization: Bearer`, Gemini
     /// `x-goog-api-key` or `?key=`); otherwise it gets the provider's auth error.
-    /// Applies to all phases.
+    /// Applies to all phases, and to the vendors' own APIs only: Bedrock and Vertex AI
+    /// requests are checked against the emulator's test credentials instead (see
+    /// [`crate::aws`] and [`crate::google`]).
     #[serde(default)]
     pub require_key: Option<String>,
     /// `true`: within a phase, each request takes the next action and the last one
@@ -273,6 +275,16 @@ pub enum StreamFault {
         /// Which error.
         kind: ErrorKind,
     },
+    /// After `chunks` text chunks, send the first half of the next event's bytes, then
+    /// close (`clean_eof` as in [`StreamFault::CutAfter`]): the client holds a partial
+    /// event. On Bedrock this cuts inside an event-stream frame. With `chunks >=` the number
+    /// of text chunks it cuts inside the first closing event.
+    CutInEventAfter {
+        /// Text chunks sent before the cut event.
+        chunks: usize,
+        /// End the HTTP body properly before closing.
+        clean_eof: bool,
+    },
     /// Send `chunks` text chunks, then close with a TCP RST.
     ResetAfter {
         /// Text chunks sent before the reset.
@@ -322,6 +334,8 @@ pub enum StreamFault {
 pub(crate) enum FaultPoint {
     /// After this many text chunks.
     AfterText(usize),
+    /// Inside the event that follows this many text chunks.
+    InEventAfterText(usize),
     /// Inside a tool call's arguments.
     InToolArgs { call: usize, after_chars: usize },
 }
@@ -341,7 +355,7 @@ impl StreamFault {
     /// `…InToolArgs` faults, which fire by position in a tool call.
     pub fn chunks(&self) -> Option<usize> {
         match self.point() {
-            FaultPoint::AfterText(n) => Some(n),
+            FaultPoint::AfterText(n) | FaultPoint::InEventAfterText(n) => Some(n),
             FaultPoint::InToolArgs { .. } => None,
         }
     }
@@ -353,6 +367,7 @@ impl StreamFault {
             | StreamFault::MalformedAfter { chunks }
             | StreamFault::ErrorEventAfter { chunks, .. }
             | StreamFault::ResetAfter { chunks } => FaultPoint::AfterText(chunks),
+            StreamFault::CutInEventAfter { chunks, .. } => FaultPoint::InEventAfterText(chunks),
             StreamFault::CutInToolArgs {
                 call, after_chars, ..
             }
@@ -370,6 +385,7 @@ impl StreamFault {
                 FaultAction::Stall
             }
             StreamFault::CutAfter { clean_eof, .. }
+            | StreamFault::CutInEventAfter { clean_eof, .. }
             | StreamFault::CutInToolArgs { clean_eof, .. } => FaultAction::Cut { clean_eof },
             StreamFault::MalformedAfter { .. } => FaultAction::Malformed,
             StreamFault::ErrorEventAfter { kind, .. }

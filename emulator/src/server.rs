@@ -1,6 +1,7 @@
-//! The server: accept loop, one task per connection, routing (provider endpoints, model
-//! lists, status pages, the `/_emulator/` control API), request recording, and the
-//! execution of script actions including the socket-level faults.
+//! The server: accept loop, one task per connection, routing (provider endpoints, the
+//! Bedrock and Vertex AI routes and Vertex's token endpoint, model lists, status pages, the
+//! `/_emulator/` control API), request recording, the cloud hosts' authentication checks,
+//! and the execution of script actions including the socket-level faults.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -12,8 +13,8 @@ use tokio::sync::watch;
 
 use crate::http::{self, Conn, ReadError, Request};
 use crate::protocol::plan::{self, Plan};
-use crate::protocol::{self, Ctx, EventKind, HttpError, Usage};
-use crate::record::{self, Protocol, RecordedRequest, Turn};
+use crate::protocol::{self, Ctx, EventKind, HttpError, Usage, bedrock, vertex};
+use crate::record::{self, Host, Protocol, RecordedRequest, Turn};
 use crate::script::{
     Action, ErrorReply, FaultAction, FaultPoint, Reply, Script, ScriptState, ToolValidation,
 };
@@ -25,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) status_pages: Mutex<HashMap<String, Value>>,
     pub(crate) status_hits: Mutex<HashMap<String, usize>>,
+    /// Vertex access tokens issued by `POST /token`.
+    pub(crate) tokens: Mutex<vertex::Tokens>,
     pub(crate) started: Instant,
 }
 
@@ -35,6 +38,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             status_pages: Mutex::new(HashMap::new()),
             status_hits: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(vertex::Tokens::default()),
             started: Instant::now(),
         }
     }
@@ -150,9 +154,32 @@ async fn handle(conn: &mut Conn, req: Request, shared: &Shared) -> Flow {
         return control(conn, &req, rest, shared, keep).await;
     }
     match (req.method.as_str(), path.as_str()) {
-        ("POST", "/v1/messages") => generate(conn, req, Protocol::Anthropic, None, shared).await,
+        ("POST", "/v1/messages") => {
+            generate(conn, req, Protocol::Anthropic, Host::Direct, None, shared).await
+        }
         ("POST", "/v1/chat/completions" | "/chat/completions") => {
-            generate(conn, req, Protocol::OpenAi, None, shared).await
+            generate(conn, req, Protocol::OpenAi, Host::Direct, None, shared).await
+        }
+        ("POST", "/token") => {
+            let (status, body) = vertex::token_exchange(&req, &mut lock(&shared.tokens));
+            send_json(conn, status, &body, keep).await
+        }
+        ("POST", p) if bedrock::call(p).is_some() => {
+            let call = bedrock::call(p);
+            generate(conn, req, Protocol::Anthropic, Host::Bedrock, call, shared).await
+        }
+        ("POST", p) if vertex::call(p).is_some() => {
+            let (protocol, model, stream) =
+                vertex::call(p).unwrap_or((Protocol::Gemini, String::new(), false));
+            generate(
+                conn,
+                req,
+                protocol,
+                Host::Vertex,
+                Some((model, stream)),
+                shared,
+            )
+            .await
         }
         ("GET", "/v1/models" | "/models") => {
             let protocol = models_protocol(&req);
@@ -161,7 +188,7 @@ async fn handle(conn: &mut Conn, req: Request, shared: &Shared) -> Flow {
         ("GET", "/v1beta/models") => list_models(conn, req, Protocol::Gemini, None, shared).await,
         ("POST", p) if gemini_call(p).is_some() => {
             let call = gemini_call(p);
-            generate(conn, req, Protocol::Gemini, call, shared).await
+            generate(conn, req, Protocol::Gemini, Host::Direct, call, shared).await
         }
         ("GET", p) if p.starts_with("/v1beta/models/") => {
             let id = http::percent_decode(&p["/v1beta/models/".len()..]);
@@ -232,6 +259,7 @@ fn presented_key(protocol: Protocol, req: &Request) -> Option<String> {
 fn record(
     req: Request,
     protocol: Protocol,
+    host: Host,
     json: Option<Value>,
     model: &str,
     stream: bool,
@@ -239,6 +267,7 @@ fn record(
 ) -> RecordedRequest {
     RecordedRequest {
         protocol,
+        host,
         method: req.method,
         path: req.path,
         query: req.query,
@@ -252,16 +281,51 @@ fn record(
     }
 }
 
+/// Whether the cloud host accepts the request's credentials and body (before any script):
+/// Bedrock checks the SigV4 signature and its body rules, Vertex the Bearer token and, for
+/// Claude, `anthropic_version`.
+fn host_rejection(
+    host: Host,
+    protocol: Protocol,
+    req: &Request,
+    json: Option<&Value>,
+    ctx: &Ctx,
+    shared: &Shared,
+) -> Option<HttpError> {
+    match host {
+        Host::Direct => None,
+        Host::Bedrock => bedrock::verify(req, ctx)
+            .err()
+            .or_else(|| json.and_then(|j| bedrock::check_body(j, ctx))),
+        Host::Vertex => vertex::check_bearer(req, &lock(&shared.tokens))
+            .err()
+            .or_else(|| {
+                json.filter(|_| protocol == Protocol::Anthropic)
+                    .and_then(vertex::check_anthropic_body)
+            }),
+    }
+}
+
 async fn generate(
     conn: &mut Conn,
     req: Request,
     protocol: Protocol,
-    gemini: Option<(String, bool)>,
+    host: Host,
+    from_path: Option<(String, bool)>,
     shared: &Shared,
 ) -> Flow {
     let keep = req.keep_alive();
     let json: Option<Value> = serde_json::from_slice(&req.body).ok();
-    let (model, stream) = match gemini {
+    let (model, stream) = match from_path {
+        // Claude on Vertex streams from `streamRawPredict` with `"stream": true` in the body.
+        Some((m, s)) if host == Host::Vertex && protocol == Protocol::Anthropic => (
+            m,
+            s && json
+                .as_ref()
+                .and_then(|j| j.get("stream"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        ),
         Some(call) => call,
         None => (
             json.as_ref()
@@ -283,6 +347,7 @@ async fn generate(
         .as_ref()
         .map_or(0, |j| record::count_words(protocol, j, &turns));
     let mut ctx = Ctx::new(protocol, &model, words);
+    ctx.host = host;
     ctx.include_usage = json
         .as_ref()
         .and_then(|j| j.pointer("/stream_options/include_usage"))
@@ -291,28 +356,33 @@ async fn generate(
     ctx.sse = protocol != Protocol::Gemini
         || http::query_param(&req.query, "alt").as_deref() == Some("sse");
 
-    let rejection = if protocol == Protocol::Anthropic && req.header("anthropic-version").is_none()
-    {
-        Some(protocol::bad_request(
-            protocol,
-            &ctx,
-            "anthropic-version: header is required",
-        ))
-    } else if json.as_ref().is_none_or(|j| !j.is_object()) {
-        Some(protocol::bad_request(
-            protocol,
-            &ctx,
-            "The request body is not valid JSON.",
-        ))
-    } else if model.is_empty() {
-        Some(protocol::bad_request(
-            protocol,
-            &ctx,
-            "model: Field required",
-        ))
-    } else {
-        None
-    };
+    let rejection =
+        if let Some(e) = host_rejection(host, protocol, &req, json.as_ref(), &ctx, shared) {
+            Some(e)
+        } else if host == Host::Direct
+            && protocol == Protocol::Anthropic
+            && req.header("anthropic-version").is_none()
+        {
+            Some(protocol::bad_request(
+                protocol,
+                &ctx,
+                "anthropic-version: header is required",
+            ))
+        } else if json.as_ref().is_none_or(|j| !j.is_object()) {
+            Some(protocol::bad_request(
+                protocol,
+                &ctx,
+                "The request body is not valid JSON.",
+            ))
+        } else if model.is_empty() {
+            Some(protocol::bad_request(
+                protocol,
+                &ctx,
+                "model: Field required",
+            ))
+        } else {
+            None
+        };
     let (rejection, action) = match rejection {
         Some(r) => (Some(r), None),
         None => {
@@ -327,9 +397,10 @@ async fn generate(
             };
             match st {
                 Some(st)
-                    if st.script.require_key.as_ref().is_some_and(|k| {
-                        presented_key(protocol, &req).as_deref() != Some(k.as_str())
-                    }) =>
+                    if host == Host::Direct
+                        && st.script.require_key.as_ref().is_some_and(|k| {
+                            presented_key(protocol, &req).as_deref() != Some(k.as_str())
+                        }) =>
                 {
                     (Some(protocol::auth_error(protocol, &ctx)), None)
                 }
@@ -340,7 +411,7 @@ async fn generate(
             }
         }
     };
-    let rec = record(req, protocol, json, &model, stream, action.clone());
+    let rec = record(req, protocol, host, json, &model, stream, action.clone());
     lock(&shared.requests).push(rec);
 
     if let Some(e) = rejection {
@@ -379,6 +450,11 @@ async fn send_error(
 ) -> Flow {
     let mut headers = protocol::base_headers(protocol, ctx);
     headers.push(("content-type".into(), e.content_type.into()));
+    for h in &e.headers {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&h.0)) {
+            headers.push(h.clone());
+        }
+    }
     let mut status = e.status;
     if let Some(er) = er {
         if let Some(v) = &er.retry_after {
@@ -418,6 +494,15 @@ fn fault_position(
     plan: &Plan,
 ) -> Option<FaultAt> {
     match point {
+        FaultPoint::InEventAfterText(n) => {
+            match fault_position(protocol, events, FaultPoint::AfterText(n), plan)? {
+                FaultAt::Before(i) if i < events.len() => Some(FaultAt::Inside {
+                    event: i,
+                    bytes: events[i].bytes.len() / 2,
+                }),
+                other => Some(other),
+            }
+        }
         FaultPoint::AfterText(n) => {
             let mut seen = 0;
             for (i, e) in events.iter().enumerate() {
@@ -650,7 +735,15 @@ async fn list_models(
     };
     let model = one.clone().unwrap_or_default();
     let ctx = Ctx::new(protocol, &model, 0);
-    lock(&shared.requests).push(record(req, protocol, None, &model, false, None));
+    lock(&shared.requests).push(record(
+        req,
+        protocol,
+        Host::Direct,
+        None,
+        &model,
+        false,
+        None,
+    ));
     if visible.is_empty() && locked {
         return send_error(
             conn,
@@ -702,6 +795,7 @@ async fn status_page(conn: &mut Conn, rest: &str, shared: &Shared, keep: bool) -
 pub(crate) fn request_json(r: &RecordedRequest, started: Instant) -> Value {
     json!({
         "protocol": r.protocol,
+        "host": r.host,
         "method": r.method,
         "path": r.path,
         "query": r.query,

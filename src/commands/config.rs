@@ -86,6 +86,26 @@ fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a cloud host's credentials will come from (never their values).
+fn cloud_credentials(cloud: &crate::config::CloudSettings) -> String {
+    use crate::config::{CloudSettings, ProfileOrigin};
+    match cloud {
+        CloudSettings::Bedrock(b)
+            if b.env_credentials.is_some() && b.profile_origin != ProfileOrigin::Config =>
+        {
+            "AWS keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY".to_string()
+        }
+        CloudSettings::Bedrock(b) => match &b.credentials_file {
+            Some(f) => format!("AWS profile `{}` of {}", b.profile, f.display()),
+            None => "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+        },
+        CloudSettings::Vertex(v) => match &v.credentials_file {
+            Some(f) => format!("service-account key {}", f.display()),
+            None => "no service-account key: set GOOGLE_APPLICATION_CREDENTIALS".into(),
+        },
+    }
+}
+
 /// Validates the file and reports providers, routes and which keys are present; `required`:
 /// the file was named with `--config`, so it must exist.
 fn check(paths: Paths, required: bool) -> anyhow::Result<ExitCode> {
@@ -115,7 +135,9 @@ fn check(paths: Paths, required: bool) -> anyhow::Result<ExitCode> {
     }
     output::line("providers:")?;
     for p in settings.providers.values() {
-        let key = if p.kind == crate::config::ProviderKind::Local {
+        let key = if let Some(cloud) = &p.cloud {
+            cloud_credentials(cloud)
+        } else if p.kind == crate::config::ProviderKind::Local {
             "no key needed".to_string()
         } else if p.api_key.is_some() {
             format!("key present ({})", p.api_key_env.join(" or "))
@@ -124,10 +146,10 @@ fn check(paths: Paths, required: bool) -> anyhow::Result<ExitCode> {
         } else {
             format!("key missing: set {}", p.api_key_env.join(" or "))
         };
-        let url = if p.base_url.is_empty() {
-            "in-process"
-        } else {
-            &p.base_url
+        let url = match (p.base_url.is_empty(), p.kind.is_cloud()) {
+            (true, true) => "no region: set `region` or AWS_REGION",
+            (true, false) => "in-process",
+            (false, _) => &p.base_url,
         };
         output::line(&format!(
             "  {:<12} {:<18} {url}  {key}",

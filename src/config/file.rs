@@ -69,6 +69,17 @@ pub struct ProviderFile {
     pub context_size: Option<i64>,
     /// Local only: batch size in tokens.
     pub batch_size: Option<i64>,
+    /// Bedrock: the AWS region; Vertex: the Google Cloud location (`us-east5`, `global`).
+    pub region: Option<String>,
+    /// Vertex only: the Google Cloud project id.
+    pub project: Option<String>,
+    /// Bedrock only: the profile of the shared AWS credentials file.
+    pub profile: Option<String>,
+    /// Bedrock: the shared AWS credentials file; Vertex: the service-account key file. Read
+    /// from the user's own file only.
+    pub credentials_file: Option<String>,
+    /// Bedrock and Vertex: `[providers.NAME.models]`, model name in routes -> the host's id.
+    pub models: Option<BTreeMap<String, String>>,
 }
 
 /// `gpu_layers = "auto"` or a number.

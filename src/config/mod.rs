@@ -6,6 +6,7 @@
 //! Precedence: command-line flags > environment > project `.aiw/config.toml` (only the
 //! settings its trust allows, see `project`) > user config file > built-in defaults.
 
+mod cloud;
 mod file;
 pub mod project;
 mod secret;
@@ -43,6 +44,10 @@ pub enum ProviderKind {
     OpenAiCompatible,
     /// The in-process llama.cpp model.
     Local,
+    /// Claude on Amazon Bedrock (`InvokeModelWithResponseStream`, SigV4, AWS credentials).
+    Bedrock,
+    /// Claude and Gemini on Google Vertex AI (OAuth tokens from a service-account key).
+    Vertex,
 }
 
 impl ProviderKind {
@@ -54,6 +59,8 @@ impl ProviderKind {
             Self::Gemini => "gemini",
             Self::OpenAiCompatible => "openai-compatible",
             Self::Local => "local",
+            Self::Bedrock => "bedrock",
+            Self::Vertex => "vertex",
         }
     }
 
@@ -63,7 +70,8 @@ impl ProviderKind {
             Self::Anthropic => Some("https://api.anthropic.com"),
             Self::OpenAi => Some("https://api.openai.com/v1"),
             Self::Gemini => Some("https://generativelanguage.googleapis.com"),
-            Self::OpenAiCompatible | Self::Local => None,
+            // Bedrock's and Vertex's follow from the region (see `Settings::resolve`).
+            Self::OpenAiCompatible | Self::Local | Self::Bedrock | Self::Vertex => None,
         }
     }
 
@@ -73,20 +81,81 @@ impl ProviderKind {
             Self::Anthropic => &["ANTHROPIC_API_KEY"],
             Self::OpenAi => &["OPENAI_API_KEY"],
             Self::Gemini => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
-            Self::OpenAiCompatible | Self::Local => &[],
+            // The cloud hosts authenticate with their platform's credentials, not a key.
+            Self::OpenAiCompatible | Self::Local | Self::Bedrock | Self::Vertex => &[],
         }
     }
 
-    /// The kind implied by a built-in provider name, when the file does not say.
+    /// The kind implied by a built-in provider name, or by a section named after its kind
+    /// (`[providers.bedrock]`, `[providers.vertex]`), when the file does not say.
     pub fn from_builtin_name(name: &str) -> Option<Self> {
         match name {
             "anthropic" => Some(Self::Anthropic),
             "openai" => Some(Self::OpenAi),
             "gemini" => Some(Self::Gemini),
             "local" => Some(Self::Local),
+            "bedrock" => Some(Self::Bedrock),
+            "vertex" => Some(Self::Vertex),
             _ => None,
         }
     }
+
+    /// Whether this kind is a cloud host of other vendors' models (Bedrock, Vertex).
+    pub fn is_cloud(self) -> bool {
+        matches!(self, Self::Bedrock | Self::Vertex)
+    }
+}
+
+/// Where the AWS profile that Bedrock uses was named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProfileOrigin {
+    /// `profile` in the config file: it is used even when AWS_* key variables are set.
+    Config,
+    /// `AWS_PROFILE`: used when no AWS_* key variables are set.
+    Env,
+    /// Neither: the `default` profile, when no AWS_* key variables are set.
+    Default,
+}
+
+/// Amazon Bedrock settings (only for `kind = "bedrock"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BedrockSettings {
+    /// The AWS region (`region`, else AWS_REGION, else AWS_DEFAULT_REGION).
+    pub region: Option<String>,
+    /// The profile of the shared credentials file.
+    pub profile: String,
+    /// Where `profile` came from (decides whether key variables win over it).
+    pub profile_origin: ProfileOrigin,
+    /// The shared credentials file (`credentials_file`, else AWS_SHARED_CREDENTIALS_FILE,
+    /// else `~/.aws/credentials`).
+    pub credentials_file: Option<PathBuf>,
+    /// Keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, when set.
+    pub env_credentials: Option<crate::provider::aws::sigv4::Credentials>,
+    /// `[providers.NAME.models]`: model name in routes -> Bedrock model id.
+    pub models: BTreeMap<String, String>,
+}
+
+/// Google Vertex AI settings (only for `kind = "vertex"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VertexSettings {
+    /// The location (`region`, else GOOGLE_CLOUD_LOCATION, else `global`).
+    pub region: String,
+    /// The project (`project`, else GOOGLE_CLOUD_PROJECT; else the key file's `project_id`).
+    pub project: Option<String>,
+    /// The service-account key file (`credentials_file`, else GOOGLE_APPLICATION_CREDENTIALS,
+    /// else gcloud's application-default file when it exists).
+    pub credentials_file: Option<PathBuf>,
+    /// `[providers.NAME.models]`: model name in routes -> Vertex model id.
+    pub models: BTreeMap<String, String>,
+}
+
+/// The platform settings of a cloud host of other vendors' models.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CloudSettings {
+    /// Amazon Bedrock.
+    Bedrock(BedrockSettings),
+    /// Google Vertex AI.
+    Vertex(VertexSettings),
 }
 
 /// Where the local model comes from and how it runs.
@@ -123,14 +192,21 @@ pub struct ProviderSettings {
     pub context_window: Option<u32>,
     /// Local model settings (only for `kind = "local"`).
     pub local: Option<LocalSettings>,
+    /// Bedrock or Vertex settings (only for those kinds).
+    pub cloud: Option<CloudSettings>,
 }
 
 impl ProviderSettings {
     /// Whether a call can be attempted at all: local needs nothing, OpenAI-compatible servers
-    /// may not need a key (Ollama), the big three need theirs.
+    /// may not need a key (Ollama), the big three need theirs. Bedrock and Vertex find their
+    /// credentials at call time (files may appear or rotate); a missing one is an
+    /// [`Auth`](crate::provider::ErrorClass::Auth) error that says what to set.
     pub fn is_usable(&self) -> bool {
         match self.kind {
-            ProviderKind::Local | ProviderKind::OpenAiCompatible => true,
+            ProviderKind::Local
+            | ProviderKind::OpenAiCompatible
+            | ProviderKind::Bedrock
+            | ProviderKind::Vertex => true,
             _ => self.api_key.is_some(),
         }
     }
@@ -432,14 +508,16 @@ impl Settings {
                 return Err(ConfigError::Invalid {
                         path: origin.clone(),
                         what: format!("providers.{name}"),
-                        message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\" or \"local\"".into(),
+                        message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\", \"bedrock\", \"vertex\" or \"local\"".into(),
                     });
             };
+            let cloud = cloud::resolve(&name, kind, &p, &origin, env, &mut warnings)?;
             // The URL itself was checked when the file was parsed.
             let base_url = match (&p.base_url, kind.default_base_url()) {
                 (Some(u), _) => u.trim_end_matches('/').to_string(),
                 (None, Some(d)) => d.to_string(),
                 (None, None) if kind == ProviderKind::Local => String::new(),
+                (None, None) if kind.is_cloud() => cloud::default_base_url(cloud.as_ref()),
                 (None, None) => {
                     return Err(ConfigError::Invalid {
                         path: origin.clone(),
@@ -499,6 +577,7 @@ impl Settings {
                     status_page: p.status_page.clone(),
                     context_window,
                     local,
+                    cloud,
                 },
             );
         }
@@ -843,10 +922,20 @@ impl Settings {
 
     /// Every configured secret, for scrubbing text that may echo one.
     pub fn secrets(&self) -> Vec<Secret> {
-        self.providers
+        let mut out: Vec<Secret> = self
+            .providers
             .values()
             .filter_map(|p| p.api_key.clone())
-            .collect()
+            .collect();
+        for p in self.providers.values() {
+            if let Some(CloudSettings::Bedrock(b)) = &p.cloud
+                && let Some(c) = &b.env_credentials
+            {
+                out.push(c.secret_access_key.clone());
+                out.extend(c.session_token.clone());
+            }
+        }
+        out
     }
 }
 

@@ -9,8 +9,8 @@
 //! | `[chat.keys]` | yes | yes | yes |
 //! | `[routes]` naming other models | no | no | yes |
 //! | `[timeouts]`, `[review] exclude/include/concurrency/queue_max_attempts` | no | yes | yes |
-//! | `[providers.*]` (every field: endpoints, key variables, the local model file, sizes), `[health]` | no | no | yes |
-//! | `status_page`, `[review] trust_pr_policy` | never: the user's own file only | | |
+//! | `[providers.*]` (every field: endpoints, key variables, the local model file, sizes, Bedrock/Vertex region, project, profile and model map), `[health]` | no | no | yes |
+//! | `status_page`, `credentials_file`, `[review] trust_pr_policy` | never: the user's own file only | | |
 //!
 //! A setting that is not allowed is ignored, and one warning line per file names the file,
 //! the keys and the `aiw config trust` command; nothing is silently applied or dropped.
@@ -153,6 +153,10 @@ fn provider_fields(p: &ProviderFile) -> Vec<&'static str> {
         ("threads", p.threads.is_some()),
         ("context_size", p.context_size.is_some()),
         ("batch_size", p.batch_size.is_some()),
+        ("region", p.region.is_some()),
+        ("project", p.project.is_some()),
+        ("profile", p.profile.is_some()),
+        ("models", p.models.is_some()),
     ]
     .into_iter()
     .filter_map(|(n, set)| set.then_some(n))
@@ -199,6 +203,11 @@ pub(crate) fn merge(
         if pf.status_page.is_some() {
             user_only.push(format!("providers.{name}.status_page"));
         }
+        // A project naming a file of keys on this machine could point a trusted route at
+        // credentials the user keeps for something else.
+        if pf.credentials_file.is_some() {
+            user_only.push(format!("providers.{name}.credentials_file"));
+        }
         let fields = provider_fields(&pf);
         if fields.is_empty() {
             continue;
@@ -221,7 +230,11 @@ pub(crate) fn merge(
             gpu_layers,
             threads,
             context_size,
-            batch_size
+            batch_size,
+            region,
+            project,
+            profile,
+            models
         );
     }
 
@@ -402,7 +415,7 @@ fn warning(
     }
     if !user_only.is_empty() {
         parts.push(format!(
-            "ignored {} from {file}: only your own config file may set status pages and trust_pr_policy (they affect every repository on this machine)",
+            "ignored {} from {file}: only your own config file may set status pages, credentials files and trust_pr_policy (they affect every repository on this machine)",
             key_list(user_only)
         ));
     }

@@ -843,3 +843,185 @@ fn settings_debug_never_shows_keys() {
     let s = resolve("", &[("ANTHROPIC_API_KEY", "sk-ant-supersecret")]).unwrap();
     assert!(!format!("{s:?}").contains("supersecret"));
 }
+
+#[test]
+fn bedrock_takes_region_profile_and_keys_from_the_environment() {
+    let text = "[providers.bedrock]\n[routes]\ndefault = [\"bedrock/claude-sonnet-4-6\"]\n";
+    let s = resolve(
+        text,
+        &[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_PROFILE", "work"),
+            ("AWS_ACCESS_KEY_ID", "AKIDENV"),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret-key"),
+            ("AWS_SESSION_TOKEN", "env-session-token"),
+            ("HOME", "/home/u"),
+        ],
+    )
+    .unwrap();
+    let p = &s.providers["bedrock"];
+    assert_eq!(
+        p.kind,
+        ProviderKind::Bedrock,
+        "the kind follows from the name"
+    );
+    assert_eq!(
+        p.base_url,
+        "https://bedrock-runtime.eu-west-1.amazonaws.com"
+    );
+    assert!(p.is_usable());
+    let Some(CloudSettings::Bedrock(b)) = &p.cloud else {
+        panic!("{:?}", p.cloud)
+    };
+    assert_eq!(b.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(
+        (b.profile.as_str(), b.profile_origin),
+        ("work", ProfileOrigin::Env)
+    );
+    assert_eq!(
+        b.credentials_file.as_deref(),
+        Some(Path::new("/home/u/.aws/credentials"))
+    );
+    let env = b.env_credentials.as_ref().unwrap();
+    assert_eq!(env.access_key_id, "AKIDENV");
+    // The secret key and token are scrubbed wherever aiw scrubs keys.
+    let secrets: Vec<String> = s.secrets().iter().map(|k| k.expose().to_string()).collect();
+    assert!(secrets.contains(&"env-secret-key".to_string()));
+    assert!(secrets.contains(&"env-session-token".to_string()));
+    assert!(!format!("{p:?}").contains("env-secret-key"));
+
+    // The file's settings win; `~/` is the home directory.
+    let text = "[providers.aws]\nkind = \"bedrock\"\nregion = \"us-west-2\"\nprofile = \"prod\"\ncredentials_file = \"~/keys/aws\"\n[providers.aws.models]\nclaude-sonnet-4-6 = \"us.anthropic.claude-sonnet-4-6\"\n";
+    let s = resolve(text, &[("AWS_REGION", "eu-west-1"), ("HOME", "/home/u")]).unwrap();
+    let Some(CloudSettings::Bedrock(b)) = &s.providers["aws"].cloud else {
+        panic!()
+    };
+    assert_eq!(b.region.as_deref(), Some("us-west-2"));
+    assert_eq!(b.profile_origin, ProfileOrigin::Config);
+    assert_eq!(
+        b.credentials_file.as_deref(),
+        Some(Path::new("/home/u/keys/aws"))
+    );
+    assert_eq!(
+        b.models["claude-sonnet-4-6"],
+        "us.anthropic.claude-sonnet-4-6"
+    );
+
+    // No region anywhere: the endpoint is unknown, and the client will say so.
+    let s = resolve("[providers.bedrock]\n", &[]).unwrap();
+    assert_eq!(s.providers["bedrock"].base_url, "");
+}
+
+#[test]
+fn vertex_defaults_to_the_global_endpoint() {
+    let s = resolve(
+        "[providers.vertex]\n",
+        &[
+            ("GOOGLE_APPLICATION_CREDENTIALS", "/keys/sa.json"),
+            ("GOOGLE_CLOUD_PROJECT", "proj-1"),
+        ],
+    )
+    .unwrap();
+    let p = &s.providers["vertex"];
+    assert_eq!(p.base_url, "https://aiplatform.googleapis.com");
+    let Some(CloudSettings::Vertex(v)) = &p.cloud else {
+        panic!()
+    };
+    assert_eq!(v.region, "global");
+    assert_eq!(v.project.as_deref(), Some("proj-1"));
+    assert_eq!(
+        v.credentials_file.as_deref(),
+        Some(Path::new("/keys/sa.json"))
+    );
+    let s = resolve(
+        "[providers.vertex]\nregion = \"us-east5\"\nproject = \"p-2\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        s.providers["vertex"].base_url,
+        "https://us-east5-aiplatform.googleapis.com"
+    );
+}
+
+#[test]
+fn cloud_settings_are_checked() {
+    for (text, want) in [
+        (
+            "[providers.anthropic]\nregion = \"us-east-1\"\n",
+            "providers.anthropic.region",
+        ),
+        (
+            "[providers.bedrock]\napi_key_env = \"AWS_KEY\"\n",
+            "providers.bedrock.api_key_env",
+        ),
+        (
+            "[providers.bedrock]\nproject = \"p\"\n",
+            "providers.bedrock.project",
+        ),
+        (
+            "[providers.vertex]\nprofile = \"p\"\n",
+            "providers.vertex.profile",
+        ),
+        (
+            "[providers.bedrock]\nregion = \"us-east-1.evil.example/\"\n",
+            "providers.bedrock.region",
+        ),
+        (
+            "[providers.vertex]\nproject = \"a b\"\n",
+            "providers.vertex.project",
+        ),
+        (
+            "[providers.bedrock]\nprofile = \"x]\\n[y\"\n",
+            "providers.bedrock.profile",
+        ),
+        (
+            "[providers.bedrock.models]\n\"a b\" = \"c\"\n",
+            "providers.bedrock.models",
+        ),
+    ] {
+        let e = resolve(text, &[]).unwrap_err().to_string();
+        assert!(e.contains(want), "{text}: {e}");
+    }
+    // A region from the environment that is not a region name is ignored, with a warning.
+    let s = resolve("[providers.bedrock]\n", &[("AWS_REGION", "x.evil.example")]).unwrap();
+    assert_eq!(s.providers["bedrock"].base_url, "");
+    assert!(
+        s.warnings.iter().any(|w| w.contains("AWS_REGION")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn a_project_file_cannot_set_up_cloud_hosts_untrusted_nor_name_credentials_files() {
+    let user = "[providers.bedrock]\nregion = \"us-east-1\"\n";
+    let project = "[providers.bedrock]\nregion = \"eu-west-1\"\nprofile = \"prod\"\ncredentials_file = \"/home/u/.aws/other\"\n[providers.bedrock.models]\nclaude-sonnet-4-6 = \"x\"\n[providers.gcp]\nkind = \"vertex\"\nproject = \"theirs\"\n";
+    let (merged, warnings) = untrusted(user, project);
+    let b = &merged.providers["bedrock"];
+    assert_eq!(b.region.as_deref(), Some("us-east-1"));
+    assert!(b.profile.is_none() && b.models.is_none() && b.credentials_file.is_none());
+    assert!(!merged.providers.contains_key("gcp"));
+    let w = warnings.join("\n");
+    for key in [
+        "providers.bedrock.region",
+        "providers.bedrock.profile",
+        "providers.bedrock.models",
+        "providers.gcp.kind",
+        "providers.bedrock.credentials_file",
+    ] {
+        assert!(w.contains(key), "{key}: {w}");
+    }
+    // Trusted: everything but the credentials file.
+    let (merged, warnings) =
+        merge_with(user, project, TrustState::Trusted, ReviewPolicy::NeedsTrust);
+    let b = &merged.providers["bedrock"];
+    assert_eq!(b.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(b.profile.as_deref(), Some("prod"));
+    assert!(b.credentials_file.is_none());
+    assert!(
+        warnings
+            .join("\n")
+            .contains("providers.bedrock.credentials_file")
+    );
+}

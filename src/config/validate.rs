@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::ConfigError;
-use super::file::{FileConfig, GpuLayersFile};
+use super::file::{FileConfig, GpuLayersFile, ProviderFile};
 use crate::provider::ModelRef;
 
 /// Largest config file read (user or project): real ones are a few KiB.
@@ -317,6 +317,81 @@ fn env_var_name(path: &Path, key: &str, v: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// A region or location name (`us-east-1`, `us-east5`, `global`): what goes into a host name.
+pub(crate) fn is_region(r: &str) -> bool {
+    (1..=64).contains(&r.len())
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The formats of the Bedrock and Vertex settings; which kinds may use them is checked once
+/// the files are merged (`Settings::resolve`), when the kind is known.
+fn cloud_fields(path: &Path, n: &str, p: &ProviderFile) -> Result<(), ConfigError> {
+    let key = |f: &str| format!("providers.{n}.{f}");
+    if let Some(r) = &p.region
+        && !is_region(r)
+    {
+        return Err(invalid(
+            path,
+            &key("region"),
+            format!(
+                "`{r}` is not a region name, e.g. \"us-east-1\" (AWS) or \"us-east5\" / \"global\" (Google Cloud)"
+            ),
+        ));
+    }
+    if let Some(pr) = &p.project
+        && !((1..=MAX_NAME).contains(&pr.len())
+            && pr
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'_')))
+    {
+        return Err(invalid(
+            path,
+            &key("project"),
+            format!("`{pr}` is not a Google Cloud project id, e.g. \"my-project-123\""),
+        ));
+    }
+    if let Some(pf) = &p.profile
+        && (pf.is_empty()
+            || pf.chars().count() > MAX_NAME
+            || pf.chars().any(|c| c.is_control() || c == '[' || c == ']'))
+    {
+        return Err(invalid(
+            path,
+            &key("profile"),
+            format!("`{pf}` is not a profile name of the AWS credentials file, e.g. \"default\""),
+        ));
+    }
+    if let Some(f) = &p.credentials_file
+        && (f.trim().is_empty() || f.len() > MAX_MODEL || f.chars().any(char::is_control))
+    {
+        return Err(invalid(
+            path,
+            &key("credentials_file"),
+            format!("must be a file path of 1 to {MAX_MODEL} bytes"),
+        ));
+    }
+    if let Some(models) = &p.models {
+        let k = key("models");
+        count(path, &k, models.len())?;
+        let bad = |s: &str| {
+            s.is_empty()
+                || s.len() > MAX_MODEL
+                || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        };
+        if let Some((from, to)) = models.iter().find(|(f, t)| bad(f) || bad(t)) {
+            return Err(invalid(
+                path,
+                &k,
+                format!(
+                    "maps `{from}` to `{to}`: both must be model ids without spaces, e.g. claude-sonnet-4-6 = \"us.anthropic.claude-sonnet-4-6\""
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks every value of a parsed file, so that a bad value is reported with the file that
 /// holds it, whether or not that value ends up being used.
 pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
@@ -362,6 +437,7 @@ pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
         if let Some(GpuLayersFile::Count(v)) = p.gpu_layers {
             int::<u32>(path, &key("gpu_layers"), v, GPU_LAYERS)?;
         }
+        cloud_fields(path, n, p)?;
     }
     count(path, "[routes]", cfg.routes.len())?;
     for (n, entries) in &cfg.routes {

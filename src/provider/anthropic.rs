@@ -105,13 +105,18 @@ fn headers(key: &Secret, req: &ChatRequest) -> Result<HeaderMap, ProviderError> 
     Ok(h)
 }
 
-/// A Messages request body. Content is always sent in block form.
+/// A Messages request body. Content is always sent in block form. Cloud hosts name the model
+/// in the URL and the API version in the body (see [`hosted_request_body`]).
 #[derive(Serialize)]
 struct AnthropicRequest<'a> {
-    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anthropic_version: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
     max_tokens: u32,
     messages: Vec<AnthropicMessage<'a>>,
-    stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     system: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -254,6 +259,32 @@ fn out_block(b: &Block) -> Option<AnthropicOut<'_>> {
 /// The JSON body of a streamed Messages request. The history is first made valid for
 /// Anthropic (tool pairs, foreign signatures dropped: see `conversation::history`).
 pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
+    messages_body(Some(model), None, Some(true), req)
+}
+
+/// The Messages body for a cloud host of Claude (Bedrock, Vertex AI): no `model` (it is in the
+/// URL), `anthropic_version` in the body, and `"stream": true` only when `stream_field` (Vertex
+/// `streamRawPredict` needs it; Bedrock rejects the field, its streaming is the endpoint).
+/// Everything else is [`request_body`]'s.
+pub fn hosted_request_body(
+    req: &ChatRequest,
+    anthropic_version: &'static str,
+    stream_field: bool,
+) -> Vec<u8> {
+    messages_body(
+        None,
+        Some(anthropic_version),
+        stream_field.then_some(true),
+        req,
+    )
+}
+
+fn messages_body(
+    model: Option<&str>,
+    anthropic_version: Option<&'static str>,
+    stream: Option<bool>,
+    req: &ChatRequest,
+) -> Vec<u8> {
     let history = for_vendor(&req.messages, Vendor::Anthropic);
     let messages = history
         .iter()
@@ -277,10 +308,11 @@ pub fn request_body(model: &str, req: &ChatRequest) -> Vec<u8> {
     let pass = req.passthrough_for(Vendor::Anthropic).map(|p| &p.fields);
     let own = |key: &str| pass.is_some_and(|p| p.contains_key(key));
     let mut body = AnthropicRequest {
+        anthropic_version,
         model,
         max_tokens,
         messages,
-        stream: true,
+        stream,
         system: req.system.as_deref().filter(|s| !s.is_empty()),
         temperature: req.temperature.map(http::float_json),
         top_p: req.top_p.map(http::float_json),
@@ -439,7 +471,8 @@ enum OpenBlock {
 }
 
 /// Maps Anthropic stream events. Usage: input tokens from `message_start` (plus cache reads
-/// and writes), output tokens cumulative from `message_delta`.
+/// and writes), output tokens cumulative from `message_delta`. Also maps the same events as
+/// Bedrock and Vertex AI carry them.
 #[derive(Default)]
 pub(crate) struct AnthropicMapper {
     usage: Usage,

@@ -497,7 +497,8 @@ fn new_call_id() -> String {
 
 /// Maps Gemini chunks. Usage comes from `usageMetadata` (output includes thinking tokens,
 /// which are billed as output); thought parts become thinking, function calls whole tool calls
-/// (Gemini does not fragment their arguments).
+/// (Gemini does not fragment their arguments). Also maps Gemini on Vertex AI, whose stream is
+/// the same.
 #[derive(Default)]
 pub(crate) struct GeminiMapper {
     started: bool,

@@ -506,18 +506,45 @@ pub trait StreamMapper: Send + 'static {
     fn eof(&mut self, out: &mut Vec<ChatEvent>) -> Result<StopReason, ProviderError>;
 }
 
+/// Splits a response body into events for a [`StreamMapper`]: SSE ([`SseParser`]) for most
+/// providers, AWS event-stream frames for Bedrock. Events complete before a framing error are
+/// pushed to `out` before the error is returned; nothing is read after an error.
+pub trait Decoder: Send + 'static {
+    /// Feeds the next chunk of the body.
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError>;
+
+    /// The body ended: events still held, or the error an incomplete frame means.
+    fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), ProviderError>;
+}
+
+impl Decoder for SseParser {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
+        out.extend(SseParser::push(self, bytes));
+        // An event past the size cap ends the stream (memory stays bounded).
+        match self.too_large() {
+            Some(limit) => Err(event_too_large(limit)),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
+        out.extend(SseParser::finish(self));
+        Ok(())
+    }
+}
+
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
-struct Pump<M> {
+struct Pump<D, M> {
     body: Option<Body>,
-    parser: SseParser,
+    parser: D,
     mapper: M,
     queue: VecDeque<Result<ChatEvent, ProviderError>>,
     key: Option<Secret>,
     provider: String,
 }
 
-impl<M: StreamMapper> Pump<M> {
+impl<D: Decoder, M: StreamMapper> Pump<D, M> {
     /// Runs the mapper over parsed events; ends the pump on a terminal event or an error.
     fn feed(&mut self, events: Vec<SseEvent>) {
         let mut out = Vec::new();
@@ -541,9 +568,26 @@ impl<M: StreamMapper> Pump<M> {
         }
     }
 
+    /// Decodes a chunk and maps its events; a framing error ends the stream after the events
+    /// decoded before it.
+    fn decode(&mut self, bytes: &[u8]) {
+        let mut events = Vec::new();
+        let res = self.parser.push(bytes, &mut events);
+        self.fail_after(events, res);
+    }
+
+    fn fail_after(&mut self, events: Vec<SseEvent>, res: Result<(), ProviderError>) {
+        self.feed(events);
+        if let (Err(e), Some(_)) = (res, &self.body) {
+            self.queue.push_back(Err(scrub(e, self.key.as_ref())));
+            self.body = None;
+        }
+    }
+
     fn end_of_body(&mut self) {
-        let rest = self.parser.finish();
-        self.feed(rest);
+        let mut rest = Vec::new();
+        let res = self.parser.finish(&mut rest);
+        self.fail_after(rest, res);
         if self.body.is_none() {
             return;
         }
@@ -566,13 +610,33 @@ pub fn event_stream<M: StreamMapper>(
     mapper: M,
     ep: Endpoint<'_>,
 ) -> EventStream {
-    pump(Box::pin(resp.bytes_stream()), mode, mapper, ep)
+    pump(
+        Box::pin(resp.bytes_stream()),
+        SseParser::with_mode(mode),
+        mapper,
+        ep,
+    )
 }
 
-fn pump<M: StreamMapper>(body: Body, mode: Mode, mapper: M, ep: Endpoint<'_>) -> EventStream {
+/// [`event_stream`] with another framing than SSE (Bedrock's event stream).
+pub fn decoded_stream<D: Decoder, M: StreamMapper>(
+    resp: reqwest::Response,
+    decoder: D,
+    mapper: M,
+    ep: Endpoint<'_>,
+) -> EventStream {
+    pump(Box::pin(resp.bytes_stream()), decoder, mapper, ep)
+}
+
+fn pump<D: Decoder, M: StreamMapper>(
+    body: Body,
+    parser: D,
+    mapper: M,
+    ep: Endpoint<'_>,
+) -> EventStream {
     let pump = Pump {
         body: Some(body),
-        parser: SseParser::with_mode(mode),
+        parser,
         mapper,
         queue: VecDeque::new(),
         key: ep.key.cloned(),
@@ -585,14 +649,7 @@ fn pump<M: StreamMapper>(body: Body, mode: Mode, mapper: M, ep: Endpoint<'_>) ->
             }
             let body = pump.body.as_mut()?;
             match body.next().await {
-                Some(Ok(bytes)) => {
-                    let events = pump.parser.push(&bytes);
-                    pump.feed(events);
-                    if let Some(limit) = pump.parser.too_large().filter(|_| pump.body.is_some()) {
-                        pump.body = None;
-                        pump.queue.push_back(Err(event_too_large(limit)));
-                    }
-                }
+                Some(Ok(bytes)) => pump.decode(&bytes),
                 Some(Err(e)) => {
                     pump.body = None;
                     pump.queue
@@ -613,6 +670,17 @@ pub(crate) async fn map_transcript<M: StreamMapper>(
     mode: Mode,
     mapper: M,
 ) -> Vec<Result<ChatEvent, ProviderError>> {
+    map_decoded(bytes, chunk, SseParser::with_mode(mode), mapper).await
+}
+
+/// [`map_transcript`] through another [`Decoder`].
+#[cfg(test)]
+pub(crate) async fn map_decoded<D: Decoder, M: StreamMapper>(
+    bytes: &[u8],
+    chunk: usize,
+    decoder: D,
+    mapper: M,
+) -> Vec<Result<ChatEvent, ProviderError>> {
     let pieces: Vec<reqwest::Result<Bytes>> = bytes
         .chunks(chunk.max(1))
         .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -624,7 +692,7 @@ pub(crate) async fn map_transcript<M: StreamMapper>(
     };
     pump(
         Box::pin(futures_util::stream::iter(pieces)),
-        mode,
+        decoder,
         mapper,
         ep,
     )
@@ -761,6 +829,7 @@ mod tests {
             status_page: None,
             context_window: None,
             local: None,
+            cloud: None,
         };
         let e = require_key(&settings).unwrap_err();
         assert_eq!(e.class, ErrorClass::Auth);

@@ -9,15 +9,20 @@
 //! stream yields the classified error. Timeouts between chunks are applied by the caller.
 
 pub mod anthropic;
+pub mod aws;
+pub mod bedrock;
 pub mod bounds;
+pub mod cloud;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
 pub mod gemini;
+pub mod google_auth;
 pub mod http;
 pub mod local;
 pub mod openai;
 pub mod sse;
+pub mod vertex;
 #[cfg(test)]
 mod wire_props;
 
@@ -159,6 +164,10 @@ pub enum Client {
     OpenAi(openai::OpenAiClient),
     /// Google Gemini generateContent.
     Gemini(gemini::GeminiClient),
+    /// Claude on Amazon Bedrock.
+    Bedrock(bedrock::BedrockClient),
+    /// Claude and Gemini on Google Vertex AI.
+    Vertex(vertex::VertexClient),
     /// The in-process llama.cpp model.
     Local(local::LocalClient),
 }
@@ -179,6 +188,10 @@ impl Client {
                 Self::OpenAi(openai::OpenAiClient::new(settings, http.clone()))
             }
             ProviderKind::Gemini => Self::Gemini(gemini::GeminiClient::new(settings, http.clone())),
+            ProviderKind::Bedrock => {
+                Self::Bedrock(bedrock::BedrockClient::new(settings, http.clone()))
+            }
+            ProviderKind::Vertex => Self::Vertex(vertex::VertexClient::new(settings, http.clone())),
             ProviderKind::Local => Self::Local(local::LocalClient::with_data_dir(
                 settings,
                 data_dir.to_path_buf(),
@@ -196,6 +209,8 @@ impl Client {
             Self::Anthropic(c) => c.stream(model, req).await,
             Self::OpenAi(c) => c.stream(model, req).await,
             Self::Gemini(c) => c.stream(model, req).await,
+            Self::Bedrock(c) => c.stream(model, req).await,
+            Self::Vertex(c) => c.stream(model, req).await,
             Self::Local(c) => c.stream(model, req).await,
         }
     }
@@ -207,18 +222,22 @@ impl Client {
             Self::Anthropic(c) => c.probe(model).await,
             Self::OpenAi(c) => c.probe(model).await,
             Self::Gemini(c) => c.probe(model).await,
+            Self::Bedrock(c) => c.probe(model).await,
+            Self::Vertex(c) => c.probe(model).await,
             // Placeholder until the local tier grows its own probe.
             Self::Local(c) => c.probe(model).await.map(|_| ()),
         }
     }
 
-    /// The wire family this client speaks (which thinking signatures and opaque blocks it can
-    /// take back).
-    pub fn vendor(&self) -> Vendor {
+    /// The wire family `model` speaks through this client (which thinking signatures and
+    /// opaque blocks it can take back). Per model because Vertex AI hosts both Claude and
+    /// Gemini; Claude's signatures are valid on all three of its hosts.
+    pub fn vendor(&self, model: &str) -> Vendor {
         match self {
-            Self::Anthropic(_) => Vendor::Anthropic,
+            Self::Anthropic(_) | Self::Bedrock(_) => Vendor::Anthropic,
             Self::OpenAi(_) => Vendor::OpenAi,
             Self::Gemini(_) => Vendor::Gemini,
+            Self::Vertex(c) => c.vendor(model),
             Self::Local(_) => Vendor::Local,
         }
     }

@@ -723,7 +723,7 @@ impl Router {
         let first_deadline = started + t.first_token;
         let total_deadline = request_start + t.total;
         let mut out = AttemptOut {
-            asm: Assembler::new(client.vendor()),
+            asm: Assembler::new(client.vendor(&model.model)),
             seam: SeamFilter::new(prior),
             usage: Usage::default(),
             ttft: None,

@@ -190,7 +190,10 @@ fn install_sh_installs_a_working_aiw_into_a_prefix() {
     }
     assert!(bin.is_file());
     let size = std::fs::metadata(&bin).unwrap().len();
-    assert!(size < 25 * 1024 * 1024, "the installed binary is stripped: {size} bytes");
+    assert!(
+        size < 25 * 1024 * 1024,
+        "the installed binary is stripped: {size} bytes"
+    );
 
     // It never edits shell rc files.
     for rc in [

@@ -16,6 +16,10 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Claude on Amazon Bedrock and on Google Vertex AI (and Gemini on Vertex): conformance of
+/// both clients, SigV4 and event-stream framing as the emulator checks them, Vertex tokens and
+/// their refresh, failover along a route that keeps the same Claude on three hosts.
+mod cloud_hosts;
 /// The gateway (`aiw serve`, `aiw run`) as coding agents and SDKs use it, the emulator
 /// upstream: pass-through, cross-vendor tool loops, cuts, errors, tokens, limits.
 mod gateway;

@@ -34,6 +34,7 @@ fn settings(kind: ProviderKind, emu: &Emulator, key: Option<&str>) -> ProviderSe
         status_page: None,
         context_window: None,
         local: None,
+        cloud: None,
     }
 }
 

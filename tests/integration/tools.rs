@@ -41,6 +41,7 @@ fn client(kind: ProviderKind, emu: &Emulator) -> Client {
         status_page: None,
         context_window: None,
         local: None,
+        cloud: None,
     };
     let http = aiw::provider::http::client(Duration::from_secs(2)).expect("the HTTP client builds");
     Client::new(&s, &http, std::path::Path::new("."))

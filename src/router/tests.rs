@@ -443,7 +443,7 @@ async fn every_switch_to_a_lower_tier_is_announced_once() {
         )]
     );
     // Announced before the lower tier is called.
-    let at = |f: &dyn Fn(&RouterEvent) -> bool| events.iter().position(|e| f(e)).unwrap();
+    let at = |f: &dyn Fn(&RouterEvent) -> bool| events.iter().position(f).unwrap();
     assert!(
         at(&|e| matches!(e, RouterEvent::Degraded { .. }))
             < at(&|e| matches!(e, RouterEvent::Attempting { tier: 1, .. }))

@@ -22,30 +22,44 @@ pub(super) type OnEvent<'a> = &'a mut (dyn FnMut(RouterEvent) + Send);
 
 /// What a call that finished produced.
 pub(super) struct CallOk {
+    /// The complete blocks it wrote (text as shown, after the seam filter).
     pub blocks: Vec<Block>,
+    /// The usage it reported.
     pub usage: Usage,
+    /// Why it stopped.
     pub stop: StopReason,
+    /// Its own time to first content.
     pub ttft_ms: Option<u64>,
+    /// The model id the provider said it served.
     pub served_model: Option<String>,
 }
 
 /// What a failed call produced before failing: its complete blocks (a tool call cut inside
 /// its arguments is not among them).
 pub(super) struct CallErr {
+    /// Why it failed.
     pub error: ProviderError,
+    /// The complete blocks it wrote before failing.
     pub blocks: Vec<Block>,
+    /// The usage it reported before failing.
     pub usage: Usage,
+    /// Its own time to first content, if any came.
     pub ttft_ms: Option<u64>,
 }
 
 /// One call: the model, its client and tier, the request, and the text it continues.
 pub(super) struct Call<'a> {
+    /// The model.
     pub model: &'a ModelRef,
+    /// Its provider's client.
     pub client: &'a Client,
+    /// Its tier's policy (which timeouts apply).
     pub tier: &'static TierPolicy,
+    /// The request (a continuation request when `prior` is not empty).
     pub req: &'a ChatRequest,
     /// Text already shown that this call continues (empty for a fresh answer).
     pub prior: &'a str,
+    /// The configured timeouts, before the tier adjusts them.
     pub timeouts: Timeouts,
 }
 

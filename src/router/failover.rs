@@ -21,15 +21,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::Router;
 use super::answer::{AllModelsFailed, Answer, Attempt, Outcome, Tally};
-use super::call::{Call, OnEvent};
+use super::call::{Call, CallErr, CallOk, OnEvent};
 use super::continuation::continuation;
 use super::events::RouterEvent;
 use super::plan::{Candidate, Gate, Later, Plan};
 use super::quality;
 use super::retry;
+use super::tier::TierPolicy;
 use crate::config::FallbackPolicy;
 use crate::conversation::text_of;
-use crate::provider::{ChatRequest, Client, ErrorClass, ModelRef, ProviderError, StopReason};
+use crate::provider::{ChatRequest, ErrorClass, ModelRef, ProviderError, StopReason};
 
 /// How a visit to one candidate ended.
 enum Step {
@@ -47,6 +48,17 @@ enum Step {
     Failed,
     /// Not called now.
     Skipped(Later),
+}
+
+/// What comes after a failed call.
+enum AfterFailure {
+    /// The request is over, or the loop moves on.
+    Step(Step),
+    /// Wait this long, then call the same model once more.
+    RetryAfter(Duration),
+    /// A network failure: check which providers are reachable at all, then fail over (the
+    /// error, and whether text was shown).
+    CheckNetwork(ProviderError, bool),
 }
 
 /// One request's progress through its plan.
@@ -192,15 +204,65 @@ impl Run<'_> {
         on_event: OnEvent<'_>,
         cancel: &CancellationToken,
     ) -> Step {
-        let router = self.router;
-        let inner = &router.inner;
-        let model = c.model;
+        self.before_first_call(i, c, on_event);
+        let mut retried = false;
+        loop {
+            let prior = self.tally.prior_blocks();
+            let request = if prior.is_empty() {
+                Cow::Borrowed(self.req)
+            } else {
+                Cow::Owned(continuation(self.req, &prior))
+            };
+            let prior = text_of(&prior);
+            on_event(RouterEvent::Attempting {
+                model: c.model.clone(),
+                tier: c.tier,
+            });
+            let call = Call {
+                model: c.model,
+                client: c.client,
+                tier: c.policy,
+                req: &request,
+                prior: &prior,
+                timeouts: self.router.inner.settings.timeouts,
+            };
+            let attempt_start = Instant::now();
+            let started = self.tally.started();
+            let result = call
+                .run(on_event, cancel, started, &mut self.tally.ttft)
+                .await;
+            let ms = attempt_start.elapsed().as_millis() as u64;
+            let failed = match result {
+                Ok(ok) => return self.answered(c, ok, !prior.is_empty(), ms),
+                Err(failed) => failed,
+            };
+            let continues = !prior.is_empty();
+            match self.failed(c, rest, failed, continues, retried, ms, on_event) {
+                AfterFailure::Step(step) => return step,
+                AfterFailure::RetryAfter(after) => {
+                    if !self.router.sleep(after, cancel).await {
+                        return Step::Cancelled;
+                    }
+                    retried = true;
+                }
+                AfterFailure::CheckNetwork(error, shown) => {
+                    self.unreachable = self.router.unreachable_providers(c.model, rest).await;
+                    self.fail_over(c, rest, error, shown || continues, on_event);
+                    return Step::Failed;
+                }
+            }
+        }
+    }
+
+    /// Once per request: announce the first lower tier, and load the local model ahead of
+    /// time once the route is past its first candidate.
+    fn before_first_call(&mut self, i: usize, c: &Candidate<'_>, on_event: OnEvent<'_>) {
         if c.tier > 0 && !self.degraded_sent {
             self.degraded_sent = true;
             if let Some(primary) = self.plan.primary {
                 on_event(RouterEvent::Degraded {
                     primary: primary.clone(),
-                    to: model.clone(),
+                    to: c.model.clone(),
                     tier: c.tier,
                     policy: self.plan.fallback,
                 });
@@ -209,152 +271,146 @@ impl Run<'_> {
         if !self.prewarmed && i > 0 && c.policy.remote {
             self.prewarmed = true;
             for other in &self.plan.candidates {
-                if let Client::Local(local) = other.client {
-                    local.prewarm(&other.model.model);
-                }
+                TierPolicy::prewarm(other.client, &other.model.model);
             }
         }
-        let mut retried = false;
-        loop {
-            on_event(RouterEvent::Attempting {
-                model: model.clone(),
-                tier: c.tier,
+    }
+
+    /// Accounts an answer: health (through the quality tripwire), journal, tally.
+    fn answered(&mut self, c: &Candidate<'_>, ok: CallOk, continues: bool, ms: u64) -> Step {
+        let inner = &self.router.inner;
+        let cfg = &inner.settings.health;
+        let now = inner.clock.now_ms();
+        let model = c.model;
+        if c.policy.tracks_health {
+            let soft = quality::judge(self.req, &ok, continues, cfg);
+            inner
+                .health
+                .update_model(&model.to_string(), |r| match soft {
+                    None => r.record_success(now, ok.ttft_ms, cfg),
+                    Some(why) => {
+                        tracing::warn!(%model, why = why.describe(), "soft failure");
+                        r.record_soft_failure(now, ok.ttft_ms, why, cfg);
+                    }
+                });
+        }
+        let attempt = Attempt {
+            ttft_ms: ok.ttft_ms,
+            ms,
+            chars: text_of(&ok.blocks).chars().count(),
+            ..Attempt::new(model, Outcome::Ok, None)
+        };
+        inner.journal.record(now, &attempt, Some(ok.usage), false);
+        self.tally.attempts.push(attempt);
+        self.tally.add_output(model, ok.usage, ok.blocks);
+        Step::Answered {
+            model: model.clone(),
+            stop: ok.stop,
+            served_model: ok.served_model,
+        }
+    }
+
+    /// Accounts a failure and decides what comes next: the end of the request (cancelled,
+    /// or a tool turn that must end), one quick retry, or failing over.
+    #[allow(clippy::too_many_arguments)]
+    fn failed(
+        &mut self,
+        c: &Candidate<'_>,
+        rest: &[Candidate<'_>],
+        failed: CallErr,
+        continues: bool,
+        retried: bool,
+        ms: u64,
+        on_event: OnEvent<'_>,
+    ) -> AfterFailure {
+        let inner = &self.router.inner;
+        let cfg = &inner.settings.health;
+        let now = inner.clock.now_ms();
+        let model = c.model;
+        let error = failed.error;
+        let shown = !failed.blocks.is_empty();
+        let outcome = if error.class == ErrorClass::Cancelled {
+            Outcome::Cancelled
+        } else {
+            Outcome::Failed
+        };
+        let attempt = Attempt {
+            ttft_ms: failed.ttft_ms,
+            ms,
+            chars: text_of(&failed.blocks).chars().count(),
+            ..Attempt::new(model, outcome, Some(&error))
+        };
+        inner
+            .journal
+            .record(now, &attempt, Some(failed.usage), false);
+        self.tally.attempts.push(attempt);
+        self.tally.add_output(model, failed.usage, failed.blocks);
+        if outcome == Outcome::Cancelled {
+            return AfterFailure::Step(Step::Cancelled);
+        }
+        if c.policy.tracks_health {
+            inner.health.update_model(&model.to_string(), |r| {
+                r.record_failure(now, &error, cfg);
             });
-            let prior = self.tally.prior_blocks();
-            let request = if prior.is_empty() {
-                Cow::Borrowed(self.req)
-            } else {
-                Cow::Owned(continuation(self.req, &prior))
-            };
-            let prior = text_of(&prior);
-            let call = Call {
-                model,
-                client: c.client,
-                tier: c.policy,
-                req: &request,
-                prior: &prior,
-                timeouts: inner.settings.timeouts,
-            };
-            let attempt_start = Instant::now();
-            let started = self.tally.started();
-            let result = call
-                .run(on_event, cancel, started, &mut self.tally.ttft)
-                .await;
-            let ms = attempt_start.elapsed().as_millis() as u64;
-            let cfg = &inner.settings.health;
-            match result {
-                Ok(ok) => {
-                    let now = inner.clock.now_ms();
-                    if c.policy.tracks_health {
-                        let soft = quality::judge(self.req, &ok, !prior.is_empty(), cfg);
-                        inner
-                            .health
-                            .update_model(&model.to_string(), |r| match soft {
-                                None => r.record_success(now, ok.ttft_ms, cfg),
-                                Some(why) => {
-                                    tracing::warn!(%model, why = why.describe(), "soft failure");
-                                    r.record_soft_failure(now, ok.ttft_ms, why, cfg);
-                                }
-                            });
-                    }
-                    let attempt = Attempt {
-                        ttft_ms: ok.ttft_ms,
-                        ms,
-                        chars: text_of(&ok.blocks).chars().count(),
-                        ..Attempt::new(model, Outcome::Ok, None)
-                    };
-                    inner.journal.record(now, &attempt, Some(ok.usage), false);
-                    self.tally.attempts.push(attempt);
-                    self.tally.add_output(model, ok.usage, ok.blocks);
-                    return Step::Answered {
-                        model: model.clone(),
-                        stop: ok.stop,
-                        served_model: ok.served_model,
-                    };
-                }
-                Err(failed) => {
-                    let now = inner.clock.now_ms();
-                    let error = failed.error;
-                    let shown = !failed.blocks.is_empty();
-                    let outcome = if error.class == ErrorClass::Cancelled {
-                        Outcome::Cancelled
-                    } else {
-                        Outcome::Failed
-                    };
-                    let attempt = Attempt {
-                        ttft_ms: failed.ttft_ms,
-                        ms,
-                        chars: text_of(&failed.blocks).chars().count(),
-                        ..Attempt::new(model, outcome, Some(&error))
-                    };
-                    inner
-                        .journal
-                        .record(now, &attempt, Some(failed.usage), false);
-                    self.tally.attempts.push(attempt);
-                    self.tally.add_output(model, failed.usage, failed.blocks);
-                    if outcome == Outcome::Cancelled {
-                        return Step::Cancelled;
-                    }
-                    if c.policy.tracks_health {
-                        inner.health.update_model(&model.to_string(), |r| {
-                            r.record_failure(now, &error, cfg);
-                        });
-                    }
-                    if error.class.is_config_problem() {
-                        on_event(RouterEvent::ConfigProblem {
-                            model: model.clone(),
-                            error: error.clone(),
-                        });
-                    }
-                    // Complete tool calls already went to the caller: the turn cannot be
-                    // continued by another model (a call must be answered by its result
-                    // first), so it ends here, waiting for those results. A call cut inside
-                    // its arguments was never sent.
-                    if self.tally.has_tool_calls() {
-                        return Step::ToolTurn;
-                    }
-                    // One quick retry on the same model, only when the alternative is the
-                    // local tier or nothing, the error is one a retry can fix, nothing was
-                    // shown yet, and the process-wide budget allows it.
-                    let remote_left = rest.iter().any(|r| r.policy.remote);
-                    if !retried && !shown && !remote_left && error.is_retryable() {
-                        let hint = error.retry_after;
-                        let wait_ok =
-                            hint.is_none_or(|h| retry::worth_waiting(h, cfg.max_retry_wait));
-                        if wait_ok
-                            && (error.class != ErrorClass::RateLimited || hint.is_some())
-                            && inner.budget.try_take(now)
-                        {
-                            let after = retry::quick_retry_delay(hint);
-                            on_event(RouterEvent::Retrying {
-                                model: model.clone(),
-                                after,
-                                error: error.clone(),
-                            });
-                            if !router.sleep(after, cancel).await {
-                                return Step::Cancelled;
-                            }
-                            retried = true;
-                            continue;
-                        }
-                    }
-                    if error.class.is_network() && c.policy.remote {
-                        self.unreachable = router.unreachable_providers(model, rest).await;
-                    }
-                    let to = rest
-                        .iter()
-                        .find(|r| !self.unreachable.contains(&r.model.provider))
-                        .map(|r| r.model.clone());
-                    on_event(RouterEvent::Failover {
-                        from: model.clone(),
-                        to,
-                        error,
-                        mid_stream: shown || !prior.is_empty(),
-                    });
-                    return Step::Failed;
-                }
+        }
+        if error.class.is_config_problem() {
+            on_event(RouterEvent::ConfigProblem {
+                model: model.clone(),
+                error: error.clone(),
+            });
+        }
+        // Complete tool calls already went to the caller: the turn cannot be continued by
+        // another model (a call must be answered by its result first), so it ends here,
+        // waiting for those results. A call cut inside its arguments was never sent.
+        if self.tally.has_tool_calls() {
+            return AfterFailure::Step(Step::ToolTurn);
+        }
+        // One quick retry on the same model, only when the alternative is the local tier or
+        // nothing, the error is one a retry can fix, nothing was shown yet, the server's hint
+        // (if any) is short, and the process-wide budget allows it.
+        let remote_left = rest.iter().any(|r| r.policy.remote);
+        if !retried && !shown && !remote_left && error.is_retryable() {
+            let hint = error.retry_after;
+            let wait_ok = hint.is_none_or(|h| retry::worth_waiting(h, cfg.max_retry_wait));
+            if wait_ok
+                && (error.class != ErrorClass::RateLimited || hint.is_some())
+                && inner.budget.try_take(now)
+            {
+                let after = retry::quick_retry_delay(hint);
+                on_event(RouterEvent::Retrying {
+                    model: model.clone(),
+                    after,
+                    error,
+                });
+                return AfterFailure::RetryAfter(after);
             }
         }
+        if error.class.is_network() && c.policy.remote {
+            return AfterFailure::CheckNetwork(error, shown);
+        }
+        self.fail_over(c, rest, error, shown || continues, on_event);
+        AfterFailure::Step(Step::Failed)
+    }
+
+    /// Tells the caller the router moves on from `c`, and to which model.
+    fn fail_over(
+        &self,
+        c: &Candidate<'_>,
+        rest: &[Candidate<'_>],
+        error: ProviderError,
+        mid_stream: bool,
+        on_event: OnEvent<'_>,
+    ) {
+        let to = rest
+            .iter()
+            .find(|r| !self.unreachable.contains(&r.model.provider))
+            .map(|r| r.model.clone());
+        on_event(RouterEvent::Failover {
+            from: c.model.clone(),
+            to,
+            error,
+            mid_stream,
+        });
     }
 
     /// The request's result after a final step.

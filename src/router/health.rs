@@ -178,6 +178,11 @@ impl ModelRecord {
                 until,
                 reason: self.open_reason.clone().unwrap_or_default(),
             },
+            // Not even a probe before the time the provider asked for.
+            Some(_) if self.not_before.is_some_and(|t| now < t) => Availability::Open {
+                until: self.not_before.unwrap_or(now),
+                reason: self.not_before_reason.clone().unwrap_or_default(),
+            },
             Some(_) => Availability::ProbeDue {
                 in_flight: self.probing_until.is_some_and(|p| p > now),
             },
@@ -646,6 +651,22 @@ mod tests {
         r.record_failure(2_000, &overloaded, &c);
         assert_eq!(r.not_before, Some(62_000));
         assert_eq!(r.consecutive_failures, 1, "a 529 still counts for health");
+        // An open breaker is not probed before the provider's time either.
+        let mut open = ModelRecord::default();
+        for t in 0..3 {
+            open.record_failure(t, &err(ErrorClass::Overloaded), &c);
+        }
+        let until = open.open_until.unwrap();
+        open.record_probe_failure(
+            until,
+            &err(ErrorClass::RateLimited).with_retry_after(Some(Duration::from_secs(600))),
+            &c,
+        );
+        let reopened = open.open_until.unwrap();
+        assert!(matches!(
+            open.availability(reopened + 1),
+            Availability::Open { until, .. } if until == open.not_before.unwrap()
+        ));
         // A success clears it (the provider took the call after all).
         r.record_success(62_000, Some(100), &c);
         assert_eq!(r.not_before, None);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::Router;
 use super::health::{Availability, rfc3339};
 use super::tier::TierPolicy;
-use crate::provider::{Client, ErrorClass, ModelRef};
+use crate::provider::{ErrorClass, ModelRef};
 
 /// What the router knows about one model right now.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -68,8 +68,8 @@ impl Router {
                 let client = self.inner.clients.get(&m.provider);
                 let tracked = client.is_none_or(|c| TierPolicy::of(c).tracks_health);
                 let mut note = None;
-                if let Some(Client::Local(c)) = client
-                    && let Err(e) = c.ready(&m.model)
+                if let Some(c) = client
+                    && let Err(e) = TierPolicy::ready(c, &m.model)
                 {
                     // Not installed, damaged, or not built in: it cannot answer at all.
                     r.open_until = Some(u64::MAX);

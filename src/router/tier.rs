@@ -4,7 +4,7 @@
 //! model's [`TierPolicy`] instead of checking for "local" itself.
 
 use crate::config::Timeouts;
-use crate::provider::Client;
+use crate::provider::{Client, ProviderError};
 
 /// How the router treats the models of one kind of tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,23 @@ impl TierPolicy {
             &Self::LOCAL
         } else {
             &Self::REMOTE
+        }
+    }
+
+    /// Starts loading `model` ahead of time when its tier is slow to start (the local model
+    /// reads gigabytes from disk); nothing for remote models.
+    pub fn prewarm(client: &Client, model: &str) {
+        if let Client::Local(local) = client {
+            local.prewarm(model);
+        }
+    }
+
+    /// Whether `model` can answer at all, as known without a call: a local model that is not
+    /// installed or not built in cannot. Remote models are always "ready" (only a call tells).
+    pub fn ready(client: &Client, model: &str) -> Result<(), ProviderError> {
+        match client {
+            Client::Local(local) => local.ready(model).map(|_| ()),
+            _ => Ok(()),
         }
     }
 

@@ -146,6 +146,13 @@ impl Spinner {
             None => eprintln!("aiw: {text}"),
         }
     }
+    /// Prints a [`warn`] line above the spinner (or plainly when there is none).
+    pub fn warn(&self, text: &str) {
+        match &self.0 {
+            Some(pb) => pb.suspend(|| warn(text)),
+            None => warn(text),
+        }
+    }
 }
 
 impl Drop for Spinner {

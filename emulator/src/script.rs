@@ -188,6 +188,9 @@ pub struct Reply {
     /// the request names none) for the images in the last user turn, tool results
     /// included. Comes after the tool-result lines.
     pub echo_images: bool,
+    /// End as if cut by the output token limit: Anthropic `stop_reason: "max_tokens"`,
+    /// OpenAI `finish_reason: "length"`, Gemini `finishReason: "MAX_TOKENS"`.
+    pub max_tokens_stop: bool,
 }
 
 /// A thinking block of a [`Reply`].
@@ -412,6 +415,14 @@ pub struct ErrorReply {
     /// `x-should-retry: true|false` header.
     #[serde(default)]
     pub should_retry: Option<bool>,
+    /// Gemini only: a `RetryInfo.retryDelay` (`"2s"`) sent without any `retry-after`
+    /// header, the way the real API says when to come back.
+    #[serde(default)]
+    pub retry_delay: Option<String>,
+    /// Extra response headers, in order (e.g. `anthropic-ratelimit-tokens-reset`,
+    /// `x-ratelimit-reset-requests`).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
     /// Replaces the HTTP status (the body stays the kind's).
     #[serde(default)]
     pub status_override: Option<u16>,
@@ -573,6 +584,13 @@ impl Reply {
         self
     }
 
+    /// End with the protocol's "cut at the output token limit" stop reason.
+    #[must_use]
+    pub fn max_tokens_stop(mut self) -> Self {
+        self.max_tokens_stop = true;
+        self
+    }
+
     /// Delay before the first text chunk.
     #[must_use]
     pub fn first_token_delay(mut self, d: Duration) -> Self {
@@ -712,9 +730,26 @@ impl ErrorReply {
             retry_after: None,
             retry_after_ms: None,
             should_retry: None,
+            retry_delay: None,
+            headers: Vec::new(),
             status_override: None,
             delay_ms: 0,
         }
+    }
+
+    /// Gemini: put `RetryInfo.retryDelay: d` (e.g. `"2s"`) in the error body, with no
+    /// `retry-after` header.
+    #[must_use]
+    pub fn retry_delay(mut self, d: &str) -> Self {
+        self.retry_delay = Some(d.to_owned());
+        self
+    }
+
+    /// Send the extra header `name: value`.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 
     /// Send `retry-after: v`.

@@ -466,6 +466,7 @@ async fn send_error(
         if let Some(v) = er.should_retry {
             headers.push(("x-should-retry".into(), v.to_string()));
         }
+        headers.extend(er.headers.iter().cloned());
         if let Some(s) = er.status_override {
             status = s;
         }

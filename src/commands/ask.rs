@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use crate::cli::AskArgs;
+use crate::config::FallbackPolicy;
 use crate::exit;
 use crate::output::{self, Exit, Spinner};
 use crate::provider::{ChatRequest, Message, ModelRef, StopReason};
@@ -80,7 +81,8 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         temperature: args.temperature,
         ..ChatRequest::default()
     };
-    let router = Router::new(Arc::new(settings.clone()))?;
+    let policy = settings.fallback.policy_for("ask", &route_name);
+    let router = Router::new(Arc::new(settings.clone()))?.with_fallback(policy);
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     tokio::spawn(async move {
@@ -137,11 +139,20 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         RouterEvent::ConfigProblem { model, error } => {
             spinner.println(&format!("configuration problem with {model}: {error}"));
         }
+        RouterEvent::Degraded {
+            primary, to, tier, ..
+        } if policy == FallbackPolicy::Notify => {
+            spinner.warn(&format!(
+                "falling back from {primary} to {to} (tier {} of the route): this answer does not come from your primary model",
+                tier + 1
+            ));
+        }
         RouterEvent::Thinking { model, .. } if !shown_any => {
             spinner.set_message(&format!("{model} is thinking"));
         }
         // `aiw ask` offers no tools; reasoning is not part of the answer on stdout.
         RouterEvent::Skipped { .. }
+        | RouterEvent::Degraded { .. }
         | RouterEvent::Usage { .. }
         | RouterEvent::Thinking { .. }
         | RouterEvent::ThinkingSignature { .. }
@@ -161,12 +172,12 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         return Err(e);
     }
     match result {
-        Ok(answer) => finish_ok(&answer, json),
+        Ok(answer) => finish_ok(&answer, json, policy),
         Err(failed) => finish_failed(&failed, json, cancel.is_cancelled()),
     }
 }
 
-fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
+fn finish_ok(answer: &Answer, json: bool, policy: FallbackPolicy) -> anyhow::Result<ExitCode> {
     let text = answer.text();
     if json {
         let out = JsonAnswer {
@@ -195,7 +206,12 @@ fn finish_ok(answer: &Answer, json: bool) -> anyhow::Result<ExitCode> {
             } else {
                 answer.model.clone()
             };
-            output::note(&format!("answered by {who} (fallback)"));
+            let line = format!("answered by {who} (fallback)");
+            if policy == FallbackPolicy::Notify {
+                output::warn(&line);
+            } else {
+                output::note(&line);
+            }
         }
         if answer.truncated_by_limit() {
             output::warn("the answer stopped at the token limit (--max-tokens)");
@@ -258,6 +274,12 @@ fn finish_failed(
         output::note(&format!(
             "  {} {what}: {class} {detail} ({} ms)",
             a.model, a.ms
+        ));
+    }
+    if let Some(h) = &failed.held_back {
+        output::note(&format!(
+            "  {} not tried: fallback = \"{}\" for `aiw ask` (allow it with `[fallback] ask = \"auto\"` or \"notify\")",
+            h.model, h.policy
         ));
     }
     Ok(exit::code(code))

@@ -145,6 +145,8 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     format!("probe failed: {}", p.error.as_deref().unwrap_or(""))
                 }
+            } else if let Some(until) = &h.rate_limited_until {
+                format!("rate limited until {}", until.get(11..19).unwrap_or(until))
             } else {
                 h.next_probe_at.clone().unwrap_or_default()
             };

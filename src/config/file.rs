@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{ConfigError, ProviderKind, validate};
+use super::{ConfigError, FallbackPolicy, ProviderKind, validate};
 
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -28,6 +28,9 @@ pub struct FileConfig {
     /// `[health]`.
     #[serde(default)]
     pub health: HealthFile,
+    /// `[fallback]`.
+    #[serde(default)]
+    pub fallback: FallbackFile,
     /// `[chat]`.
     #[serde(default)]
     pub chat: ChatFile,
@@ -136,6 +139,39 @@ pub struct HealthFile {
     pub max_retry_wait: Option<String>,
     /// Probe timeout.
     pub probe_timeout: Option<String>,
+    /// Soft failures (empty answers, missing required tool calls, early `max_tokens` stops)
+    /// in a row that take a model out of rotation; 0 = off.
+    pub quality_failure_threshold: Option<i64>,
+    /// A `max_tokens` stop below this fraction of the request's limit is a soft failure.
+    pub min_output_ratio: Option<f64>,
+}
+
+/// `[fallback]`: how loudly (or whether) commands fall back to lower tiers of their route.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackFile {
+    /// For every command and route that sets nothing.
+    pub default: Option<FallbackPolicy>,
+    /// `aiw ask`.
+    pub ask: Option<FallbackPolicy>,
+    /// `aiw chat`.
+    pub chat: Option<FallbackPolicy>,
+    /// `aiw review`.
+    pub review: Option<FallbackPolicy>,
+    /// `[fallback.routes]`: route name -> policy.
+    #[serde(default)]
+    pub routes: BTreeMap<String, FallbackPolicy>,
+}
+
+impl FallbackFile {
+    /// Whether the section sets anything.
+    pub fn is_empty(&self) -> bool {
+        self.default.is_none()
+            && self.ask.is_none()
+            && self.chat.is_none()
+            && self.review.is_none()
+            && self.routes.is_empty()
+    }
 }
 
 /// `[chat]`.
@@ -242,7 +278,7 @@ impl FileConfig {
     }
 
     /// The file a setting came from (`routes.NAME`, `providers.NAME`, `default_route`,
-    /// `timeouts`, `health`, `review`): the project file when it set it, else `user`.
+    /// `timeouts`, `health`, `fallback`, `review`): the project file when it set it, else `user`.
     pub(crate) fn origin_of<'a>(&'a self, key: &str, user: &'a Path) -> &'a Path {
         self.origins.get(key).map_or(user, PathBuf::as_path)
     }

@@ -20,7 +20,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use file::{
-    DEFAULT_CONFIG_TEMPLATE, FileConfig, GpuLayersFile, OneOrMany, ProviderFile, SizeFile,
+    DEFAULT_CONFIG_TEMPLATE, FallbackFile, FileConfig, GpuLayersFile, OneOrMany, ProviderFile,
+    SizeFile,
 };
 pub use project::{ProjectFile, RepoFile, ReviewPolicy};
 pub use secret::Secret;
@@ -261,13 +262,22 @@ pub struct HealthSettings {
     pub probe_timeout: Duration,
     /// Status pages are polled at most this often.
     pub status_page_interval: Duration,
+    /// Quality tripwire: answers in a row that were empty, lacked the tool call the request
+    /// required, or stopped at `max_tokens` far below its limit, before the model is taken out
+    /// of rotation like a slow one (0 turns the tripwire off).
+    pub quality_failure_threshold: u32,
+    /// Quality tripwire: a `max_tokens` stop with fewer output tokens than this fraction of the
+    /// request's limit counts as a soft failure.
+    pub min_output_ratio: f64,
 }
 
 impl Default for HealthSettings {
     fn default() -> Self {
         Self {
             failure_threshold: 3,
-            failure_rate: 0.05,
+            // Partial outages (June 2: hours of intermittent 500/529) open the breaker at a
+            // sustained ~30 % error rate; a few percent of noise never does.
+            failure_rate: 0.2,
             window: Duration::from_secs(120),
             min_requests: 20,
             latency_factor: 3.0,
@@ -277,6 +287,82 @@ impl Default for HealthSettings {
             max_retry_wait: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(10),
             status_page_interval: Duration::from_secs(300),
+            quality_failure_threshold: 3,
+            min_output_ratio: 0.25,
+        }
+    }
+}
+
+/// How a command falls back to a lower tier of its route (any model after the first).
+/// Ordered from the laxest to the strictest: when a command and its route both set one, the
+/// stricter applies.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FallbackPolicy {
+    /// Fall back silently except for the usual notes (the default).
+    #[default]
+    Auto,
+    /// Fall back, and make the switch impossible to miss (a stderr warning in `aiw ask`, a
+    /// line in the review's summary, a banner in the chat).
+    Notify,
+    /// Chat only: ask before the first answer from a lower tier in a session (elsewhere it
+    /// acts as `notify`). The router stops before the lower tier; the chat asks and retries.
+    Ask,
+    /// Never fall back: fail instead (`aiw ask` exits 3; `aiw review` follows
+    /// `--on-unavailable`).
+    Off,
+}
+
+impl FallbackPolicy {
+    /// The name used in config files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Notify => "notify",
+            Self::Ask => "ask",
+            Self::Off => "off",
+        }
+    }
+
+    /// Whether the router may call a lower tier without stopping first.
+    pub fn allows_fallback(self) -> bool {
+        matches!(self, Self::Auto | Self::Notify)
+    }
+}
+
+impl std::fmt::Display for FallbackPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `[fallback]` policies, resolved: per command, per route, and the default.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FallbackSettings {
+    /// For every command and route that sets nothing (`auto` when unset).
+    pub default: FallbackPolicy,
+    /// Per command: `ask`, `chat`, `review`.
+    pub commands: BTreeMap<String, FallbackPolicy>,
+    /// Per route name.
+    pub routes: BTreeMap<String, FallbackPolicy>,
+}
+
+impl FallbackSettings {
+    /// The policy for `command` (`ask`, `chat`, `review`) running route `route`: the stricter
+    /// of the command's and the route's when both are set, else whichever is set, else the
+    /// default. `ask` means something only in the chat; elsewhere it acts as `notify`.
+    pub fn policy_for(&self, command: &str, route: &str) -> FallbackPolicy {
+        let p = match (self.commands.get(command), self.routes.get(route)) {
+            (Some(c), Some(r)) => *c.max(r),
+            (Some(p), None) | (None, Some(p)) => *p,
+            (None, None) => self.default,
+        };
+        if p == FallbackPolicy::Ask && command != "chat" {
+            FallbackPolicy::Notify
+        } else {
+            p
         }
     }
 }
@@ -396,6 +482,8 @@ pub struct Settings {
     pub timeouts: Timeouts,
     /// Breaker and retry tuning.
     pub health: HealthSettings,
+    /// How each command and route falls back to lower tiers (`[fallback]`).
+    pub fallback: FallbackSettings,
     /// Key bindings for `aiw chat` (action name -> key specs), as written in the file.
     pub chat_keys: BTreeMap<String, Vec<String>>,
     /// Review defaults.
@@ -630,6 +718,18 @@ impl Settings {
             health.latency_factor =
                 validate::float(origin, "health.latency_factor", v, validate::LATENCY_FACTOR)?;
         }
+        if let Some(v) = h.quality_failure_threshold {
+            health.quality_failure_threshold = validate::int(
+                origin,
+                "health.quality_failure_threshold",
+                v,
+                validate::QUALITY_THRESHOLD,
+            )?;
+        }
+        if let Some(v) = h.min_output_ratio {
+            health.min_output_ratio =
+                validate::float(origin, "health.min_output_ratio", v, validate::OUTPUT_RATIO)?;
+        }
         if let Some(v) = h.retry_budget_per_minute {
             health.retry_budget_per_minute = validate::int(
                 origin,
@@ -734,6 +834,8 @@ impl Settings {
                 }
             }
         }
+
+        let fallback = resolve_fallback(&cfg, &routes, &user_file)?;
 
         let chat_keys = std::mem::take(&mut cfg.chat.keys)
             .into_iter()
@@ -847,6 +949,7 @@ impl Settings {
             default_route,
             timeouts,
             health,
+            fallback,
             chat_keys,
             review,
             limits,
@@ -937,6 +1040,37 @@ impl Settings {
         }
         out
     }
+}
+
+/// The `[fallback]` table resolved; a route policy must name a defined route.
+fn resolve_fallback(
+    cfg: &FileConfig,
+    routes: &BTreeMap<String, Vec<ModelRef>>,
+    user_file: &Path,
+) -> Result<FallbackSettings, ConfigError> {
+    let f = &cfg.fallback;
+    let origin = cfg.origin_of("fallback", user_file);
+    for name in f.routes.keys() {
+        if !routes.contains_key(name) {
+            return Err(ConfigError::Invalid {
+                path: origin.to_path_buf(),
+                what: format!("fallback.routes.{name}"),
+                message: format!(
+                    "names route `{name}`, which is not defined; defined routes: {}",
+                    routes.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    let commands = [("ask", f.ask), ("chat", f.chat), ("review", f.review)]
+        .into_iter()
+        .filter_map(|(c, p)| p.map(|p| (c.to_string(), p)))
+        .collect();
+    Ok(FallbackSettings {
+        default: f.default.unwrap_or_default(),
+        commands,
+        routes: f.routes.clone(),
+    })
 }
 
 /// The cloud models of aiw's built-in route, in order (each used when its key is set).

@@ -8,7 +8,7 @@
 //! | `default_route`, `[routes]` naming only models of the user's own routes | yes | yes | yes |
 //! | `[chat.keys]` | yes | yes | yes |
 //! | `[routes]` naming other models | no | no | yes |
-//! | `[timeouts]`, `[review] exclude/include/concurrency/queue_max_attempts` | no | yes | yes |
+//! | `[timeouts]`, `[fallback]`, `[review] exclude/include/concurrency/queue_max_attempts` | no | yes | yes |
 //! | `[providers.*]` (every field: endpoints, key variables, the local model file, sizes, Bedrock/Vertex region, project, profile and model map), `[health]` | no | no | yes |
 //! | `status_page`, `credentials_file`, `[review] trust_pr_policy` | never: the user's own file only | | |
 //!
@@ -278,6 +278,28 @@ pub(crate) fn merge(
         origin(&mut user, "timeouts".into());
     }
 
+    // The degradation policy is the repository's review policy too (a base branch may say
+    // `review = "off"`), but a checkout nobody trusted must not loosen the user's own.
+    if !proj.fallback.is_empty() {
+        if policy {
+            origin(&mut user, "fallback".into());
+            let (f, u) = (proj.fallback, &mut user.fallback);
+            for (slot, v) in [
+                (&mut u.default, f.default),
+                (&mut u.ask, f.ask),
+                (&mut u.chat, f.chat),
+                (&mut u.review, f.review),
+            ] {
+                if v.is_some() {
+                    *slot = v;
+                }
+            }
+            u.routes.extend(f.routes);
+        } else {
+            ignored.push("fallback".into());
+        }
+    }
+
     let h = proj.health;
     let health_set = [
         ("failure_threshold", h.failure_threshold.is_some()),
@@ -292,6 +314,11 @@ pub(crate) fn merge(
         ),
         ("max_retry_wait", h.max_retry_wait.is_some()),
         ("probe_timeout", h.probe_timeout.is_some()),
+        (
+            "quality_failure_threshold",
+            h.quality_failure_threshold.is_some(),
+        ),
+        ("min_output_ratio", h.min_output_ratio.is_some()),
     ];
     if trusted {
         origin(&mut user, "health".into());
@@ -308,7 +335,9 @@ pub(crate) fn merge(
             max_open,
             retry_budget_per_minute,
             max_retry_wait,
-            probe_timeout
+            probe_timeout,
+            quality_failure_threshold,
+            min_output_ratio
         );
     } else {
         ignored.extend(

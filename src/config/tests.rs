@@ -994,6 +994,91 @@ fn cloud_settings_are_checked() {
 }
 
 #[test]
+fn fallback_policies_per_command_and_route_the_stricter_wins() {
+    let s = resolve(
+        r#"
+[routes]
+default = ["anthropic/a", "openai/b"]
+strict = ["anthropic/a", "openai/b"]
+[fallback]
+chat = "ask"
+review = "notify"
+[fallback.routes]
+strict = "off"
+"#,
+        &[],
+    )
+    .unwrap();
+    let f = &s.fallback;
+    assert_eq!(f.policy_for("ask", "default"), FallbackPolicy::Auto);
+    assert_eq!(f.policy_for("chat", "default"), FallbackPolicy::Ask);
+    assert_eq!(f.policy_for("review", "default"), FallbackPolicy::Notify);
+    assert_eq!(f.policy_for("review", "strict"), FallbackPolicy::Off);
+    assert_eq!(f.policy_for("chat", "strict"), FallbackPolicy::Off);
+    assert_eq!(f.policy_for("ask", "strict"), FallbackPolicy::Off);
+    let s = resolve(
+        "[routes]\ndefault = [\"anthropic/a\"]\n[fallback]\ndefault = \"ask\"\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        s.fallback.policy_for("chat", "default"),
+        FallbackPolicy::Ask
+    );
+    assert_eq!(
+        s.fallback.policy_for("ask", "default"),
+        FallbackPolicy::Notify,
+        "only the chat can ask; elsewhere it is loud instead"
+    );
+    assert_eq!(
+        resolve("", &[])
+            .unwrap()
+            .fallback
+            .policy_for("ask", "default"),
+        FallbackPolicy::Auto
+    );
+}
+
+#[test]
+fn fallback_mistakes_are_named_with_the_fix() {
+    let msg = invalid("[fallback]\nreview = \"ask\"\n");
+    assert!(
+        msg.contains("fallback.review cannot be \"ask\"") && msg.contains("\"notify\""),
+        "{msg}"
+    );
+    let msg = invalid("[fallback]\nask = \"sometimes\"\n");
+    assert!(msg.starts_with("/tmp/aiw-test/config.toml:2:"), "{msg}");
+    assert!(msg.contains("auto") && msg.contains("off"), "{msg}");
+    let msg = invalid("[fallback]\nfallback = \"off\"\n");
+    assert!(msg.contains("fallback"), "{msg}");
+    let e = resolve("[fallback.routes]\nnope = \"off\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("fallback.routes.nope") && e.contains("defined routes: default"),
+        "{e}"
+    );
+}
+
+#[test]
+fn quality_tripwire_thresholds_are_configurable_and_checked() {
+    let s = resolve(
+        "[health]\nquality_failure_threshold = 0\nmin_output_ratio = 0.5\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(s.health.quality_failure_threshold, 0);
+    assert!((s.health.min_output_ratio - 0.5).abs() < f64::EPSILON);
+    let msg = invalid("[health]\nmin_output_ratio = 2.0\n");
+    assert!(msg.contains("health.min_output_ratio = 2"), "{msg}");
+    let msg = invalid("[health]\nquality_failure_threshold = -1\n");
+    assert!(
+        msg.contains("health.quality_failure_threshold = -1"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn a_project_file_cannot_set_up_cloud_hosts_untrusted_nor_name_credentials_files() {
     let user = "[providers.bedrock]\nregion = \"us-east-1\"\n";
     let project = "[providers.bedrock]\nregion = \"eu-west-1\"\nprofile = \"prod\"\ncredentials_file = \"/home/u/.aws/other\"\n[providers.bedrock.models]\nclaude-sonnet-4-6 = \"x\"\n[providers.gcp]\nkind = \"vertex\"\nproject = \"theirs\"\n";
@@ -1024,4 +1109,15 @@ fn a_project_file_cannot_set_up_cloud_hosts_untrusted_nor_name_credentials_files
             .join("\n")
             .contains("providers.bedrock.credentials_file")
     );
+}
+
+#[test]
+fn only_a_trusted_project_or_the_base_branch_sets_fallback_policies() {
+    let project = "[fallback]\nreview = \"off\"\n";
+    let (merged, warnings) = untrusted("[fallback]\nreview = \"notify\"\n", project);
+    assert_eq!(merged.fallback.review, Some(FallbackPolicy::Notify));
+    assert!(warnings[0].contains("fallback"), "{warnings:?}");
+    let (merged, warnings) = merge_with("", project, TrustState::Untrusted, ReviewPolicy::Granted);
+    assert_eq!(merged.fallback.review, Some(FallbackPolicy::Off));
+    assert!(warnings.is_empty(), "{warnings:?}");
 }

@@ -78,6 +78,10 @@ pub(crate) const RETRY_BUDGET: RangeInclusive<i64> = 0..=100_000;
 pub(crate) const FAILURE_RATE: RangeInclusive<f64> = 0.001..=1.0;
 /// `[health] latency_factor`.
 pub(crate) const LATENCY_FACTOR: RangeInclusive<f64> = 1.0..=1000.0;
+/// `[health] quality_failure_threshold` (0 = off).
+pub(crate) const QUALITY_THRESHOLD: RangeInclusive<i64> = 0..=1_000_000;
+/// `[health] min_output_ratio`.
+pub(crate) const OUTPUT_RATIO: RangeInclusive<f64> = 0.0..=1.0;
 /// `[providers.NAME] context_window`.
 pub(crate) const CONTEXT_WINDOW: RangeInclusive<i64> = 256..=100_000_000;
 /// `[providers.local] threads`.
@@ -482,6 +486,17 @@ pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
     if let Some(v) = h.latency_factor {
         float(path, "health.latency_factor", v, LATENCY_FACTOR)?;
     }
+    if let Some(v) = h.quality_failure_threshold {
+        int::<u32>(
+            path,
+            "health.quality_failure_threshold",
+            v,
+            QUALITY_THRESHOLD,
+        )?;
+    }
+    if let Some(v) = h.min_output_ratio {
+        float(path, "health.min_output_ratio", v, OUTPUT_RATIO)?;
+    }
     for (f, v, range) in [
         ("window", &h.window, WINDOW),
         ("base_open", &h.base_open, OPEN),
@@ -492,6 +507,22 @@ pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
         if let Some(v) = v {
             duration(path, &format!("health.{f}"), v, range)?;
         }
+    }
+    let f = &cfg.fallback;
+    for (command, policy) in [("ask", f.ask), ("review", f.review)] {
+        if policy == Some(super::FallbackPolicy::Ask) {
+            return Err(invalid(
+                path,
+                &format!("fallback.{command}"),
+                format!(
+                    "cannot be \"ask\": only the chat can ask before a lower tier answers; `aiw {command}` runs unattended, so use \"notify\" (fall back loudly) or \"off\" (fail instead)"
+                ),
+            ));
+        }
+    }
+    count(path, "[fallback.routes]", f.routes.len())?;
+    for n in f.routes.keys() {
+        name(path, &format!("fallback.routes.{n}"), n, "route name")?;
     }
     count(path, "[chat.keys]", cfg.chat.keys.len())?;
     for (action, keys) in &cfg.chat.keys {

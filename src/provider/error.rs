@@ -2,7 +2,9 @@
 //! router can act on it (fail over, retry, wait, mark the model down or not).
 //!
 //! Classification happens in each provider file from status, error body and headers; this file
-//! holds the types and the policy questions asked of them (`marks_unhealthy`, `retry_may_help`).
+//! holds the types, the policy questions asked of them (`marks_unhealthy`, `retry_may_help`),
+//! and the parsers of what providers say about when to try again (`retry-after`, rate-limit
+//! reset headers, protobuf durations).
 
 use std::fmt;
 use std::time::Duration;
@@ -140,7 +142,8 @@ pub struct ProviderError {
     pub message: String,
     /// HTTP status, when the failure came with one.
     pub status: Option<u16>,
-    /// Server hint for when to try again (`retry-after-ms`, `retry-after`, Gemini `RetryInfo`).
+    /// Server hint for when to try again (`retry-after-ms`, `retry-after`, Gemini `RetryInfo`,
+    /// or on a 429 the rate-limit reset headers).
     pub retry_after: Option<Duration>,
     /// The `x-should-retry` header, when present: the provider's own word on retrying.
     pub should_retry: Option<bool>,
@@ -254,6 +257,100 @@ fn httpdate_to_system_time(s: &str) -> Option<std::time::SystemTime> {
     humantime::parse_rfc3339(&rfc).ok()
 }
 
+/// The rate-limit families whose reset headers say when a 429 ends, as
+/// `(reset header, remaining header)`. Anthropic sends RFC 3339 times
+/// (`anthropic-ratelimit-requests-reset: 2026-06-02T14:02:10Z`); OpenAI sends Go-style
+/// durations (`x-ratelimit-reset-tokens: 6m0s`, `1.5s`, `20ms`).
+/// See: <https://docs.anthropic.com/en/api/rate-limits#response-headers>,
+/// <https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers>
+const RESET_HEADERS: [(&str, &str); 6] = [
+    (
+        "anthropic-ratelimit-requests-reset",
+        "anthropic-ratelimit-requests-remaining",
+    ),
+    (
+        "anthropic-ratelimit-tokens-reset",
+        "anthropic-ratelimit-tokens-remaining",
+    ),
+    (
+        "anthropic-ratelimit-input-tokens-reset",
+        "anthropic-ratelimit-input-tokens-remaining",
+    ),
+    (
+        "anthropic-ratelimit-output-tokens-reset",
+        "anthropic-ratelimit-output-tokens-remaining",
+    ),
+    (
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-remaining-requests",
+    ),
+    ("x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens"),
+];
+
+/// How long until the rate limit behind a 429 resets, from the providers' reset headers
+/// (`header` looks one up by lower-case name): the latest reset among the limits whose
+/// `remaining` is 0, or when no limit says it is spent, the earliest reset (nothing can change
+/// before it). `None` without usable reset headers, or when every reset is already past.
+pub fn parse_ratelimit_reset<'a>(
+    header: impl Fn(&str) -> Option<&'a str>,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let mut spent: Option<Duration> = None;
+    let mut earliest: Option<Duration> = None;
+    for (reset, remaining) in RESET_HEADERS {
+        let Some(raw) = header(reset).map(str::trim) else {
+            continue;
+        };
+        let wait = if reset.starts_with("anthropic-") {
+            humantime::parse_rfc3339_weak(raw)
+                .ok()
+                .and_then(|t| t.duration_since(now).ok())
+        } else {
+            parse_go_duration(raw)
+        };
+        let Some(wait) = wait.filter(|d| !d.is_zero()) else {
+            continue;
+        };
+        if header(remaining).map(str::trim) == Some("0") {
+            spent = Some(spent.map_or(wait, |s| s.max(wait)));
+        }
+        earliest = Some(earliest.map_or(wait, |e| e.min(wait)));
+    }
+    spent.or(earliest)
+}
+
+/// Parses a Go `time.Duration` string as OpenAI writes it (`6m0s`, `1h2m3.5s`, `1.5s`,
+/// `20ms`): numbers with the units `h`, `m`, `s`, `ms`, `us`/`µs`, `ns`.
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut secs = 0.0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        secs += value * scale;
+    }
+    Duration::try_from_secs_f64(secs).ok()
+}
+
 /// Parses a protobuf Duration string as Gemini sends it in `RetryInfo.retryDelay` (`"30s"`,
 /// `"22.23s"`).
 pub fn parse_proto_duration(s: &str) -> Option<Duration> {
@@ -303,6 +400,67 @@ mod tests {
             d > Duration::from_secs(3590) && d <= Duration::from_secs(3600),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn go_durations_as_openai_sends_them() {
+        assert_eq!(parse_go_duration("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(parse_go_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_go_duration("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(
+            parse_go_duration("1h2m3.5s"),
+            Some(Duration::from_millis(3_723_500))
+        );
+        assert_eq!(parse_go_duration("250us"), Some(Duration::from_micros(250)));
+        for bad in ["", "5", "5x", "s", "1..2s", "-1s"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn reset_headers_give_the_wait_of_the_spent_limit() {
+        let now = humantime::parse_rfc3339("2026-06-02T14:00:00Z").unwrap();
+        let look = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+        };
+        // Anthropic: the tokens limit is spent; the requests limit is not.
+        let h = look(&[
+            ("anthropic-ratelimit-requests-remaining", "12"),
+            ("anthropic-ratelimit-requests-reset", "2026-06-02T14:00:01Z"),
+            ("anthropic-ratelimit-tokens-remaining", "0"),
+            ("anthropic-ratelimit-tokens-reset", "2026-06-02T14:02:10Z"),
+        ]);
+        assert_eq!(
+            parse_ratelimit_reset(h, now),
+            Some(Duration::from_secs(130))
+        );
+        // OpenAI: both spent: the later one.
+        let h = look(&[
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "1.5s"),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+        ]);
+        assert_eq!(
+            parse_ratelimit_reset(h, now),
+            Some(Duration::from_secs(360))
+        );
+        // Nothing says spent: the earliest reset.
+        let h = look(&[
+            ("x-ratelimit-reset-requests", "20ms"),
+            ("x-ratelimit-reset-tokens", "2s"),
+        ]);
+        assert_eq!(
+            parse_ratelimit_reset(h, now),
+            Some(Duration::from_millis(20))
+        );
+        // Past or garbage resets give nothing.
+        let h = look(&[
+            ("anthropic-ratelimit-requests-reset", "2026-06-02T13:00:00Z"),
+            ("x-ratelimit-reset-tokens", "soon"),
+        ]);
+        assert_eq!(parse_ratelimit_reset(h, now), None);
+        assert_eq!(parse_ratelimit_reset(|_| None, now), None);
     }
 
     #[test]

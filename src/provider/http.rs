@@ -382,8 +382,8 @@ pub fn billing_class(message: &str) -> ErrorClass {
     }
 }
 
-/// Fills in what the headers say: status, `retry-after-ms`/`retry-after` (unless the body
-/// already gave a hint), `x-should-retry`, and `request-id`/`x-request-id`.
+/// Fills in what the headers say: status, `retry-after-ms`/`retry-after` (on a 429 without
+/// them, the rate-limit reset headers), `x-should-retry`, and `request-id`/`x-request-id`.
 pub fn apply_headers(mut err: ProviderError, status: u16, headers: &HeaderMap) -> ProviderError {
     let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if (100..600).contains(&status) && !(200..300).contains(&status) {
@@ -391,6 +391,11 @@ pub fn apply_headers(mut err: ProviderError, status: u16, headers: &HeaderMap) -
     }
     if let Some(after) = super::error::parse_retry_after(h("retry-after-ms"), h("retry-after")) {
         err.retry_after = Some(after);
+    } else if status == 429
+        && let Some(reset) = super::error::parse_ratelimit_reset(h, std::time::SystemTime::now())
+    {
+        // No explicit hint: when the spent limit resets says the same.
+        err.retry_after = Some(reset);
     }
     match h("x-should-retry").map(str::trim) {
         Some("true") => err.should_retry = Some(true),

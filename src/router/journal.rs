@@ -41,11 +41,12 @@ impl Journal {
         Self { path: None }
     }
 
-    /// Appends one attempt. Failures to write are logged, never fatal.
-    pub fn record(&self, attempt: &Attempt, usage: Option<Usage>, probe: bool) {
+    /// Appends one attempt that ended at `at_ms` (Unix ms). Failures to write are logged,
+    /// never fatal.
+    pub fn record(&self, at_ms: u64, attempt: &Attempt, usage: Option<Usage>, probe: bool) {
         let Some(path) = &self.path else { return };
         let line = Line {
-            at: super::health::rfc3339(super::health::now_ms()),
+            at: super::health::rfc3339(at_ms),
             attempt,
             usage,
             probe,
@@ -87,8 +88,8 @@ mod tests {
             ms: 12,
             chars: 0,
         };
-        j.record(&a, None, false);
-        j.record(&a, Some(Usage::default()), true);
+        j.record(0, &a, None, false);
+        j.record(1000, &a, Some(Usage::default()), true);
         let text = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
@@ -98,5 +99,6 @@ mod tests {
         assert_eq!(lines[0]["model"], "p/m");
         assert_eq!(lines[0]["error_class"], "overloaded");
         assert_eq!(lines[1]["probe"], true);
+        assert_eq!(lines[1]["at"], "1970-01-01T00:00:01Z");
     }
 }

@@ -5,7 +5,8 @@
 
 use serde::Deserialize;
 
-use super::health::{HealthStore, StatusHint, now_ms};
+use super::clock::{Clock, millis};
+use super::health::{HealthStore, StatusHint};
 
 #[derive(Deserialize)]
 struct Summary {
@@ -29,12 +30,12 @@ struct Component {
     group: bool,
 }
 
-/// Parses a summary.json body into a hint. Group components are ignored (their children
-/// carry the state); unknown statuses are not outages.
-pub fn parse_summary(body: &[u8]) -> Option<StatusHint> {
+/// Parses a summary.json body fetched at `now` (Unix ms) into a hint. Group components are
+/// ignored (their children carry the state); unknown statuses are not outages.
+pub fn parse_summary(body: &[u8], now: u64) -> Option<StatusHint> {
     let s: Summary = serde_json::from_slice(body).ok()?;
     Some(StatusHint {
-        checked_at: now_ms(),
+        checked_at: now,
         major_outage: s
             .components
             .iter()
@@ -47,12 +48,13 @@ pub fn parse_summary(body: &[u8]) -> Option<StatusHint> {
 pub async fn refresh(
     http: &reqwest::Client,
     store: &HealthStore,
+    clock: &Clock,
     provider: &str,
     url: &str,
     interval: std::time::Duration,
 ) {
     let cached = store.snapshot().status_pages.get(provider).cloned();
-    if cached.is_some_and(|c| now_ms().saturating_sub(c.checked_at) < interval.as_millis() as u64) {
+    if cached.is_some_and(|c| clock.now_ms().saturating_sub(c.checked_at) < millis(interval)) {
         return;
     }
     let fetched = async {
@@ -65,12 +67,12 @@ pub async fn refresh(
         if !resp.status().is_success() {
             return None;
         }
-        parse_summary(&resp.bytes().await.ok()?)
+        parse_summary(&resp.bytes().await.ok()?, clock.now_ms())
     }
     .await;
     // A failed fetch is remembered too (as "no outage known"), so it is not retried per call.
     let hint = fetched.unwrap_or(StatusHint {
-        checked_at: now_ms(),
+        checked_at: clock.now_ms(),
         major_outage: false,
         indicator: "unknown".into(),
     });
@@ -89,11 +91,12 @@ mod tests {
           "components":[{"id":"a","status":"operational","group":false},
                         {"id":"g","status":"major_outage","group":true},
                         {"id":"b","status":"major_outage"}]}"#;
-        let h = parse_summary(body).unwrap();
+        let h = parse_summary(body, 7).unwrap();
+        assert_eq!(h.checked_at, 7);
         assert!(h.major_outage);
         assert_eq!(h.indicator, "major");
         let body = br#"{"status":{"indicator":"minor"},"components":[{"status":"degraded_performance"},{"status":"under_maintenance"},{"status":"something_new"}]}"#;
-        assert!(!parse_summary(body).unwrap().major_outage);
-        assert!(parse_summary(b"<html>").is_none());
+        assert!(!parse_summary(body, 0).unwrap().major_outage);
+        assert!(parse_summary(b"<html>", 0).is_none());
     }
 }

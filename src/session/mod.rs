@@ -655,6 +655,7 @@ pub(crate) mod tests {
                 model: "anthropic/opus".into(),
                 blocks: vec![Block::text("so far")],
             }],
+            held_back: None,
         };
         let rec = AnswerRecord::from_failure(&failed).expect("text was shown");
         assert!(rec.partial);
@@ -663,6 +664,7 @@ pub(crate) mod tests {
         let none = AllModelsFailed {
             attempts: Vec::new(),
             partial: Vec::new(),
+            held_back: None,
         };
         assert!(AnswerRecord::from_failure(&none).is_none());
     }

@@ -1271,6 +1271,9 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             });
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
+        // The failover banner above already names the switch; a `fallback = "notify"`
+        // banner of its own is for the chat to add.
+        RouterEvent::Degraded { .. } => {}
         // The chat offers no tools, and shows answers, not reasoning.
         RouterEvent::Thinking { model, .. }
         | RouterEvent::ThinkingSignature { model, .. }

@@ -383,6 +383,7 @@ fn all_models_failed_keeps_partial_text() {
                     model: OPUS.into(),
                     blocks: vec![Block::text("half")],
                 }],
+                held_back: None,
             }),
         },
     );
@@ -720,6 +721,7 @@ fn health_updates_are_kept_per_model() {
             error_rate: 1.0,
             next_probe_at: None,
             open_until: None,
+            rate_limited_until: None,
             note: None,
         }]),
     );

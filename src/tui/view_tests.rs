@@ -41,6 +41,7 @@ fn health(app: &mut App) {
         error_rate: 0.0,
         next_probe_at: None,
         open_until: None,
+        rate_limited_until: None,
         note: None,
     };
     update(

@@ -10,7 +10,7 @@ use std::process::{Output, Stdio};
 use aiw_emulator::{Action, Emulator, ErrorKind, Script};
 use serde_json::Value;
 
-use crate::support::{ANTHROPIC_KEY, OPENAI_KEY, aiw};
+use crate::support::{ANTHROPIC_KEY, OPENAI_KEY, aiw, run_aiw as run};
 use crate::util::git;
 
 const FINDINGS: &str = r#"Here is my review:
@@ -48,30 +48,6 @@ max_retry_wait = "100ms"
 "#
     );
     std::fs::write(dir.join("config.toml"), text).expect("write config");
-}
-
-async fn run(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), v.clone()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = aiw(&dir);
-        cmd.args(&args)
-            .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
-            .env("OPENAI_API_KEY", OPENAI_KEY)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("aiw runs")
-    })
-    .await
-    .expect("join")
 }
 
 fn stdout(o: &Output) -> String {

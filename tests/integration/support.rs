@@ -3,13 +3,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aiw::config::{FileConfig, Paths, Settings};
 use aiw::provider::ModelRef;
-use aiw::router::Router;
 use aiw::router::health::HealthStore;
 use aiw::router::journal::Journal;
+use aiw::router::{Clock, Router};
 
 /// Keys the emulator scripts require (fake, but never to be printed).
 pub const ANTHROPIC_KEY: &str = "sk-ant-test-SECRET-0123456789";
@@ -76,21 +75,46 @@ pub fn router_on_disk(settings: Settings) -> Router {
     Router::new(Arc::new(settings)).expect("the HTTP client builds")
 }
 
+/// A router with health in memory on `clock` (virtual time: nothing waits for real).
+pub fn router_on_clock(settings: Settings, clock: &Clock) -> Router {
+    Router::with_clock(
+        Arc::new(settings),
+        HealthStore::in_memory(),
+        Journal::disabled(),
+        clock.clone(),
+    )
+    .expect("the HTTP client builds")
+}
+
 /// Parses `provider/model`.
 pub fn m(s: &str) -> ModelRef {
     ModelRef::parse(s).expect("valid model ref")
 }
 
-/// Waits until `f` is true or `limit` passes.
-pub async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let end = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < end {
-        if f() {
-            return true;
+/// Runs the hermetic `aiw` binary in `dir` with `args`, the fake keys and `env` on top, no
+/// stdin; returns its output (off the async runtime's threads).
+pub async fn run_aiw(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Output {
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = aiw(&dir);
+        cmd.args(&args)
+            .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+            .env("OPENAI_API_KEY", OPENAI_KEY)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    f()
+        cmd.output().expect("aiw runs")
+    })
+    .await
+    .expect("join")
 }
 
 /// The `aiw` binary with a hermetic environment: temp config/data/state dirs in `dir`, none of

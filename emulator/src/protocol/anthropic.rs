@@ -113,11 +113,7 @@ fn parts(plan: &Plan) -> Vec<Part<'_>> {
 }
 
 fn stop_reason(plan: &Plan) -> &'static str {
-    if plan.calls.is_empty() {
-        "end_turn"
-    } else {
-        "tool_use"
-    }
+    plan.stop_reason(Protocol::Anthropic)
 }
 
 fn delta(index: usize, delta: &str) -> String {

@@ -10,9 +10,12 @@ use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
 use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::{ErrorKind, ErrorReply};
 
-/// The `RetryInfo.retryDelay` derived from the scripted `retry_after` (seconds) or
-/// `retry_after_ms`, e.g. `"30s"`, `"1.5s"`.
+/// The `RetryInfo.retryDelay`: the scripted `retry_delay` as is, else derived from the
+/// scripted `retry_after` (seconds) or `retry_after_ms`, e.g. `"30s"`, `"1.5s"`.
 pub(crate) fn retry_delay(er: &ErrorReply) -> Option<String> {
+    if let Some(d) = &er.retry_delay {
+        return Some(d.clone());
+    }
     let secs = er
         .retry_after
         .as_deref()
@@ -190,12 +193,9 @@ fn usage_json(usage: Usage, last: bool) -> String {
 
 /// One `GenerateContentResponse` whose parts are the already-rendered `parts` (without
 /// brackets); also the byte offset where `parts` starts in it.
-fn candidate(ctx: &Ctx, parts: &str, last: bool, usage: Usage) -> (String, usize) {
-    let finish = if last {
-        ",\"finishReason\":\"STOP\""
-    } else {
-        ""
-    };
+fn candidate(ctx: &Ctx, parts: &str, finish: Option<&str>, usage: Usage) -> (String, usize) {
+    let last = finish.is_some();
+    let finish = finish.map_or_else(String::new, |r| format!(",\"finishReason\":\"{r}\""));
     let head = "{\"candidates\":[{\"content\":{\"parts\":[";
     (
         format!(
@@ -323,7 +323,8 @@ pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
         .into_iter()
         .enumerate()
         .map(|(i, part)| {
-            let (body, at) = candidate(ctx, &part.json, i + 1 == n, usage);
+            let finish = (i + 1 == n).then(|| plan.stop_reason(Protocol::Gemini));
+            let (body, at) = candidate(ctx, &part.json, finish, usage);
             let (framed, prefix) = if ctx.sse {
                 (format!("data: {body}\r\n\r\n"), "data: ".len())
             } else if i == 0 {
@@ -357,7 +358,12 @@ pub(crate) fn response(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
         arg_offsets.extend(part.arg_offsets.iter().map(|(_, off)| joined.len() + off));
         joined.push_str(&part.json);
     }
-    let (text, at) = candidate(ctx, &joined, true, usage);
+    let (text, at) = candidate(
+        ctx,
+        &joined,
+        Some(plan.stop_reason(Protocol::Gemini)),
+        usage,
+    );
     FullBody {
         text,
         arg_offsets: arg_offsets.into_iter().map(|off| at + off).collect(),

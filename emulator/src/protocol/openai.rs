@@ -228,11 +228,7 @@ pub(crate) fn stream(ctx: &Ctx, plan: &Plan, usage: Usage) -> Vec<Event> {
             chunk(ctx, &choice(&delta, "null"), null_usage),
         ));
     }
-    let finish = if plan.calls.is_empty() {
-        "\"stop\""
-    } else {
-        "\"tool_calls\""
-    };
+    let finish = &format!("\"{}\"", plan.stop_reason(Protocol::OpenAi));
     out.push(Event::new(
         EventKind::Closing,
         chunk(ctx, &choice("{}", finish), null_usage),
@@ -289,11 +285,7 @@ pub(crate) fn completion(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
         }
         text.push(']');
     }
-    let finish = if plan.calls.is_empty() {
-        "stop"
-    } else {
-        "tool_calls"
-    };
+    let finish = plan.stop_reason(Protocol::OpenAi);
     text.push_str(&format!(
         ",\"refusal\":null,\"annotations\":[]}},\"logprobs\":null,\"finish_reason\":\"{finish}\"}}],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}}},\"service_tier\":\"default\",\"system_fingerprint\":null}}",
         usage.input,

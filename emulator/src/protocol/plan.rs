@@ -45,6 +45,8 @@ pub(crate) struct Plan {
     /// Where an `…InToolArgs` fault fires: `(call, chars)`, `chars` already clamped to
     /// the call's argument length minus one.
     pub(crate) tool_cut: Option<(usize, usize)>,
+    /// End with the "cut at the output token limit" stop reason.
+    pub(crate) max_tokens: bool,
 }
 
 impl Plan {
@@ -105,6 +107,23 @@ impl Plan {
             interleave: r.interleave,
             gemini_signature,
             tool_cut,
+            max_tokens: r.max_tokens_stop,
+        }
+    }
+
+    /// The protocol's stop reason for this reply: the token limit when scripted, else tool
+    /// use when there are calls, else a normal end.
+    pub(crate) fn stop_reason(&self, protocol: Protocol) -> &'static str {
+        let calls = !self.calls.is_empty();
+        match protocol {
+            Protocol::Anthropic if self.max_tokens => "max_tokens",
+            Protocol::Anthropic if calls => "tool_use",
+            Protocol::Anthropic => "end_turn",
+            Protocol::OpenAi if self.max_tokens => "length",
+            Protocol::OpenAi if calls => "tool_calls",
+            Protocol::OpenAi => "stop",
+            Protocol::Gemini if self.max_tokens => "MAX_TOKENS",
+            Protocol::Gemini => "STOP",
         }
     }
 

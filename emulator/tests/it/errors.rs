@@ -372,3 +372,40 @@ async fn anthropic_version_required_and_bad_json() {
     let r = call(emu.addr(), "GET", "/nope", &[], "").await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn scripted_extra_headers_and_a_bare_gemini_retry_delay() {
+    let emu = Emulator::start().await.expect("start");
+    emu.set_script(
+        "m",
+        Script::always(
+            ErrorReply::new(ErrorKind::RateLimited)
+                .header("x-ratelimit-remaining-tokens", "0")
+                .header("x-ratelimit-reset-tokens", "6m0s")
+                .retry_delay("2.5s")
+                .into(),
+        ),
+    );
+    for p in ALL {
+        let r = generate(emu.addr(), p, "m", true).await;
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.header("x-ratelimit-reset-tokens"), Some("6m0s"), "{p:?}");
+        assert_eq!(r.header("x-ratelimit-remaining-tokens"), Some("0"));
+        assert_eq!(
+            r.header("retry-after"),
+            None,
+            "no retry-after unless scripted"
+        );
+        if p == Protocol::Gemini {
+            let details = r.json()["error"]["details"]
+                .as_array()
+                .expect("details")
+                .clone();
+            let retry = details
+                .iter()
+                .find(|d| d["@type"] == "type.googleapis.com/google.rpc.RetryInfo")
+                .expect("RetryInfo");
+            assert_eq!(retry["retryDelay"], "2.5s");
+        }
+    }
+}

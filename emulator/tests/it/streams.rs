@@ -237,3 +237,29 @@ async fn pacing_is_observable() {
     let third = t0.elapsed();
     assert!(third >= first + Duration::from_millis(200), "{third:?}");
 }
+
+#[tokio::test]
+async fn a_scripted_max_tokens_stop_uses_each_protocols_words() {
+    let emu = Emulator::start().await.expect("start");
+    emu.set_script(
+        "cut",
+        Script::always(Reply::new("Cut short").max_tokens_stop().into()),
+    );
+    for (p, stream, needle) in [
+        (Protocol::Anthropic, true, "\"stop_reason\":\"max_tokens\""),
+        (Protocol::Anthropic, false, "\"stop_reason\":\"max_tokens\""),
+        (Protocol::OpenAi, true, "\"finish_reason\":\"length\""),
+        (Protocol::OpenAi, false, "\"finish_reason\":\"length\""),
+        (Protocol::Gemini, true, "\"finishReason\":\"MAX_TOKENS\""),
+        (Protocol::Gemini, false, "\"finishReason\":\"MAX_TOKENS\""),
+    ] {
+        let r = generate(emu.addr(), p, "cut", stream).await;
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.text().contains(needle),
+            "{p:?} stream={stream}: {}",
+            r.text()
+        );
+        assert!(!r.text().contains("end_turn") && !r.text().contains("\"STOP\""));
+    }
+}

@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use crate::cli::{FailOn, OnUnavailable, ReviewArgs};
-use crate::config::{ProviderKind, Settings, parse_duration};
+use crate::config::{FallbackPolicy, ProviderKind, Settings, parse_duration};
 use crate::exit;
 use crate::output;
 use crate::provider::{ChatRequest, Message, ModelRef};
@@ -801,10 +801,16 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let instructions = ctx.review_policy.instructions(cwd.as_deref())?;
     let mut opts = engine_options(&ctx.settings, &route, &args.focus, deadline, &instructions);
     let unexempted = policy::unexempt_marked_files(&ctx.review_policy, &mut opts, &gathered.bytes)?;
-    let model = RouterModel::new(Router::new(Arc::new(ctx.settings.clone()))?, route.clone());
+    let policy = fallback_policy(&ctx.settings, args.route.as_deref());
+    let router = Router::new(Arc::new(ctx.settings.clone()))?.with_fallback(policy);
+    let model = RouterModel::new(router, route.clone());
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
+    if let Some(note) = fallback_note(&report, &route, policy) {
+        output::warn(&note);
+        report.notes.push(note);
+    }
     for note in ctx.review_policy.notes(cwd.as_deref()) {
         output::warn(&note);
         report.notes.push(note);
@@ -884,12 +890,47 @@ pub async fn run_job(
         Some(deadline),
         &instructions,
     );
-    let model = RouterModel::new(Router::new(Arc::new(settings.clone()))?, route);
+    let policy = fallback_policy(settings, job.options.route.as_deref());
+    let router = Router::new(Arc::new(settings.clone()))?.with_fallback(policy);
+    let model = RouterModel::new(router, route.clone());
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;
     let mut report = out.report;
+    report.notes.extend(fallback_note(&report, &route, policy));
     // The queue keeps the report in the state dir: no secret goes there either.
     report.redact(&opts.redactor);
     Ok(report)
+}
+
+/// The `[fallback]` policy of a review on `route` (the review route when none is named).
+fn fallback_policy(settings: &Settings, route: Option<&str>) -> FallbackPolicy {
+    let name = settings
+        .route_for(route, "review")
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    settings.fallback.policy_for("review", &name)
+}
+
+/// Under `fallback = "notify"`, the summary line that says a lower tier reviewed (part of)
+/// the change.
+fn fallback_note(report: &Report, route: &[ModelRef], policy: FallbackPolicy) -> Option<String> {
+    if policy != FallbackPolicy::Notify || !report.degraded {
+        return None;
+    }
+    let primary = route.first().map(ToString::to_string).unwrap_or_default();
+    let lower: Vec<&str> = report
+        .models
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != primary)
+        .collect();
+    Some(format!(
+        "fallback: reviewed by {} instead of the primary model {primary} (a lower tier of the route; fallback = \"notify\")",
+        if lower.is_empty() {
+            "a fallback".to_string()
+        } else {
+            lower.join(", ")
+        }
+    ))
 }
 
 /// Whether a finished job's report means it is done (complete or nothing to review).

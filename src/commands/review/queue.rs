@@ -108,10 +108,12 @@ impl Job {
 
 /// The wait after `attempts` failures: 1 min, 2, 4 … capped at 1 h, with ±10% jitter.
 pub fn backoff(attempts: u32) -> Duration {
-    let exp = BASE_BACKOFF.saturating_mul(1u32 << attempts.saturating_sub(1).min(16));
-    let d = exp.min(MAX_BACKOFF);
-    let jitter = 0.9 + fastrand::f64() * 0.2;
-    d.mul_f64(jitter)
+    crate::router::retry::Backoff {
+        base: BASE_BACKOFF,
+        max: MAX_BACKOFF,
+        jitter: 0.1,
+    }
+    .delay(attempts)
 }
 
 /// Which list a job is in.

@@ -1,0 +1,110 @@
+//! What the router tells its caller while it works: [`RouterEvent`]s, in order, as the answer
+//! streams (text, reasoning, complete tool calls) and as the router moves between models
+//! (attempts, skips, retries, failovers, the first switch to a lower tier).
+
+use std::time::Duration;
+
+use crate::config::FallbackPolicy;
+use crate::provider::{Block, ModelRef, ProviderError, Usage};
+
+/// What happened while answering, in order, for live display.
+#[derive(Clone, Debug)]
+pub enum RouterEvent {
+    /// A model is being called.
+    Attempting {
+        /// The model.
+        model: ModelRef,
+        /// Its position in the route (0 = primary).
+        tier: usize,
+    },
+    /// A piece of answer text from `model`.
+    Text {
+        /// The model writing.
+        model: ModelRef,
+        /// The text.
+        text: String,
+    },
+    /// A piece of `model`'s reasoning.
+    Thinking {
+        /// The model thinking.
+        model: ModelRef,
+        /// The text.
+        text: String,
+    },
+    /// The signature of the thinking `model` is writing (replayed to its vendor only).
+    ThinkingSignature {
+        /// The model thinking.
+        model: ModelRef,
+        /// The signature piece.
+        signature: String,
+    },
+    /// A provider-only block, whole (Anthropic `redacted_thinking`, server-tool blocks).
+    Opaque {
+        /// The model writing.
+        model: ModelRef,
+        /// The block as the vendor sent it.
+        raw: serde_json::Value,
+    },
+    /// A complete tool call (its arguments parsed); never sent before it is complete.
+    ToolUse {
+        /// The model calling.
+        model: ModelRef,
+        /// The [`Block::ToolUse`].
+        block: Block,
+    },
+    /// A model failed and the router is moving on.
+    Failover {
+        /// The model that failed.
+        from: ModelRef,
+        /// The next model, if any.
+        to: Option<ModelRef>,
+        /// Why.
+        error: ProviderError,
+        /// Whether answer text had already been shown (the next model continues it).
+        mid_stream: bool,
+    },
+    /// A model was skipped without a call.
+    Skipped {
+        /// The model.
+        model: ModelRef,
+        /// Why (e.g. "circuit open until 14:03:10").
+        reason: String,
+    },
+    /// The router waits and retries the same model once.
+    Retrying {
+        /// The model.
+        model: ModelRef,
+        /// How long it waits.
+        after: Duration,
+        /// Why.
+        error: ProviderError,
+    },
+    /// A configuration problem (auth, permission, not found, bad request) that the user must fix.
+    ConfigProblem {
+        /// The model.
+        model: ModelRef,
+        /// The error.
+        error: ProviderError,
+    },
+    /// The router is about to call a lower tier of the route (any model after the first) for
+    /// the first time in this request, so the answer will not come only from the primary.
+    /// Sent once per request, just before that model's `Attempting`. Callers make it loud
+    /// when `policy` is `notify`.
+    Degraded {
+        /// The route's first model.
+        primary: ModelRef,
+        /// The lower-tier model about to be called.
+        to: ModelRef,
+        /// Its position in the route.
+        tier: usize,
+        /// The fallback policy in force.
+        policy: FallbackPolicy,
+    },
+    /// Usage reported by the model currently answering.
+    Usage {
+        /// The model.
+        model: ModelRef,
+        /// Cumulative usage of this attempt.
+        usage: Usage,
+    },
+}

@@ -14,6 +14,9 @@ mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.
 mod cli;
+/// Fleet health on a real Redis: eight runners learn an outage once; Redis going away fails
+/// nothing.
+mod fleet;
 /// Hostile repositories against the trust model and the CI review policy: project files
 /// that try to redirect keys, fetch URLs, pick the GGUF file, read files outside the
 /// repository or set the terms of their own review; canary keys must reach nothing.

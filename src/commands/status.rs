@@ -18,6 +18,8 @@ use crate::router::{HealthState, ModelHealth, Router};
 struct StatusJson<'a> {
     route: &'a str,
     can_answer: bool,
+    /// The fleet health store, when one is configured.
+    store: Option<crate::router::fleet::FleetStatus>,
     models: Vec<ModelStatus<'a>>,
 }
 
@@ -96,10 +98,12 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             && probes[i].as_ref().is_none_or(|p| p.ok)
     });
 
+    let store = router.health_store().fleet_status();
     if args.json {
         let out = StatusJson {
             route: &route_name,
             can_answer,
+            store,
             models: health
                 .iter()
                 .enumerate()
@@ -167,6 +171,13 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             "CANNOT answer"
         };
         output::line(&format!("route `{route_name}` {verdict}"))?;
+        if let Some(s) = &store {
+            let view = match s.latency_ms {
+                Some(ms) => format!("fleet view, {ms:.2} ms"),
+                None => "NOT answering: this machine's own view".into(),
+            };
+            output::line(&format!("health store {} ({view})", s.url))?;
+        }
     }
     router
         .finish_background(settings.health.probe_timeout)

@@ -139,6 +139,9 @@ pub struct HealthFile {
     pub max_retry_wait: Option<String>,
     /// Probe timeout.
     pub probe_timeout: Option<String>,
+    /// Fleet health store (`redis://host:6379/0`, `rediss://…`, `valkey://…`); the user's
+    /// config file (or `AIW_HEALTH_STORE`) only.
+    pub store: Option<String>,
     /// Soft failures (empty answers, missing required tool calls, early `max_tokens` stops)
     /// in a row that take a model out of rotation; 0 = off.
     pub quality_failure_threshold: Option<i64>,

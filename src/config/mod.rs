@@ -262,6 +262,8 @@ pub struct HealthSettings {
     pub probe_timeout: Duration,
     /// Status pages are polled at most this often.
     pub status_page_interval: Duration,
+    /// The fleet health store's URL (Redis or Valkey), when health is shared across machines.
+    pub store: Option<String>,
     /// Quality tripwire: answers in a row that were empty, lacked the tool call the request
     /// required, or stopped at `max_tokens` far below its limit, before the model is taken out
     /// of rotation like a slow one (0 turns the tripwire off).
@@ -287,6 +289,7 @@ impl Default for HealthSettings {
             max_retry_wait: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(10),
             status_page_interval: Duration::from_secs(300),
+            store: None,
             quality_failure_threshold: 3,
             min_output_ratio: 0.25,
         }
@@ -725,6 +728,22 @@ impl Settings {
                 v,
                 validate::QUALITY_THRESHOLD,
             )?;
+        }
+        health.store = env("AIW_HEALTH_STORE")
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| h.store.clone());
+        if let Some(url) = &health.store {
+            let scheme = url.split("://").next().unwrap_or("");
+            if !matches!(scheme, "redis" | "rediss" | "valkey") || !url.contains("://") {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_path_buf(),
+                    what: "health.store".into(),
+                    message: format!(
+                        "= `{}` is not a Redis or Valkey URL: write it like redis://127.0.0.1:6379/0 (or set AIW_HEALTH_STORE)",
+                        crate::router::fleet::shown_url(url)
+                    ),
+                });
+            }
         }
         if let Some(v) = h.min_output_ratio {
             health.min_output_ratio =

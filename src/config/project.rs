@@ -320,6 +320,9 @@ pub(crate) fn merge(
         ),
         ("min_output_ratio", h.min_output_ratio.is_some()),
     ];
+    if h.store.is_some() {
+        user_only.push("health.store".into());
+    }
     if trusted {
         origin(&mut user, "health".into());
         let u = &mut user.health;

@@ -454,11 +454,14 @@ impl Stamp {
 }
 
 /// The shared health state: an in-memory copy of the state file, refreshed when the file
-/// changes, and written through on every update.
+/// changes, and written through on every update; with a fleet store (Redis/Valkey, see
+/// `fleet`), the fleet's record of a model is the one that counts while the store answers, and
+/// every update goes to both.
 #[derive(Debug)]
 pub struct HealthStore {
     path: Option<PathBuf>,
     cache: Mutex<(HealthFile, Option<Stamp>)>,
+    fleet: Option<super::fleet::Fleet>,
 }
 
 impl HealthStore {
@@ -468,6 +471,7 @@ impl HealthStore {
         let store = Self {
             path: Some(path),
             cache: Mutex::new((HealthFile::default(), None)),
+            fleet: None,
         };
         store.refresh();
         store
@@ -478,7 +482,25 @@ impl HealthStore {
         Self {
             path: None,
             cache: Mutex::new((HealthFile::default(), None)),
+            fleet: None,
         }
+    }
+
+    /// Shares model records with a fleet store.
+    #[must_use]
+    pub fn with_fleet(mut self, fleet: super::fleet::Fleet) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// The fleet store, when there is one.
+    pub fn fleet(&self) -> Option<&super::fleet::Fleet> {
+        self.fleet.as_ref()
+    }
+
+    /// The fleet store's state, when there is one (for `aiw status`).
+    pub fn fleet_status(&self) -> Option<super::fleet::FleetStatus> {
+        self.fleet.as_ref().map(super::fleet::Fleet::status)
     }
 
     fn read_file(path: &Path) -> HealthFile {
@@ -507,8 +529,16 @@ impl HealthStore {
         }
     }
 
-    /// A copy of one model's record.
+    /// A copy of one model's record: the fleet's while a fleet store answers, else this
+    /// machine's.
     pub fn get(&self, model: &str) -> ModelRecord {
+        if let Some(rec) = self.fleet.as_ref().and_then(|f| f.get(model)) {
+            return rec;
+        }
+        self.local(model)
+    }
+
+    fn local(&self, model: &str) -> ModelRecord {
         self.refresh();
         self.cache
             .lock()
@@ -558,8 +588,19 @@ impl HealthStore {
         out
     }
 
-    /// Applies `f` to one model's record.
-    pub fn update_model<R>(&self, model: &str, f: impl FnOnce(&mut ModelRecord) -> R) -> R {
+    /// Applies `f` to one model's record: on the fleet's record (compare-and-set) while a
+    /// fleet store answers, and the result is written to this machine's file too, so it can go
+    /// on alone when the store goes away.
+    pub fn update_model<R>(&self, model: &str, mut f: impl FnMut(&mut ModelRecord) -> R) -> R {
+        if let Some(fleet) = &self.fleet {
+            let local = self.local(model);
+            if let Some((rec, out)) = fleet.update(model, &local, &mut f) {
+                self.update(|s| {
+                    s.models.insert(model.to_string(), rec);
+                });
+                return out;
+            }
+        }
         self.update(|s| f(s.models.entry(model.to_string()).or_default()))
     }
 }

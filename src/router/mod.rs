@@ -21,6 +21,7 @@ pub mod clock;
 pub mod continuation;
 pub mod events;
 mod failover;
+pub mod fleet;
 pub mod health;
 pub mod journal;
 mod offline;
@@ -76,7 +77,13 @@ impl Router {
     /// pool) and the health state shared with other aiw processes through the state dir.
     /// Fails only when the HTTP client cannot be built (its TLS or proxy settings).
     pub fn new(settings: Arc<Settings>) -> Result<Self, ProviderError> {
-        let health = HealthStore::open(&settings.paths.state_dir);
+        let mut health = HealthStore::open(&settings.paths.state_dir);
+        if let Some(url) = &settings.health.store {
+            match fleet::Fleet::new(url, fleet::CALL_TIMEOUT, fleet::ttl(&settings.health)) {
+                Ok(f) => health = health.with_fleet(f),
+                Err(e) => crate::output::warn(&e),
+            }
+        }
         let journal = Journal::open(&settings.paths.state_dir);
         Self::with_parts(settings, health, journal)
     }
@@ -139,6 +146,11 @@ impl Router {
     /// The fallback policy of this handle.
     pub fn fallback(&self) -> FallbackPolicy {
         self.fallback
+    }
+
+    /// The health state this router reads and writes (the fleet store's too, if any).
+    pub fn health_store(&self) -> &HealthStore {
+        &self.inner.health
     }
 
     /// The settings this router runs with.

@@ -20,6 +20,9 @@ mod cli;
 /// both clients, SigV4 and event-stream framing as the emulator checks them, Vertex tokens and
 /// their refresh, failover along a route that keeps the same Claude on three hosts.
 mod cloud_hosts;
+/// Fleet health on a real Redis: eight runners learn an outage once; Redis going away fails
+/// nothing.
+mod fleet;
 /// The gateway (`aiw serve`, `aiw run`) as coding agents and SDKs use it, the emulator
 /// upstream: pass-through, cross-vendor tool loops, cuts, errors, tokens, limits.
 mod gateway;

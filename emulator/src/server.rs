@@ -383,34 +383,34 @@ async fn generate(
         } else {
             None
         };
-    let (rejection, action) = match rejection {
-        Some(r) => (Some(r), None),
-        None => {
-            let mut scripts = lock(&shared.scripts);
-            let st = scripts.get_mut(&model);
-            let validation = st
-                .as_ref()
-                .map_or(ToolValidation::Provider, |st| st.script.tool_validation);
-            let invalid = || match validation {
-                ToolValidation::Provider => protocol::validate_tools(protocol, &ctx, &turns),
-                ToolValidation::Off => None,
-            };
-            match st {
-                Some(st)
-                    if host == Host::Direct
-                        && st.script.require_key.as_ref().is_some_and(|k| {
-                            presented_key(protocol, &req).as_deref() != Some(k.as_str())
-                        }) =>
-                {
-                    (Some(protocol::auth_error(protocol, &ctx)), None)
-                }
-                st => match invalid() {
-                    Some(e) => (Some(e), None),
-                    None => (None, st.and_then(|st| st.next_action(Instant::now()))),
-                },
+    let (rejection, action) = if let Some(r) = rejection {
+        (Some(r), None)
+    } else {
+        let mut scripts = lock(&shared.scripts);
+        let st = scripts.get_mut(&model);
+        let validation = st
+            .as_ref()
+            .map_or(ToolValidation::Provider, |st| st.script.tool_validation);
+        let invalid = || match validation {
+            ToolValidation::Provider => protocol::validate_tools(protocol, &ctx, &turns),
+            ToolValidation::Off => None,
+        };
+        match st {
+            Some(st)
+                if host == Host::Direct
+                    && st.script.require_key.as_ref().is_some_and(|k| {
+                        presented_key(protocol, &req).as_deref() != Some(k.as_str())
+                    }) =>
+            {
+                (Some(protocol::auth_error(protocol, &ctx)), None)
             }
+            st => match invalid() {
+                Some(e) => (Some(e), None),
+                None => (None, st.and_then(|st| st.next_action(Instant::now()))),
+            },
         }
     };
+
     let rec = record(req, protocol, host, json, &model, stream, action.clone());
     lock(&shared.requests).push(rec);
 

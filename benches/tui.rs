@@ -50,6 +50,7 @@ fn app_with_turns(n: usize) -> App {
                 usage: Usage::default(),
                 partial: false,
                 at: String::new(),
+                notes: Vec::new(),
             }),
         });
     }

@@ -152,6 +152,15 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
             spinner.set_message(&format!("{model} is thinking"));
         }
         // `aiw ask` offers no tools; reasoning is not part of the answer on stdout.
+        RouterEvent::HistoryTrimmed {
+            model,
+            left_out,
+            of,
+        } => {
+            spinner.println(&format!(
+                "history trimmed for {model}: {left_out} of {of} turns left out to fit its context window"
+            ));
+        }
         RouterEvent::Skipped { .. }
         | RouterEvent::Degraded { .. }
         | RouterEvent::Usage { .. }

@@ -82,6 +82,14 @@ pub enum ChatEvent {
     BlockStop,
     /// Usage so far (cumulative; the last one wins).
     Usage(Usage),
+    /// The history did not fit this model's context window: the oldest turns were left out of
+    /// what it sees (the local model fits its prompt itself and says so with this event).
+    HistoryTrimmed {
+        /// Turns (questions with their answers) left out.
+        left_out: usize,
+        /// Turns in the request.
+        of: usize,
+    },
     /// The provider's terminal event: the answer is complete.
     Done {
         /// Why generation stopped.

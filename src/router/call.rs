@@ -154,6 +154,13 @@ impl Call<'_> {
                     let shown = out.seam.push(&piece);
                     out.text(shown, model, on_event);
                 }
+                ChatEvent::HistoryTrimmed { left_out, of } => {
+                    on_event(RouterEvent::HistoryTrimmed {
+                        model: model.clone(),
+                        left_out,
+                        of,
+                    });
+                }
                 ChatEvent::Usage(u) => {
                     out.usage = u;
                     on_event(RouterEvent::Usage {

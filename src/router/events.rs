@@ -101,6 +101,16 @@ pub enum RouterEvent {
         /// The fallback policy in force.
         policy: FallbackPolicy,
     },
+    /// The history was trimmed to fit `model`'s context window: it does not see the oldest
+    /// `left_out` of `of` turns.
+    HistoryTrimmed {
+        /// The model.
+        model: ModelRef,
+        /// Turns left out.
+        left_out: usize,
+        /// Turns in the request.
+        of: usize,
+    },
     /// Usage reported by the model currently answering.
     Usage {
         /// The model.

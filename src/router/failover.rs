@@ -9,6 +9,9 @@
 //! 4. remote models skipped for an open breaker, called anyway as a last resort (not under
 //!    `fallback = "ask"`, which hands the choice back to the user instead).
 //!
+//! A remote model whose probe is due, with only the local tier behind it, is probed first
+//! (waiting for the probe) instead of beside the request.
+//!
 //! After each call: success is accounted (health, quality tripwire, journal) and returned; a
 //! failure is recorded, may get one quick retry (only when no other remote model is left,
 //! nothing was shown yet and the retry budget allows), may trigger the offline check, and
@@ -177,6 +180,13 @@ impl Run<'_> {
             return Step::Cancelled;
         }
         let c = &self.plan.candidates[i];
+        let only_local_left = !rest.is_empty()
+            && self.plan.candidates[rest.clone()]
+                .iter()
+                .all(|r| r.policy.last_resort);
+        if !last_resort && c.policy.tracks_health && !c.policy.last_resort && only_local_left {
+            self.router.probe_first(c.model).await;
+        }
         match self.router.gate(c, &self.unreachable, last_resort) {
             Gate::Call => {
                 let rest = &self.plan.candidates[rest];

@@ -1,6 +1,8 @@
 //! Probes: the 1-token request that must succeed before a model whose breaker opened gets
 //! traffic again. A due probe runs in the background beside the request that skipped the
 //! model, under a lease in the shared health state so only one process probes at a time.
+//! When the only models left for the request are the slow local tier, the probe runs first
+//! instead ([`Router::probe_first`]), so a recovered model answers this request.
 
 use std::time::Instant;
 
@@ -10,6 +12,7 @@ use super::Router;
 use super::answer::{Attempt, Outcome};
 use super::call::timeout_error;
 use super::clock::millis;
+use super::health::Availability;
 use super::tier::TierPolicy;
 use crate::config::ModelRef;
 use crate::provider::{ChatEvent, ChatRequest, ErrorClass, ProviderError};
@@ -18,24 +21,43 @@ impl Router {
     /// Starts a background probe of a model whose open period is over, unless another process
     /// or task already holds the probe lease.
     pub(super) fn start_probe(&self, model: ModelRef) {
-        let key = model.to_string();
-        let lease = millis(self.inner.settings.health.probe_timeout) + 1000;
-        let now = self.inner.clock.now_ms();
-        let claimed = self.inner.health.update_model(&key, |r| {
-            if r.probing_until.is_some_and(|p| p > now) {
-                false
-            } else {
-                r.probing_until = Some(now + lease);
-                true
-            }
-        });
-        if !claimed {
+        if !self.claim_probe(&model) {
             return;
         }
         let router = self.clone();
         self.spawn_background(async move {
             let _ = router.probe(&model).await;
         });
+    }
+
+    /// Takes the probe lease of `model`; false when another task or process holds it.
+    fn claim_probe(&self, model: &ModelRef) -> bool {
+        let key = model.to_string();
+        let lease = millis(self.inner.settings.health.probe_timeout) + 1000;
+        let now = self.inner.clock.now_ms();
+        self.inner.health.update_model(&key, |r| {
+            if r.probing_until.is_some_and(|p| p > now) {
+                false
+            } else {
+                r.probing_until = Some(now + lease);
+                true
+            }
+        })
+    }
+
+    /// When `model`'s probe is due and nobody runs it yet, runs it now and waits for it (at
+    /// most `health.probe_timeout`): used when the alternative is the slow local tier, so the
+    /// request being routed may use the recovered model. The probe records its result; the
+    /// gate then decides as usual.
+    pub(super) async fn probe_first(&self, model: &ModelRef) {
+        let now = self.inner.clock.now_ms();
+        let due = matches!(
+            self.inner.health.get(&model.to_string()).availability(now),
+            Availability::ProbeDue { in_flight: false }
+        );
+        if due && self.claim_probe(model) {
+            let _ = self.probe(model).await;
+        }
     }
 
     /// Probes one model now (a 1-token request) and records the result. Returns the time it

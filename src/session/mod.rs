@@ -35,6 +35,9 @@ pub struct Session {
     pub turns: Vec<Turn>,
     /// Files attached as context (only what follows the last `/clear`).
     pub attachments: Vec<Attachment>,
+    /// The conversations before each `/clear`, oldest first: shown and exported, never sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Vec<Turn>>,
 }
 
 /// One question and its answer.
@@ -73,6 +76,10 @@ pub struct AnswerRecord {
     pub partial: bool,
     /// When the answer ended (RFC 3339).
     pub at: String,
+    /// What the chat said about this answer as it came (failovers and their reasons, retries,
+    /// trimmed history, an output limit reached), so a resumed session still says it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// An answer as stored in a session file: format 1 held `text`, format 2 holds `blocks`.
@@ -93,6 +100,8 @@ struct AnswerWire {
     partial: bool,
     #[serde(default)]
     at: String,
+    #[serde(default)]
+    notes: Vec<String>,
 }
 
 impl From<AnswerWire> for AnswerRecord {
@@ -110,6 +119,7 @@ impl From<AnswerWire> for AnswerRecord {
             usage: w.usage,
             partial: w.partial,
             at: w.at,
+            notes: w.notes,
         }
     }
 }
@@ -130,6 +140,7 @@ impl AnswerRecord {
             usage: answer.usage,
             partial: false,
             at: now_rfc3339(),
+            notes: Vec::new(),
         }
     }
 
@@ -150,6 +161,7 @@ impl AnswerRecord {
             usage: Usage::default(),
             partial: true,
             at: now_rfc3339(),
+            notes: Vec::new(),
         })
     }
 
@@ -206,6 +218,7 @@ impl Session {
             route,
             turns: Vec::new(),
             attachments: Vec::new(),
+            earlier: Vec::new(),
         }
     }
 
@@ -245,17 +258,25 @@ impl Session {
         }
     }
 
-    /// `/clear`: forgets the turns and attachments (the file keeps them). Mirrors
+    /// `/clear`: starts a new context. The turns so far move to [`Session::earlier`] (shown
+    /// and exported, no longer sent); attachments are forgotten. Mirrors
     /// [`SessionWriter::clear`].
     pub fn clear(&mut self) {
-        self.turns.clear();
+        if !self.turns.is_empty() {
+            self.earlier.push(std::mem::take(&mut self.turns));
+        }
         self.attachments.clear();
+    }
+
+    /// Every turn of the session, the ones before `/clear` first.
+    pub fn all_turns(&self) -> impl Iterator<Item = &Turn> {
+        self.earlier.iter().flatten().chain(&self.turns)
     }
 
     /// Every model that wrote part of an answer, in order of first appearance.
     pub fn models_used(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for rec in self.turns.iter().filter_map(|t| t.answer.as_ref()) {
+        for rec in self.all_turns().filter_map(|t| t.answer.as_ref()) {
             for m in rec.models() {
                 if !out.iter().any(|o| o == m) {
                     out.push(m.to_string());
@@ -370,20 +391,35 @@ impl Session {
                 );
             }
         }
-        for (i, turn) in self.turns.iter().enumerate() {
-            let _ = writeln!(md, "\n## Turn {}\n", i + 1);
-            let _ = writeln!(
-                md,
-                "### You ({})\n\n{}",
-                turn.at,
-                turn.user_text().trim_end()
-            );
-            match &turn.answer {
-                None => md.push_str("\n*No answer.*\n"),
-                Some(a) => answer_markdown(&mut md, a),
+        let parts = self.earlier.iter().map(Vec::as_slice);
+        let mut n = 0;
+        for (part, turns) in parts.chain([self.turns.as_slice()]).enumerate() {
+            if part > 0 {
+                let _ = writeln!(
+                    md,
+                    "\n---\n\n*`/clear`: a new context starts here (the models saw nothing above)*"
+                );
+            }
+            for turn in turns {
+                n += 1;
+                turn_markdown(&mut md, n, turn);
             }
         }
         md
+    }
+}
+
+fn turn_markdown(md: &mut String, n: usize, turn: &Turn) {
+    let _ = writeln!(md, "\n## Turn {n}\n");
+    let _ = writeln!(
+        md,
+        "### You ({})\n\n{}",
+        turn.at,
+        turn.user_text().trim_end()
+    );
+    match &turn.answer {
+        None => md.push_str("\n*No answer.*\n"),
+        Some(a) => answer_markdown(md, a),
     }
 }
 
@@ -492,6 +528,7 @@ pub(crate) mod tests {
             },
             partial: false,
             at: "2026-11-23T14:15:09.000Z".into(),
+            notes: Vec::new(),
         }
     }
 
@@ -507,6 +544,7 @@ pub(crate) mod tests {
             usage: Usage::default(),
             partial: false,
             at: now_rfc3339(),
+            notes: Vec::new(),
         }
     }
 

@@ -15,7 +15,9 @@
 //!   as content blocks with the segments that say which model wrote which blocks (format 1
 //!   wrote `text`; such files still load).
 //! - `attach`: an attachment (`at`, `attachment`).
-//! - `clear`: `/clear`; a load starts over from here, the history before it stays in the file.
+//! - `clear`: `/clear`, the marker where a new context starts: the turns before it load into
+//!   `Session::earlier` (shown and exported, never sent again), the ones after it into
+//!   `Session::turns` (what `--continue` resumes with).
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -155,7 +157,7 @@ pub struct SessionSummary {
     pub created_at: String,
     /// When its last record was written (RFC 3339).
     pub updated_at: String,
-    /// Turns in the current conversation (after the last `/clear`).
+    /// Turns of the whole session (before and after any `/clear`).
     pub turns: usize,
     /// The first line of the first question, shortened.
     pub title: String,
@@ -669,6 +671,7 @@ impl Pending {
             usage: crate::provider::Usage::default(),
             partial: true,
             at: at.to_string(),
+            notes: Vec::new(),
         }
     }
 }
@@ -727,6 +730,7 @@ impl Replay {
                 route: None,
                 turns: Vec::new(),
                 attachments: Vec::new(),
+                earlier: Vec::new(),
             },
             updated_at: String::new(),
             warnings: Vec::new(),
@@ -859,8 +863,8 @@ impl Replay {
 fn summarize(l: &Loaded) -> SessionSummary {
     let s = &l.session;
     let title = s
-        .turns
-        .first()
+        .all_turns()
+        .next()
         .and_then(|t| {
             t.user_text()
                 .lines()
@@ -873,7 +877,7 @@ fn summarize(l: &Loaded) -> SessionSummary {
         id: s.id.clone(),
         created_at: s.created_at.clone(),
         updated_at: l.updated_at.clone(),
-        turns: s.turns.len(),
+        turns: s.all_turns().count(),
         title,
         models: s.models_used(),
         partial: s
@@ -1282,6 +1286,17 @@ mod tests {
         assert_eq!(users, ["after"]);
         let file = fs::read_to_string(store.path_of(&s.id)).expect("file");
         assert!(file.contains("before"));
+        // The session stays whole: both parts are shown, with the marker between them.
+        let all: Vec<String> = back.all_turns().map(Turn::user_text).collect();
+        assert_eq!(all, ["before", "after"]);
+        let md = back.to_markdown();
+        let (b, a) = (md.find("before").unwrap(), md.find("after").unwrap());
+        let marker = md
+            .find("`/clear`: a new context starts here")
+            .expect("marker");
+        assert!(b < marker && marker < a, "{md}");
+        let list = store.list().expect("list");
+        assert_eq!((list[0].turns, list[0].title.as_str()), (2, "before"));
     }
 
     #[test]

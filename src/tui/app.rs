@@ -5,10 +5,11 @@
 //! effects, clock ticks) comes back as a [`Msg`]. Messages from async work carry the request
 //! id they belong to; stale ones are dropped here.
 //!
-//! Pinned mode, decided: pinning a model puts it first and keeps the rest of the route behind
-//! it, so when the pinned model fails the router still fails over and the banner says so
-//! ("pinned X failed (529 overloaded): failing over to Y"). Auto mode uses the route as
-//! configured.
+//! Pinned mode, decided: a pinned model is a promise. The request goes to that model only: a
+//! pinned local model answers locally or the turn fails and says why, never falling through
+//! to a cloud model (the fallback policy applies in auto mode only). Auto mode uses the route
+//! as configured. Ctrl+R asks the last question once on another model and leaves the mode as
+//! it was.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a flash message stays.
 pub const FLASH_FOR: Duration = Duration::from_secs(6);
+/// Messages that may wait for a running answer.
+pub const MAX_QUEUED: usize = 8;
 /// Attachments up to this size are pinned in the context (kept when fitting a small window).
 pub const PIN_LIMIT_BYTES: usize = 64 * 1024;
 
@@ -121,8 +124,9 @@ pub enum Effect {
     AttachDiff,
     /// Write the transcript as markdown (atomically).
     Export {
-        /// Where.
-        path: PathBuf,
+        /// Where; `None`: `aiw-chat-ID.md` in the data dir's `exports/` (never the working
+        /// directory, which is usually someone's git repository).
+        path: Option<PathBuf>,
         /// What.
         markdown: String,
     },
@@ -166,7 +170,7 @@ pub struct TurnExtra {
 pub enum Mode {
     /// The configured route, in order.
     Auto,
-    /// This model first, then the rest of the route as fallbacks.
+    /// This model only: no fallback.
     Pinned(ModelRef),
 }
 
@@ -250,6 +254,19 @@ pub struct Banner {
     pub text: String,
     /// How loud.
     pub level: Level,
+    /// The model it is about, whose health state words it and whose recovery ends it.
+    pub about: Option<Failed>,
+}
+
+/// A model that failed and the one answering instead, as a banner tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed {
+    /// The model that failed.
+    pub model: ModelRef,
+    /// The model answering instead.
+    pub instead: ModelRef,
+    /// Why it failed (`529 overloaded`), when known.
+    pub why: Option<String>,
 }
 
 /// How the chat starts.
@@ -324,6 +341,8 @@ pub struct App {
     pub tokens: u64,
     /// Set once Quit was requested.
     pub quitting: bool,
+    /// Messages typed while an answer streams, sent in order once it ends.
+    pub queued: std::collections::VecDeque<String>,
     /// Rendering cache (wrapped lines per turn, last layout); not state.
     pub cache: Cache,
     next_id: RequestId,
@@ -370,6 +389,7 @@ impl App {
             keymap: init.keymap,
             tokens,
             quitting: false,
+            queued: std::collections::VecDeque::new(),
             cache: Cache::default(),
             next_id: 1,
             rev: 0,
@@ -382,7 +402,12 @@ impl App {
             });
         }
         for (i, t) in app.session.turns.iter().enumerate() {
-            if t.answer.as_ref().is_some_and(|a| a.partial) {
+            let Some(a) = &t.answer else { continue };
+            app.extras[i].notes.extend(a.notes.iter().map(|text| Note {
+                text: text.clone(),
+                level: Level::Warn,
+            }));
+            if a.partial && !a.notes.iter().any(|n| n.starts_with("cut:")) {
                 app.extras[i].notes.push(Note {
                     text: "partial answer (cut short)".into(),
                     level: Level::Warn,
@@ -451,11 +476,7 @@ impl App {
     pub fn effective_route(&self) -> Vec<ModelRef> {
         match &self.mode {
             Mode::Auto => self.route.clone(),
-            Mode::Pinned(m) => {
-                let mut r = vec![m.clone()];
-                r.extend(self.route.iter().filter(|x| *x != m).cloned());
-                r
-            }
+            Mode::Pinned(m) => vec![m.clone()],
         }
     }
 
@@ -534,6 +555,42 @@ impl App {
         self.touch(n);
     }
 
+    /// The notes of the last turn, as recorded with its answer.
+    fn last_notes(&self) -> Vec<String> {
+        self.extras
+            .last()
+            .map(|e| e.notes.iter().map(|n| n.text.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The banner for `f`, worded from the health state of the model that failed: down while
+    /// its breaker is open, otherwise failed (or degraded) but still in rotation.
+    fn failure_banner(&self, f: Failed) -> Banner {
+        let (from, to) = (&f.model, &f.instead);
+        let why = f
+            .why
+            .as_deref()
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        let how = if self.is_local(to) {
+            format!("answering locally with {to}")
+        } else {
+            format!("answering with {to}")
+        };
+        let text = match self.health_of(from) {
+            HealthState::Open | HealthState::Probing => {
+                format!("{from} is down{why}: {how}")
+            }
+            HealthState::Degraded => format!("{from} is degraded{why}: {how}"),
+            HealthState::Healthy | HealthState::Unknown => format!("{from} failed{why}: {how}"),
+        };
+        Banner {
+            text,
+            level: Level::Warn,
+            about: Some(f),
+        }
+    }
+
     fn set_answer(&mut self, rec: AnswerRecord) {
         if let Some(t) = self.session.turns.last_mut() {
             t.answer = Some(rec);
@@ -606,6 +663,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Finished { id, result } => on_finished(app, id, result),
         Msg::Health(list) => {
             app.health = list.into_iter().map(|h| (h.model.clone(), h)).collect();
+            if let Some(f) = app.banner.as_ref().and_then(|b| b.about.clone()) {
+                if app.health_of(&f.model) == HealthState::Healthy {
+                    app.banner = None;
+                    app.flash(
+                        format!("{} recovered: back in rotation", f.model),
+                        Level::Info,
+                    );
+                } else {
+                    app.banner = Some(app.failure_banner(f));
+                }
+            }
             Vec::new()
         }
         Msg::Attached(att) => {
@@ -849,6 +917,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
             app.scroll = Scroll::Follow;
             Vec::new()
         }
+        Action::Insert('\t') if complete_command(app) => Vec::new(),
         Action::Insert('?') if app.editor.is_empty() => {
             app.overlay = Overlay::Help;
             Vec::new()
@@ -941,6 +1010,12 @@ fn on_picker(app: &mut App, a: Action) -> Vec<Effect> {
         }
         Action::Up | Action::ScrollUp => *selected = selected.saturating_sub(1),
         Action::Down | Action::ScrollDown | Action::Newline => *selected += 1,
+        Action::Send if filter.starts_with('/') => {
+            // A slash command typed into the picker (`/model` then more keys): run it.
+            let cmd = filter[1..].to_string();
+            app.overlay = Overlay::None;
+            return slash(app, &cmd);
+        }
         Action::Send => {
             let f = filter.clone();
             let sel = *selected;
@@ -982,12 +1057,12 @@ fn pin(app: &mut App, m: ModelRef) {
     } else {
         ""
     };
-    let fallback = if app.route.iter().any(|x| *x != m) {
-        "; falls back along the route if it fails"
+    let only = if app.is_local(&m) {
+        "; only it answers, nothing leaves this machine"
     } else {
-        ""
+        "; only it answers (F3 for auto routing with fallback)"
     };
-    app.flash(format!("pinned {m}{later}{fallback}"), Level::Info);
+    app.flash(format!("pinned {m}{later}{only}"), Level::Info);
     app.last_pinned = Some(m.clone());
     app.mode = Mode::Pinned(m);
 }
@@ -1044,9 +1119,22 @@ fn send(app: &mut App) -> Vec<Effect> {
         return slash(app, cmd);
     }
     if matches!(app.phase, Phase::Busy(_)) {
+        if app.queued.len() >= MAX_QUEUED {
+            app.flash(
+                format!("{MAX_QUEUED} messages are queued already: wait, or press Esc to cancel the answer (your draft is kept)"),
+                Level::Warn,
+            );
+            return Vec::new();
+        }
+        app.history.push(text.clone());
+        app.editor = Editor::default();
+        app.queued.push_back(text);
         app.flash(
-            "an answer is still coming: wait, or press Esc to cancel it (your draft is kept)",
-            Level::Warn,
+            format!(
+                "queued ({}): sent when this answer ends; Esc cancels the answer and puts queued messages back in the draft",
+                app.queued.len()
+            ),
+            Level::Info,
         );
         return Vec::new();
     }
@@ -1064,6 +1152,15 @@ fn send(app: &mut App) -> Vec<Effect> {
 
 fn start(app: &mut App, text: String, request: ChatRequest) -> Vec<Effect> {
     let route = app.effective_route();
+    start_on(app, route, text, request)
+}
+
+fn start_on(
+    app: &mut App,
+    route: Vec<ModelRef>,
+    text: String,
+    request: ChatRequest,
+) -> Vec<Effect> {
     if route.is_empty() {
         app.flash(
             "the route has no models: add some under [routes] in the config",
@@ -1106,19 +1203,29 @@ fn reask(app: &mut App) -> Vec<Effect> {
     } else {
         app.choices.clone()
     };
-    if let Some(next) = answered_by
+    let Some(next) = answered_by
         .as_ref()
         .and_then(|m| models.iter().position(|x| x == m))
         .map(|i| models[(i + 1) % models.len()].clone())
         .or_else(|| models.get(1).cloned())
-    {
-        pin(app, next);
-    }
+        .or_else(|| models.first().cloned())
+    else {
+        app.flash("no other model to ask", Level::Info);
+        return Vec::new();
+    };
+    let mode = match &app.mode {
+        Mode::Auto => "auto routing".to_string(),
+        Mode::Pinned(m) => format!("pinned {m}"),
+    };
+    app.flash(
+        format!("asking again on {next}, this once ({mode} stays for the next message)"),
+        Level::Info,
+    );
     // The earlier attempt stays on screen but is not sent again.
     let mut earlier = app.session.clone();
     earlier.turns.pop();
     let request = earlier.to_request(Some(&text));
-    start(app, text, request)
+    start_on(app, vec![next], text, request)
 }
 
 /// Stops a running request, keeping what came as a partial answer.
@@ -1126,6 +1233,13 @@ fn stop(app: &mut App, why: &str) -> Vec<Effect> {
     let Phase::Busy(p) = std::mem::replace(&mut app.phase, Phase::Idle) else {
         return Vec::new();
     };
+    if !app.queued.is_empty() {
+        let mut draft: Vec<String> = app.queued.drain(..).collect();
+        if !app.editor.is_empty() {
+            draft.push(app.editor.text());
+        }
+        app.editor = Editor::with_text(&draft.join("\n\n"));
+    }
     let mut fx = vec![Effect::Cancel { id: p.id }];
     let text = p.text();
     app.note(
@@ -1149,6 +1263,7 @@ fn stop(app: &mut App, why: &str) -> Vec<Effect> {
             usage: p.usage,
             partial: true,
             at: app.stamp(),
+            notes: app.last_notes(),
         };
         app.tokens += p.usage.input_tokens + p.usage.output_tokens;
         app.set_answer(rec.clone());
@@ -1170,11 +1285,6 @@ pub fn elapsed(now: Instant, since: Instant) -> String {
 
 #[expect(clippy::too_many_lines, reason = "one arm per router event")]
 fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
-    let pinned = match &app.mode {
-        Mode::Pinned(m) => Some(m.clone()),
-        Mode::Auto => None,
-    };
-    let local = |m: &ModelRef| app.providers.get(&m.provider).copied().unwrap_or(false);
     let Phase::Busy(p) = &mut app.phase else {
         return Vec::new();
     };
@@ -1211,35 +1321,21 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             let why = reason(&error);
             let text = match &to {
                 Some(to) if mid_stream => {
-                    format!("{why} from {from} mid-answer, {to} continues it")
+                    format!("{from} failed mid-answer ({why}); {to} continues it")
                 }
-                Some(to) => format!("{why} from {from}, switched to {to}"),
-                None => format!("{why} from {from}, no model left to try"),
+                Some(to) => format!("{from} failed ({why}); switched to {to}"),
+                None => format!("{from} failed ({why}); no model left to try"),
             };
             note = Some(Note {
                 text,
                 level: Level::Warn,
             });
-            if let Some(to) = &to {
-                let (text, level) = if local(to) {
-                    (
-                        format!("{from} is unavailable ({why}): answering locally with {to}"),
-                        Level::Warn,
-                    )
-                } else if pinned.as_ref() == Some(&from) {
-                    (
-                        format!("pinned {from} failed ({why}): failing over to {to}"),
-                        Level::Warn,
-                    )
-                } else if error.class.marks_unhealthy() {
-                    (format!("{from} is down: answering with {to}"), Level::Warn)
-                } else {
-                    (
-                        format!("{from} failed ({why}): answering with {to}"),
-                        Level::Warn,
-                    )
-                };
-                banner = Some(Banner { text, level });
+            if let Some(to) = to {
+                banner = Some(Failed {
+                    model: from,
+                    instead: to,
+                    why: Some(why),
+                });
             }
         }
         RouterEvent::Skipped { model, reason } => {
@@ -1271,6 +1367,18 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
                 level: Level::Error,
             });
         }
+        RouterEvent::HistoryTrimmed {
+            model,
+            left_out,
+            of,
+        } => {
+            note = Some(Note {
+                text: format!(
+                    "history trimmed for {model}: {left_out} of {of} turns left out to fit its context window"
+                ),
+                level: Level::Warn,
+            });
+        }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
         // The failover banner above already names the switch; a `fallback = "notify"`
         // banner of its own is for the chat to add.
@@ -1283,8 +1391,8 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             p.current = Some(model);
         }
     }
-    if let Some(b) = banner {
-        app.banner = Some(b);
+    if let Some(f) = banner {
+        app.banner = Some(app.failure_banner(f));
     }
     if let Some(n) = note {
         app.note(n.text, n.level);
@@ -1300,6 +1408,17 @@ fn on_finished(
     id: RequestId,
     result: Result<Answer, AllModelsFailed>,
 ) -> Vec<Effect> {
+    let mut fx = finish(app, id, result);
+    if matches!(app.phase, Phase::Idle)
+        && let Some(next) = app.queued.pop_front()
+    {
+        let request = app.session.to_request(Some(&next));
+        fx.extend(start(app, next, request));
+    }
+    fx
+}
+
+fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>) -> Vec<Effect> {
     let Phase::Busy(p) = &app.phase else {
         return Vec::new();
     };
@@ -1312,29 +1431,27 @@ fn on_finished(
     match result {
         Ok(answer) => {
             let model = ModelRef::parse(&answer.model).ok();
-            if answer.truncated_by_limit() {
+            let cut = answer.truncated_by_limit();
+            if cut {
                 app.note(
-                    "stopped at the model's output token limit".into(),
+                    format!(
+                        "cut: {} stopped at its output token limit ({} tokens); the answer is not complete (ask it to go on)",
+                        answer.model, answer.usage.output_tokens
+                    ),
                     Level::Warn,
                 );
             }
             let first = p.route.first();
             if !answer.degraded {
                 app.banner = None;
-            } else if let (Some(first), Some(m)) = (first, &model)
+            } else if let (Some(first), Some(m)) = (first, model)
                 && app.banner.is_none()
             {
-                {
-                    let text = if app.is_local(m) {
-                        format!("{first} is unavailable: answered locally with {m}")
-                    } else {
-                        format!("{first} is down: answered with {m}")
-                    };
-                    app.banner = Some(Banner {
-                        text,
-                        level: Level::Warn,
-                    });
-                }
+                app.banner = Some(app.failure_banner(Failed {
+                    model: first.clone(),
+                    instead: m,
+                    why: None,
+                }));
             }
             app.tokens += answer.usage.input_tokens + answer.usage.output_tokens;
             let rec = AnswerRecord {
@@ -1343,8 +1460,9 @@ fn on_finished(
                 segments: answer.segments,
                 attempts: answer.attempts,
                 usage: answer.usage,
-                partial: false,
+                partial: cut,
                 at: app.stamp(),
+                notes: app.last_notes(),
             };
             app.set_answer(rec.clone());
             vec![Effect::SaveAnswer(Box::new(rec))]
@@ -1355,9 +1473,18 @@ fn on_finished(
             if segments.is_empty() {
                 segments = p.segments;
             }
+            let text = match p.route.as_slice() {
+                [only] if app.route.len() > 1 || app.route.first() != Some(only) => format!(
+                    "{only} could not answer (see the reason above); it was the only model asked, \
+                     nothing else was tried: F3 for auto routing, F2 or Ctrl+P for another model, \
+                     Ctrl+R to ask another once"
+                ),
+                _ => "no model could answer: see the reasons above; F2 or Ctrl+P picks another model, Ctrl+R asks again".into(),
+            };
             app.banner = Some(Banner {
-                text: "no model could answer: see the reasons above; F2 or Ctrl+P picks another model, Ctrl+R asks again".into(),
+                text,
                 level: Level::Error,
+                about: None,
             });
             let blocks: Vec<Block> = segments
                 .iter()
@@ -1374,6 +1501,7 @@ fn on_finished(
                 usage: p.usage,
                 partial: true,
                 at: app.stamp(),
+                notes: app.last_notes(),
             };
             app.set_answer(rec.clone());
             vec![Effect::SaveAnswer(Box::new(rec))]
@@ -1394,6 +1522,10 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
                     filter: String::new(),
                     selected: 0,
                 };
+                app.flash(
+                    "pick a model (type to filter, Enter pins it) or `auto`; or type /model NAME",
+                    Level::Info,
+                );
                 return Vec::new();
             }
             if arg == "auto" {
@@ -1455,13 +1587,12 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
         "diff" => vec![Effect::AttachDiff],
         "clear" => {
             let mut fx = stop(app, "cancelled");
-            app.session.turns.clear();
-            app.session.attachments.clear();
+            app.session.clear();
             app.extras.clear();
             app.banner = None;
             app.scroll = Scroll::Follow;
             app.flash(
-                "conversation cleared (the session file keeps the history)",
+                "new context: models see nothing before this; the session keeps it all (`aiw sessions show`, /export)",
                 Level::Info,
             );
             fx.push(Effect::SaveClear);
@@ -1469,11 +1600,7 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
         }
         "save" => vec![Effect::Save],
         "export" => {
-            let path = if arg.is_empty() {
-                PathBuf::from(format!("aiw-chat-{}.md", app.session.id))
-            } else {
-                PathBuf::from(arg)
-            };
+            let path = (!arg.is_empty()).then(|| PathBuf::from(arg));
             vec![Effect::Export {
                 path,
                 markdown: app.session.to_markdown(),
@@ -1514,6 +1641,44 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
     }
 }
 
+/// Tab on a draft that is a bare `/word`: completes it to the one command it starts, or to
+/// what all matches share, and lists them. False (Tab inserts a tab) for any other draft.
+fn complete_command(app: &mut App) -> bool {
+    let text = app.editor.text();
+    if !text.starts_with('/') || text.starts_with("//") || text.contains(char::is_whitespace) {
+        return false;
+    }
+    let all: Vec<&str> = COMMANDS
+        .iter()
+        .filter_map(|(c, _)| c.split_whitespace().next())
+        .collect();
+    let matches: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with(&text))
+        .collect();
+    match matches.as_slice() {
+        [] => app.flash(
+            format!("no command starts with {text}; commands: {}", all.join(" ")),
+            Level::Warn,
+        ),
+        [one] => app.editor = Editor::with_text(&format!("{one} ")),
+        many => {
+            let mut common = many[0].to_string();
+            for m in &many[1..] {
+                while !m.starts_with(&common) {
+                    common.pop();
+                }
+            }
+            if common.len() > text.len() {
+                app.editor = Editor::with_text(&common);
+            }
+            app.flash(many.join("  "), Level::Info);
+        }
+    }
+    true
+}
+
 fn names(ms: &[ModelRef]) -> String {
     ms.iter()
         .map(ToString::to_string)
@@ -1530,9 +1695,12 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/route NAME", "switch to another configured route"),
     ("/add FILE", "attach a file as context"),
     ("/diff", "attach `git diff` as context"),
-    ("/clear", "start over (history stays in the file)"),
+    ("/clear", "new context (the session keeps the history)"),
     ("/save", "flush the session and show where it is"),
-    ("/export FILE", "write the conversation as markdown"),
+    (
+        "/export [FILE]",
+        "write the conversation as markdown (default: the data dir's exports/)",
+    ),
     ("/status", "route, health and tokens"),
     ("/help", "this help"),
     ("/quit", "leave"),

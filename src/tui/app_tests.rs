@@ -231,13 +231,14 @@ fn failover_sets_the_banner_and_a_reason_line() {
             },
         },
     );
+    // One 529 does not make a model down: the banner says what the health state says.
     assert_eq!(
         app.banner.as_ref().map(|b| b.text.as_str()),
-        Some("anthropic/claude-opus-4-8 is down: answering with openai/gpt-5.5")
+        Some("anthropic/claude-opus-4-8 failed (529 overloaded): answering with openai/gpt-5.5")
     );
     assert_eq!(
         app.extras[0].notes[0].text,
-        "529 overloaded from anthropic/claude-opus-4-8, switched to openai/gpt-5.5"
+        "anthropic/claude-opus-4-8 failed (529 overloaded); switched to openai/gpt-5.5"
     );
     update(&mut app, text_ev(id, GPT, "answer"));
     update(
@@ -285,23 +286,84 @@ fn failover_to_local_and_from_a_pinned_model_say_so() {
 
     update(&mut app, Msg::Action(Action::Pin(2)));
     let id = ask(&mut app, "hi");
+    let failed = AllModelsFailed {
+        attempts: Vec::new(),
+        partial: Vec::new(),
+        held_back: None,
+    };
     update(
         &mut app,
-        Msg::Router {
+        Msg::Finished {
             id,
-            event: RouterEvent::Failover {
-                from: m(GPT),
-                to: Some(m(OPUS)),
-                error: err(ErrorClass::RateLimited, Some(429)),
-                mid_stream: false,
-            },
+            result: Err(failed),
         },
     );
     let b = app.banner.clone().unwrap().text;
-    assert_eq!(
-        b,
-        "pinned openai/gpt-5.5 failed (429 rate_limited): failing over to anthropic/claude-opus-4-8"
+    assert!(
+        b.starts_with("openai/gpt-5.5 could not answer") && b.contains("nothing else was tried"),
+        "{b}"
     );
+}
+
+/// Starts a request and returns its route.
+fn route_of_next(app: &mut App) -> Vec<ModelRef> {
+    typed(app, "keep this on my machine");
+    let fx = update(app, Msg::Action(Action::Send));
+    let route = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start { route, .. } => Some(route.clone()),
+            _ => None,
+        })
+        .expect("send starts a request");
+    update(app, Msg::Action(Action::Cancel));
+    route
+}
+
+#[test]
+fn every_way_of_pinning_the_local_model_routes_only_to_it() {
+    let cmd = |app: &mut App, c: &str| {
+        typed(app, c);
+        update(app, Msg::Action(Action::Send));
+    };
+    let only_local = vec![m(LOCAL)];
+    // F2 twice (next model), Alt+3, the picker, /model, and `aiw chat -m`.
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::NextModel));
+    update(&mut app, Msg::Action(Action::NextModel));
+    assert_eq!(route_of_next(&mut app), only_local, "F2");
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Pin(3)));
+    assert_eq!(route_of_next(&mut app), only_local, "Alt+3");
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Picker));
+    typed(&mut app, "smol");
+    update(&mut app, Msg::Action(Action::Send));
+    assert_eq!(route_of_next(&mut app), only_local, "Ctrl+P");
+    let mut app = test_app();
+    cmd(&mut app, "/model local/smollm2-135m");
+    assert_eq!(route_of_next(&mut app), only_local, "/model");
+    let mut app = test_app();
+    app.mode = Mode::Pinned(m(LOCAL));
+    assert_eq!(route_of_next(&mut app), only_local, "-m");
+    // A pinned cloud model is a promise too; auto mode keeps the whole route.
+    update(&mut app, Msg::Action(Action::Pin(1)));
+    assert_eq!(route_of_next(&mut app), vec![m(OPUS)]);
+    update(&mut app, Msg::Action(Action::ToggleAuto));
+    assert_eq!(route_of_next(&mut app), vec![m(OPUS), m(GPT), m(LOCAL)]);
+}
+
+#[test]
+fn pinning_says_only_the_pinned_model_answers() {
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Pin(3)));
+    assert!(
+        flash(&app).contains("only it answers, nothing leaves this machine"),
+        "{}",
+        flash(&app)
+    );
+    update(&mut app, Msg::Action(Action::Pin(1)));
+    assert!(!flash(&app).contains("falls back"), "{}", flash(&app));
 }
 
 #[test]
@@ -406,7 +468,7 @@ fn switching_models_keeps_the_draft() {
     assert_eq!(app.mode, Mode::Pinned(m(LOCAL)));
     update(&mut app, Msg::Action(Action::Pin(2)));
     assert_eq!(app.mode, Mode::Pinned(m(GPT)));
-    assert_eq!(app.effective_route(), vec![m(GPT), m(OPUS), m(LOCAL)]);
+    assert_eq!(app.effective_route(), vec![m(GPT)]);
     update(&mut app, Msg::Action(Action::Pin(9)));
     assert_eq!(app.mode, Mode::Pinned(m(GPT)));
     assert!(flash(&app).contains("has 3 model(s)"));
@@ -543,13 +605,61 @@ fn newline_and_history() {
 }
 
 #[test]
-fn send_while_busy_keeps_the_draft() {
+fn send_while_busy_queues_the_message_and_sends_it_when_the_answer_ends() {
     let mut app = test_app();
-    let _ = ask(&mut app, "one");
+    let id = ask(&mut app, "one");
     typed(&mut app, "two");
     assert!(update(&mut app, Msg::Action(Action::Send)).is_empty());
-    assert_eq!(app.editor.text(), "two");
-    assert!(flash(&app).contains("Esc"));
+    assert!(app.editor.is_empty());
+    assert!(flash(&app).starts_with("queued (1)"), "{}", flash(&app));
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "a1", false)),
+        },
+    );
+    let started = fx.iter().find_map(|e| match e {
+        Effect::Start { request, .. } => Some(request.clone()),
+        _ => None,
+    });
+    let texts: Vec<String> = started
+        .expect("the queued message is sent")
+        .messages
+        .iter()
+        .map(Message::text)
+        .collect();
+    assert_eq!(texts, vec!["one", "a1", "two"]);
+    assert!(app.queued.is_empty());
+    // Esc while messages wait puts them back in the draft instead of sending them.
+    typed(&mut app, "three");
+    update(&mut app, Msg::Action(Action::Send));
+    update(&mut app, Msg::Action(Action::Cancel));
+    assert!(app.queued.is_empty());
+    assert_eq!(app.editor.text(), "three");
+    assert!(matches!(app.phase, Phase::Idle));
+}
+
+#[test]
+fn tab_completes_slash_commands() {
+    let mut app = test_app();
+    typed(&mut app, "/mo");
+    update(&mut app, Msg::Action(Action::Insert('\t')));
+    assert_eq!(app.editor.text(), "/model ");
+    app.editor = Editor::default();
+    typed(&mut app, "/s");
+    update(&mut app, Msg::Action(Action::Insert('\t')));
+    assert_eq!(app.editor.text(), "/s");
+    assert!(flash(&app).contains("/save") && flash(&app).contains("/status"));
+    app.editor = Editor::default();
+    typed(&mut app, "/zz");
+    update(&mut app, Msg::Action(Action::Insert('\t')));
+    assert!(flash(&app).starts_with("no command starts with /zz"));
+    // Anywhere else Tab is a tab.
+    app.editor = Editor::default();
+    typed(&mut app, "a");
+    update(&mut app, Msg::Action(Action::Insert('\t')));
+    assert_eq!(app.editor.text(), "a\t");
 }
 
 #[test]
@@ -596,16 +706,52 @@ fn reask_uses_another_model_without_the_old_answer() {
         },
     );
     let fx = update(&mut app, Msg::Action(Action::Reask));
-    assert_eq!(app.mode, Mode::Pinned(m(GPT)));
+    assert_eq!(app.mode, Mode::Auto, "re-asking does not pin");
     match &fx[1] {
         Effect::Start { route, request, .. } => {
-            assert_eq!(route[0], m(GPT));
+            assert_eq!(route, &vec![m(GPT)]);
             let texts: Vec<String> = request.messages.iter().map(Message::text).collect();
             assert_eq!(texts, vec!["q1", "a1", "q2"]);
         }
         other => panic!("{other:?}"),
     }
     assert_eq!(app.session.turns.len(), 3);
+}
+
+#[test]
+fn reask_asks_once_and_leaves_the_mode_as_it_was() {
+    let mut app = test_app();
+    let id = ask(&mut app, "q1");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "a1", false)),
+        },
+    );
+    update(&mut app, Msg::Action(Action::Reask));
+    assert!(flash(&app).contains("this once"), "{}", flash(&app));
+    update(&mut app, Msg::Action(Action::Cancel));
+    assert_eq!(app.mode, Mode::Auto);
+    assert_eq!(route_of_next(&mut app), vec![m(OPUS), m(GPT), m(LOCAL)]);
+    // Pinned stays pinned to the same model.
+    update(&mut app, Msg::Action(Action::Pin(1)));
+    let id = ask(&mut app, "q2");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "a2", false)),
+        },
+    );
+    let fx = update(&mut app, Msg::Action(Action::Reask));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Start { route, .. } if route == &vec![m(GPT)]))
+    );
+    update(&mut app, Msg::Action(Action::Cancel));
+    assert_eq!(app.mode, Mode::Pinned(m(OPUS)));
+    assert_eq!(route_of_next(&mut app), vec![m(OPUS)]);
 }
 
 #[test]
@@ -657,8 +803,22 @@ fn slash_commands_produce_effects() {
     assert!(matches!(&cmd(&mut app, "/diff")[..], [Effect::AttachDiff]));
     assert!(matches!(&cmd(&mut app, "/save")[..], [Effect::Save]));
     assert!(
-        matches!(&cmd(&mut app, "/export out.md")[..], [Effect::Export { path, markdown }] if path.to_str() == Some("out.md") && markdown.contains("test-session"))
+        matches!(&cmd(&mut app, "/export out.md")[..], [Effect::Export { path: Some(path), markdown }] if path.to_str() == Some("out.md") && markdown.contains("test-session"))
     );
+    // Without a name the event loop picks the data dir, never the working directory.
+    assert!(matches!(
+        &cmd(&mut app, "/export")[..],
+        [Effect::Export { path: None, .. }]
+    ));
+    // `/model` alone opens the picker and says what to do, not "no model matches".
+    cmd(&mut app, "/model");
+    assert!(matches!(app.overlay, Overlay::Picker { .. }));
+    assert!(flash(&app).starts_with("pick a model"), "{}", flash(&app));
+    assert!(!flash(&app).contains("no model"), "{}", flash(&app));
+    typed(&mut app, "/model gpt");
+    update(&mut app, Msg::Action(Action::Send));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.mode, Mode::Pinned(m(GPT)));
     cmd(&mut app, "/status");
     assert_eq!(app.overlay, Overlay::Status);
     update(&mut app, Msg::Action(Action::Cancel));
@@ -689,6 +849,20 @@ fn clear_empties_the_transcript() {
     assert!(matches!(fx.last(), Some(Effect::SaveClear)));
     assert!(app.session.turns.is_empty());
     assert!(app.extras.is_empty());
+    // A new context, but the session stays whole: the next request sends only what follows,
+    // the export keeps both parts.
+    let fx = update(&mut app, Msg::Action(Action::Cancel));
+    assert!(fx.is_empty());
+    let id = ask(&mut app, "after");
+    update(&mut app, text_ev(id, OPUS, "y"));
+    assert_eq!(app.session.earlier.len(), 1);
+    assert_eq!(app.session.to_request(None).messages.len(), 1);
+    typed(&mut app, "/export x.md");
+    let fx = update(&mut app, Msg::Action(Action::Send));
+    assert!(
+        matches!(&fx[..], [Effect::Export { markdown, .. }] if markdown.contains("hi") && markdown.contains("after")),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -763,7 +937,16 @@ fn resumed_sessions_fill_history_and_mark_partials() {
         wall: SystemTime::now(),
     });
     assert_eq!(app2.history.last(), Some("first"));
-    assert!(app2.extras[0].notes[0].text.contains("partial"));
+    let notes: Vec<&str> = app2.extras[0]
+        .notes
+        .iter()
+        .map(|n| n.text.as_str())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("partial")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.starts_with("cancelled")),
+        "{notes:?}"
+    );
     assert!(flash(&app2).contains("line 7 was corrupt"));
 }
 
@@ -790,4 +973,210 @@ fn scrolling_follows_until_the_user_scrolls_up() {
     update(&mut app, Msg::Action(Action::ScrollTop));
     let _ = ask(&mut app, "x");
     assert_eq!(app.scroll, Scroll::Follow);
+}
+
+fn health(model: &str, state: HealthState) -> ModelHealth {
+    ModelHealth {
+        model: model.into(),
+        state,
+        last_error: None,
+        last_error_at: None,
+        median_ms: None,
+        p95_ms: None,
+        error_rate: 0.0,
+        next_probe_at: None,
+        open_until: None,
+        rate_limited_until: None,
+        note: None,
+    }
+}
+
+fn failover(id: RequestId, from: &str, to: &str, e: ProviderError, mid_stream: bool) -> Msg {
+    Msg::Router {
+        id,
+        event: RouterEvent::Failover {
+            from: m(from),
+            to: Some(m(to)),
+            error: e,
+            mid_stream,
+        },
+    }
+}
+
+#[test]
+fn banner_and_health_dots_tell_one_story_and_the_banner_goes_on_recovery() {
+    let mut app = test_app();
+    update(
+        &mut app,
+        Msg::Health(vec![health(OPUS, HealthState::Degraded)]),
+    );
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        failover(id, OPUS, GPT, err(ErrorClass::Overloaded, Some(529)), false),
+    );
+    let text = |app: &App| {
+        app.banner
+            .as_ref()
+            .map(|b| b.text.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        text(&app).contains("is degraded (529 overloaded)"),
+        "{}",
+        text(&app)
+    );
+    assert!(!text(&app).contains("down"), "{}", text(&app));
+    // The breaker opens: the same banner now says down, like the dot.
+    update(&mut app, Msg::Health(vec![health(OPUS, HealthState::Open)]));
+    assert!(
+        text(&app).contains("anthropic/claude-opus-4-8 is down"),
+        "{}",
+        text(&app)
+    );
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(GPT, "a", true)),
+        },
+    );
+    assert!(text(&app).contains("is down"), "{}", text(&app));
+    // A probe succeeded: the banner goes and the recovery is said.
+    update(
+        &mut app,
+        Msg::Health(vec![health(OPUS, HealthState::Healthy)]),
+    );
+    assert!(app.banner.is_none(), "{:?}", app.banner);
+    assert!(
+        flash(&app).contains("anthropic/claude-opus-4-8 recovered"),
+        "{}",
+        flash(&app)
+    );
+}
+
+#[test]
+fn failover_notes_name_the_model_first_and_read_as_a_sentence() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(&mut app, text_ev(id, GPT, "half "));
+    update(
+        &mut app,
+        failover(id, GPT, LOCAL, err(ErrorClass::Connection, None), true),
+    );
+    assert_eq!(
+        app.extras[0].notes[0].text,
+        "openai/gpt-5.5 failed mid-answer (connection); local/smollm2-135m continues it"
+    );
+}
+
+#[test]
+fn trimmed_history_is_said_and_recorded_with_the_answer() {
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Pin(3)));
+    let id = ask(&mut app, "long conversation");
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::HistoryTrimmed {
+                model: m(LOCAL),
+                left_out: 31,
+                of: 48,
+            },
+        },
+    );
+    let want = "history trimmed for local/smollm2-135m: 31 of 48 turns left out";
+    assert!(
+        app.extras[0].notes[0].text.starts_with(want),
+        "{:?}",
+        app.extras[0].notes
+    );
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(LOCAL, "ok", false)),
+        },
+    );
+    let rec = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SaveAnswer(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("saved");
+    assert!(
+        rec.notes.iter().any(|n| n.starts_with(want)),
+        "{:?}",
+        rec.notes
+    );
+    // And a resumed session says it again.
+    let app2 = App::new(Init {
+        session: app.session.clone(),
+        route_name: "default".into(),
+        routes: app.routes.clone(),
+        providers: app.providers.clone(),
+        pinned: None,
+        keymap: KeyMap::default(),
+        warnings: Vec::new(),
+        now: Instant::now(),
+        wall: SystemTime::now(),
+    });
+    assert!(app2.extras[0].notes[0].text.starts_with(want));
+}
+
+#[test]
+fn an_answer_stopped_by_max_tokens_is_recorded_and_shown_as_cut() {
+    let mut app = test_app();
+    let id = ask(&mut app, "write a lot");
+    let mut a = answer(LOCAL, "and then the", false);
+    a.stop = crate::provider::StopReason::MaxTokens;
+    let fx = update(&mut app, Msg::Finished { id, result: Ok(a) });
+    let rec = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SaveAnswer(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("saved");
+    assert!(rec.partial, "a max_tokens stop is never complete");
+    assert!(rec.notes[0].starts_with("cut: local/smollm2-135m stopped at its output token limit"));
+    assert!(app.session.to_markdown().contains("partial"));
+}
+
+#[test]
+fn resumed_sessions_keep_the_failover_reasons() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        failover(id, OPUS, GPT, err(ErrorClass::Overloaded, Some(529)), false),
+    );
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(GPT, "a", true)),
+        },
+    );
+    let json = serde_json::to_string(app.session.turns[0].answer.as_ref().unwrap()).unwrap();
+    let back: AnswerRecord = serde_json::from_str(&json).unwrap();
+    let mut session = app.session.clone();
+    session.turns[0].answer = Some(back);
+    let app2 = App::new(Init {
+        session,
+        route_name: "default".into(),
+        routes: app.routes.clone(),
+        providers: app.providers.clone(),
+        pinned: None,
+        keymap: KeyMap::default(),
+        warnings: Vec::new(),
+        now: Instant::now(),
+        wall: SystemTime::now(),
+    });
+    assert_eq!(
+        app2.extras[0].notes[0].text,
+        "anthropic/claude-opus-4-8 failed (529 overloaded); switched to openai/gpt-5.5"
+    );
 }

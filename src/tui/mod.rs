@@ -31,7 +31,7 @@ use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use futures_util::StreamExt;
+use futures_util::{FutureExt as _, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
@@ -249,6 +249,23 @@ impl Runner {
         })
     }
 
+    /// Where `/export` writes: the path given, else `exports/aiw-chat-ID.md` beside the
+    /// sessions directory in the data dir (created when missing).
+    fn export_path(&self, path: Option<PathBuf>) -> Result<PathBuf, String> {
+        if let Some(p) = path {
+            return Ok(p);
+        }
+        let sessions = self
+            .writer
+            .path()
+            .parent()
+            .unwrap_or(std::path::Path::new("."));
+        let dir = sessions.parent().unwrap_or(sessions).join("exports");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(dir.join(format!("aiw-chat-{}.md", self.writer.id())))
+    }
+
     /// Carries out one effect; a result to show comes back as a message.
     fn execute<W: Write>(&mut self, fx: Effect, out: &mut W) -> Option<Msg> {
         match fx {
@@ -316,8 +333,12 @@ impl Runner {
                 });
                 None
             }
-            Effect::Export { path, markdown } => Some(
-                match crate::files::write_atomic(
+            Effect::Export { path, markdown } => Some(match self.export_path(path) {
+                Err(e) => Msg::Notice {
+                    text: e,
+                    level: Level::Error,
+                },
+                Ok(path) => match crate::files::write_atomic(
                     &path,
                     markdown.as_bytes(),
                     crate::files::Access::Public,
@@ -331,7 +352,7 @@ impl Runner {
                         level: Level::Error,
                     },
                 },
-            ),
+            }),
             Effect::Copy(text) => {
                 let _ = out.write_all(osc52(&text).as_bytes());
                 let _ = out.flush();
@@ -339,6 +360,20 @@ impl Runner {
             }
             Effect::Quit => None,
         }
+    }
+}
+
+fn is_send(msg: Option<&Msg>) -> bool {
+    matches!(msg, Some(Msg::Action(keys::Action::Send)))
+}
+
+/// An Enter with more input right behind it (a paste without bracketed paste) becomes a new
+/// line, so a pasted block arrives whole in the draft instead of being sent line by line.
+fn pasted_enter(msg: Option<Msg>, more_waiting: bool) -> Option<Msg> {
+    if more_waiting && is_send(msg.as_ref()) {
+        Some(Msg::Action(keys::Action::Newline))
+    } else {
+        msg
     }
 }
 
@@ -424,9 +459,21 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
         let signal = async {
             let _ = tokio::signal::ctrl_c().await;
         };
+        let mut burst: Option<Msg> = None;
         let msg = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => terminal_msg(&app.keymap, ev),
+                Some(Ok(ev)) => {
+                    let msg = terminal_msg(&app.keymap, ev);
+                    // Input already waiting right behind an Enter is a paste from a terminal
+                    // without bracketed paste: that Enter is a line break, not "send".
+                    let next = if is_send(msg.as_ref()) {
+                        events.next().now_or_never().flatten().and_then(Result::ok)
+                    } else {
+                        None
+                    };
+                    burst = next.and_then(|ev| terminal_msg(&app.keymap, ev));
+                    pasted_enter(msg, burst.is_some())
+                }
                 Some(Err(e)) => return Err(anyhow::Error::new(e).context("cannot read from the terminal")),
                 None => Some(Msg::Terminate),
             },
@@ -440,7 +487,7 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
             () = signal => { by_signal = true; Some(Msg::Terminate) },
             () = tokio::time::sleep_until(frame_due), if dirty => None,
         };
-        let mut queue: std::collections::VecDeque<Msg> = msg.into_iter().collect();
+        let mut queue: std::collections::VecDeque<Msg> = msg.into_iter().chain(burst).collect();
         // Take everything already waiting (a burst of tokens) before drawing once.
         while let Ok(m) = rx.try_recv() {
             queue.push_back(m);
@@ -483,6 +530,23 @@ mod tests {
     fn osc52_asks_the_terminal_to_copy_base64_text() {
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
         assert_eq!(osc52("foobar"), "\x1b]52;c;Zm9vYmFy\x07");
+    }
+
+    #[test]
+    fn an_enter_inside_a_paste_is_a_new_line() {
+        let send = || Some(Msg::Action(keys::Action::Send));
+        assert!(matches!(
+            pasted_enter(send(), true),
+            Some(Msg::Action(keys::Action::Newline))
+        ));
+        assert!(matches!(
+            pasted_enter(send(), false),
+            Some(Msg::Action(keys::Action::Send))
+        ));
+        assert!(matches!(
+            pasted_enter(Some(Msg::Action(keys::Action::Insert('a'))), true),
+            Some(Msg::Action(keys::Action::Insert('a')))
+        ));
     }
 
     #[tokio::test]

@@ -100,11 +100,27 @@ pub fn render(app: &App, f: &mut Frame) {
     }
     let input = input_rows(app, area.width);
     let input_h = (input.rows.len().min(8) + 1) as u16;
-    let activity = activity_line(app);
+    // Notes and the banner wrap (a few rows at most) instead of running off the edge.
+    let wrapped = |spans: Vec<Span<'static>>, rows: usize| {
+        let mut lines = markdown::wrap(&Block::plain(spans), area.width);
+        lines.truncate(rows);
+        lines
+    };
+    let activity = activity_line(app).map_or_else(Vec::new, |l| wrapped(l.spans, 3));
+    let banner_style = |b: &app::Banner| match b.level {
+        Level::Error => Style::new().fg(Color::White).bg(Color::Red),
+        _ => Style::new().fg(Color::Black).bg(Color::Yellow),
+    };
+    let banner_lines = app.banner.as_ref().map_or_else(Vec::new, |b| {
+        wrapped(
+            vec![Span::styled(format!(" ⚠ {}", b.text), banner_style(b))],
+            2,
+        )
+    });
     let [transcript, banner, activity_area, input_area, status] = Layout::vertical([
         Constraint::Min(0),
-        Constraint::Length(u16::from(app.banner.is_some())),
-        Constraint::Length(u16::from(activity.is_some())),
+        Constraint::Length(banner_lines.len() as u16),
+        Constraint::Length(activity.len() as u16),
         Constraint::Length(input_h),
         Constraint::Length(1),
     ])
@@ -112,20 +128,26 @@ pub fn render(app: &App, f: &mut Frame) {
     let buf = f.buffer_mut();
     draw_transcript(app, transcript, buf);
     if let Some(b) = &app.banner {
-        let style = match b.level {
-            Level::Error => Style::new().fg(Color::White).bg(Color::Red),
-            _ => Style::new().fg(Color::Black).bg(Color::Yellow),
-        };
-        buf.set_style(banner, style);
-        buf.set_line(
-            banner.x,
-            banner.y,
-            &Line::from(Span::styled(format!(" ⚠ {}", b.text), style)),
-            banner.width,
-        );
+        buf.set_style(banner, banner_style(b));
+        for (i, l) in banner_lines
+            .iter()
+            .take(usize::from(banner.height))
+            .enumerate()
+        {
+            buf.set_line(banner.x, banner.y + i as u16, l, banner.width);
+        }
     }
-    if let Some(line) = activity {
-        buf.set_line(activity_area.x, activity_area.y, &line, activity_area.width);
+    for (i, l) in activity
+        .iter()
+        .take(usize::from(activity_area.height))
+        .enumerate()
+    {
+        buf.set_line(
+            activity_area.x,
+            activity_area.y + i as u16,
+            l,
+            activity_area.width,
+        );
     }
     let cursor = draw_input(app, &input, input_area, buf);
     draw_status(app, status, buf);
@@ -391,6 +413,12 @@ fn activity_line(app: &App) -> Option<Line<'static>> {
         if let Some(n) = app.extras.last().and_then(|e| e.notes.last()) {
             spans.push(Span::styled(format!(" · {}", n.text), level_style(n.level)));
         }
+        if !app.queued.is_empty() {
+            spans.push(Span::styled(
+                format!(" · {} queued", app.queued.len()),
+                MODEL,
+            ));
+        }
         spans.push(Span::styled(" · Esc cancels", DIM));
         return Some(Line::from(spans));
     }
@@ -577,7 +605,8 @@ fn draw_box(title: &str, lines: Vec<Line<'static>>, area: Rect, buf: &mut Buffer
     ratatui::widgets::Widget::render(Paragraph::new(lines).block(block), r, buf);
 }
 
-fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
+/// The rows of the help: keys (as shown) and what they do.
+fn help_rows(app: &App) -> Vec<(Vec<String>, String)> {
     const SCROLL: [&str; 6] = [
         "scroll_up",
         "scroll_down",
@@ -586,50 +615,91 @@ fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
         "scroll_top",
         "scroll_bottom",
     ];
-    let bindings = app.keymap.bindings();
-    let mut rows: Vec<(String, String)> = Vec::new();
-    for b in &bindings {
+    let mut rows: Vec<(Vec<String>, String)> = Vec::new();
+    for b in &app.keymap.bindings() {
         if SCROLL.contains(&b.name) || (b.name.starts_with("pin_") && b.name != "pin_1") {
             continue;
         }
         if b.name == "pin_1" {
-            rows.push(("Alt+1..9".into(), "pin route model 1..9".into()));
+            rows.push((vec!["Alt+1..9".into()], "pin route model 1..9".into()));
         } else {
-            rows.push((b.keys.join(", "), b.description.into()));
+            rows.push((b.keys.clone(), b.description.into()));
         }
     }
     rows.push((
-        "PageUp/PageDown, Ctrl+Up/Down".into(),
+        vec!["PageUp/PageDown".into(), "Ctrl+Up/Down".into()],
         "scroll (Ctrl+Home/End: top/bottom, mouse wheel)".into(),
     ));
+    rows
+}
+
+/// Key help: a table of keys when it fits, else the same keys flowed into lines (first key
+/// of each only), so the whole box is visible at any size from 60x15 up.
+fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
+    let key_style = Style::new().fg(Color::Cyan);
+    let rows = help_rows(app);
+    let w = area.width.min(100);
+    let inner = w.saturating_sub(2).max(1);
+    let cmds: Vec<&str> = app::COMMANDS.iter().map(|(c, _)| *c).collect();
+    let tail = |lines: &mut Vec<Line<'static>>| {
+        lines.extend(markdown::wrap(
+            &Block::plain(vec![Span::styled(
+                cmds.join("  "),
+                Style::new().fg(Color::Yellow),
+            )]),
+            inner,
+        ));
+        lines.extend(markdown::wrap(
+            &Block::plain(vec![Span::styled(
+                "Rebind keys under [chat.keys] in the config. Esc closes.",
+                DIM,
+            )]),
+            inner,
+        ));
+    };
     let key_w = rows
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| k.join(", ").chars().count())
         .max()
         .unwrap_or(0)
-        .min(30);
-    let mut lines: Vec<Line<'static>> = rows
-        .into_iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<key_w$} "), Style::new().fg(Color::Cyan)),
-                Span::raw(d),
-            ])
-        })
-        .collect();
-    lines.push(Line::default());
-    let cmds: Vec<&str> = app::COMMANDS.iter().map(|(c, _)| *c).collect();
-    for chunk in cmds.chunks(5) {
-        lines.push(Line::from(Span::styled(
-            chunk.join("  "),
-            Style::new().fg(Color::Yellow),
-        )));
+        .min(usize::from(inner) / 3);
+    let mut table: Vec<Line<'static>> = Vec::new();
+    for (keys, desc) in &rows {
+        let mut key = keys.join(", ");
+        if key.chars().count() > key_w {
+            key = keys.first().cloned().unwrap_or_default();
+        }
+        table.extend(markdown::wrap(
+            &Block {
+                first: vec![Span::styled(format!("{key:<key_w$} "), key_style)],
+                rest: vec![Span::raw(" ".repeat(key_w + 1))],
+                spans: vec![Span::raw(desc.clone())],
+                rule: false,
+            },
+            inner,
+        ));
     }
-    lines.push(Line::from(Span::styled(
-        "Rebind keys under [chat.keys] in the config. Esc closes.",
-        DIM,
-    )));
-    draw_box("help", lines, area, buf, 76);
+    table.push(Line::default());
+    tail(&mut table);
+    let lines = if table.len() + 2 <= usize::from(area.height) {
+        table
+    } else {
+        let mut spans = Vec::new();
+        for (i, (keys, desc)) in rows.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", DIM));
+            }
+            spans.push(Span::styled(
+                keys.first().cloned().unwrap_or_default(),
+                key_style,
+            ));
+            spans.push(Span::raw(format!(" {desc}")));
+        }
+        let mut flow = markdown::wrap(&Block::plain(spans), inner);
+        tail(&mut flow);
+        flow
+    };
+    draw_box("help", lines, area, buf, w);
 }
 
 fn draw_status_overlay(app: &App, area: Rect, buf: &mut Buffer) {

@@ -145,11 +145,43 @@ fn conversation_120x40() {
     snap!("conversation_120x40", screen(&conversation(), 120, 40));
 }
 
+/// The help box is whole at every size: its last line and its bottom border are on screen.
 #[test]
-fn help_overlay_80x24() {
+fn help_overlay_fits_at_120x40_80x24_and_60x15() {
     let mut app = test_app();
     update(&mut app, Msg::Action(Action::Help));
-    snap!("help_80x24", screen(&app, 80, 24));
+    for (name, w, h) in [
+        ("help_120x40", 120, 40),
+        ("help_80x24", 80, 24),
+        ("help_60x15", 60, 15),
+    ] {
+        let s = screen(&app, w, h);
+        assert!(s.contains("Esc closes."), "{name}:\n{s}");
+        assert!(s.contains("wheel)"), "{name}:\n{s}");
+        assert!(s.contains("/quit"), "{name}:\n{s}");
+        assert!(s.contains('└') && s.contains('┘'), "{name}:\n{s}");
+        snap!(name, s);
+    }
+}
+
+/// A long note while answering wraps instead of running off the screen.
+#[test]
+fn long_status_notes_wrap_at_the_screen_edge() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::Retrying {
+                model: m(OPUS),
+                after: Duration::from_secs(2),
+                error: err(ErrorClass::Overloaded, Some(529)),
+            },
+        },
+    );
+    let s = screen(&app, 60, 15);
+    assert!(s.contains("Esc cancels"), "{s}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! `aiw chat` from the outside: refusing to run without a terminal, and the end-to-end run in
+//! `aiw chat` from the outside: refusing to run without a terminal, and the end-to-end runs in
 //! a real terminal (tmux) against the provider emulator: stream, failover banner, fallback
-//! request carrying earlier turns, model switching keys, quit, resume.
+//! request carrying earlier turns, model switching keys, quit, resume; and a pinned local
+//! model answering with the cloud healthy and not one request sent to it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -194,9 +195,9 @@ async fn chat_end_to_end_in_tmux_with_failover_and_resume() {
     t.type_text("second question");
     t.keys(&["Enter"]);
     t.wait_for("second answer from gpt");
-    let s = t.wait_for("is down: answering with openai/gpt-5.5");
+    let s = t.wait_for(": answering with openai/gpt-5.5");
     assert!(
-        s.contains("overloaded from anthropic/claude-opus-4-8"),
+        s.contains("anthropic/claude-opus-4-8 failed (529 overloaded)"),
         "{s}"
     );
     // The fallback got the whole conversation.
@@ -234,6 +235,74 @@ async fn chat_end_to_end_in_tmux_with_failover_and_resume() {
     assert!(
         s.contains("hello there") || t.screen().contains("second question"),
         "{s}"
+    );
+    t.keys(&["C-d"]);
+}
+
+// A pinned local model answers while every cloud model is healthy, and not one request
+// reaches the cloud (the emulator records none).
+#[cfg(feature = "local")]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pinned_local_model_answers_locally_while_the_cloud_is_healthy() {
+    use aiw_emulator::{Emulator, Script};
+
+    let model = crate::support::test_model();
+    let _lock = crate::local_route::MODEL_LOCK.lock().await;
+    let emu = Emulator::start().await.unwrap();
+    emu.set_script("claude-opus-4-8", Script::reply("CLOUD ANSWER FROM OPUS"));
+    emu.set_script("gpt-5.5", Script::reply("CLOUD ANSWER FROM GPT"));
+    let home = tempfile::tempdir().unwrap();
+    let base = emu.base_url();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[providers.anthropic]\nbase_url = \"{base}\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [providers.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n\n\
+             [routes]\ndefault = [\"anthropic/claude-opus-4-8\", \"openai/gpt-5.5\", \"local/default\"]\n",
+            model.display()
+        ),
+    )
+    .unwrap();
+    let h = home.path().display();
+    let env = format!(
+        "env HOME={h} AIW_CONFIG={h}/config.toml AIW_DATA_DIR={h}/data AIW_STATE_DIR={h}/state AIW_TEST_KEY=test NO_COLOR=1"
+    );
+    let bin = env!("CARGO_BIN_EXE_aiw");
+    let name = format!("aiw-pin-{}", std::process::id());
+    let t = Tmux::start(&name, &format!("{env} {bin} chat -m local/default"));
+    t.wait_for("Type a message");
+    t.type_text("Name one colour.");
+    t.keys(&["Enter"]);
+    // The answer is done when the session file holds it.
+    let sessions = home.path().join("data").join("sessions");
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let record = loop {
+        let text = std::fs::read_dir(&sessions)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|t| t.contains("\"answer\""));
+        if let Some(t) = text {
+            break t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer recorded; screen:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(record.contains("local/default"), "{record}");
+    assert!(!record.contains("CLOUD ANSWER"), "{record}");
+    let s = t.screen();
+    assert!(!s.contains("CLOUD ANSWER"), "{s}");
+    assert!(!s.contains("is down"), "{s}");
+    assert_eq!(
+        emu.requests().len(),
+        0,
+        "a pinned local model sent the prompt to the cloud"
     );
     t.keys(&["C-d"]);
 }

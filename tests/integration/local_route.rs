@@ -12,7 +12,7 @@ use crate::support::{config_text, m, router, settings, test_model};
 
 /// The model tests of this binary run one at a time: two llama.cpp processes (or threads) each
 /// spinning two OpenMP threads on a 2-core CI machine slow each other down tenfold.
-static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn conversation() -> ChatRequest {
     ChatRequest {

@@ -15,7 +15,8 @@
 mod agents;
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
-/// `aiw chat`: no-terminal refusal, and the tmux end-to-end run against the emulator.
+/// `aiw chat`: no-terminal refusal, and the tmux end-to-end runs against the emulator (failover
+/// and resume; a pinned local model that sends nothing to the cloud).
 mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.

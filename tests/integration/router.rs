@@ -1050,3 +1050,47 @@ async fn five_percent_errors_never_open_the_breaker() {
     assert_eq!(o.recovery_ms, Some(0));
     assert!(o.dead_calls as f64 / o.requests as f64 <= 0.06);
 }
+
+/// See: issue 21. The outage is over and the only model left behind the primary is the slow
+/// local tier: the due probe runs first, and the request it was routing goes to the recovered
+/// primary instead of waiting on the local model.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_due_probe_runs_first_when_only_the_local_tier_is_left() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"default = ["anthropic/primary", "local/default"]"#,
+        "[providers.local]\nmodel = \"/nonexistent/model.gguf\"\n",
+    )
+    .replace("base_open = \"150ms\"", "base_open = \"700ms\"")
+    .replace("max_open = \"400ms\"", "max_open = \"5s\"");
+    let s = settings(&text, dir.path());
+    let clock = Clock::virtual_now();
+    let router = router_on_clock(s, &clock);
+    let route = vec![m("anthropic/primary"), m("local/default")];
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    for _ in 0..3 {
+        let _ = ask(&router, &route, "hi").await;
+    }
+    assert_eq!(router.health(&route)[0].state, HealthState::Open);
+    emu.set_script("primary", Script::reply("primary is back"));
+    emu.clear_requests();
+    clock.advance(Duration::from_millis(900));
+    let (res, events) = ask(&router, &route, "hi").await;
+    let a = res.expect("answered");
+    assert_eq!(a.model, "anthropic/primary");
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            RouterEvent::Attempting { model, .. } if model.provider == "local"
+        )),
+        "the local tier was not tried: {events:?}"
+    );
+    assert_eq!(emu.count("primary"), 2, "one probe, then this request");
+    let probe = &emu.requests_for("primary")[0];
+    assert_eq!(probe.json.as_ref().unwrap()["max_tokens"].as_u64(), Some(1));
+}

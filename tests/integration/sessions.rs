@@ -118,6 +118,7 @@ fn two_sessions(env: &Env) {
         },
         partial: false,
         at: "2026-11-23T14:15:09.000Z".into(),
+        notes: Vec::new(),
     })
     .expect("answer");
     drop(w);

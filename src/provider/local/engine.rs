@@ -312,12 +312,12 @@ impl Serving<'_> {
     }
 
     /// Renders and tokenizes the request, fitting the history into `budget` tokens when it
-    /// does not fit as is. Returns the tokens and how many messages were left out.
+    /// does not fit as is. Returns the tokens and the indices of the messages left out.
     fn prompt_tokens(
         &self,
         req: &ChatRequest,
         budget: usize,
-    ) -> Result<(Vec<LlamaToken>, usize), ProviderError> {
+    ) -> Result<(Vec<LlamaToken>, Vec<usize>), ProviderError> {
         let system = req
             .system
             .as_deref()
@@ -325,7 +325,7 @@ impl Serving<'_> {
             .unwrap_or(DEFAULT_SYSTEM_PROMPT);
         let tokens = self.tokenize(&self.render(system, &req.messages)?);
         if tokens.len() <= budget {
-            return Ok((tokens, 0));
+            return Ok((tokens, Vec::new()));
         }
         let vocab = self.model.vocab();
         let mut count = |s: &str| vocab.tokenize(s.as_bytes(), false, false).len();
@@ -346,7 +346,7 @@ impl Serving<'_> {
                     dropped = fitted.dropped.len(),
                     "fitted history into the local context"
                 );
-                return Ok((tokens, fitted.dropped.len()));
+                return Ok((tokens, fitted.dropped));
             }
             // The estimate of template overhead was short: shrink the target by the overflow.
             target = target.saturating_sub(tokens.len() - budget + 8);
@@ -370,10 +370,14 @@ impl Serving<'_> {
     ) -> Result<(), ProviderError> {
         let t0 = Instant::now();
         let n_ctx = self.slot.as_ref().map_or(0, |s| s.ctx.n_ctx()) as usize;
-        let max_tokens = (req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize)
+        // Room kept for the answer when fitting the prompt: what the request asks for, else
+        // DEFAULT_MAX_TOKENS; at most half the window.
+        let reserve = (req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize)
             .min(n_ctx / 2)
             .max(1);
-        let (tokens, dropped) = self.prompt_tokens(req, n_ctx.saturating_sub(max_tokens))?;
+        let (tokens, dropped) = self.prompt_tokens(req, n_ctx.saturating_sub(reserve))?;
+        let max_tokens = answer_limit(n_ctx, tokens.len(), req.max_tokens);
+        let trimmed = trimmed_turns(&req.messages, &dropped);
         if tokens.is_empty() {
             return Err(ProviderError::new(
                 ErrorClass::InvalidRequest,
@@ -384,6 +388,9 @@ impl Serving<'_> {
         let _ = events.send(Ok(ChatEvent::Started {
             model: Some(name.to_string()),
         }));
+        if let Some((left_out, of)) = trimmed {
+            let _ = events.send(Ok(ChatEvent::HistoryTrimmed { left_out, of }));
+        }
 
         let model = self.model;
         let slot = self
@@ -442,7 +449,7 @@ impl Serving<'_> {
             s.prompt_tokens = tokens.len();
             s.reused_tokens = common;
             s.evaluated_tokens = new.len();
-            s.dropped_messages = dropped;
+            s.dropped_messages = dropped.len();
             s.prompt_ms = prompt_ms;
         }
 
@@ -673,9 +680,54 @@ impl StopMatcher {
     }
 }
 
+/// Turns (user questions) left out and turns in the request, when fitting left any out.
+fn trimmed_turns(messages: &[Message], dropped: &[usize]) -> Option<(usize, usize)> {
+    let is_question = |m: &Message| {
+        m.role == Role::User
+            && m.blocks
+                .iter()
+                .any(|b| !matches!(b, crate::provider::Block::ToolResult { .. }))
+    };
+    let left_out = dropped
+        .iter()
+        .filter(|&&i| messages.get(i).is_some_and(is_question))
+        .count();
+    let of = messages.iter().filter(|m| is_question(m)).count();
+    (!dropped.is_empty()).then_some((left_out, of))
+}
+
+/// How many tokens the answer may take: what the request allows (all of it when it sets no
+/// limit), but never past the end of the context window after the prompt.
+fn answer_limit(n_ctx: usize, prompt: usize, requested: Option<u32>) -> usize {
+    let room = n_ctx.saturating_sub(prompt);
+    requested.map_or(room, |n| (n as usize).min(room)).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_answer_may_use_the_rest_of_the_window_unless_the_request_limits_it() {
+        assert_eq!(answer_limit(4096, 1000, None), 3096);
+        assert_eq!(answer_limit(4096, 1000, Some(200)), 200);
+        assert_eq!(answer_limit(4096, 4000, Some(200)), 96);
+        assert_eq!(answer_limit(1024, 1024, None), 1);
+    }
+
+    #[test]
+    fn trimmed_turns_counts_questions_left_out() {
+        let msgs = vec![
+            Message::user("q1"),
+            Message::assistant("a1"),
+            Message::user("q2"),
+            Message::assistant("a2"),
+            Message::user("q3"),
+        ];
+        assert_eq!(trimmed_turns(&msgs, &[]), None);
+        assert_eq!(trimmed_turns(&msgs, &[0, 1]), Some((1, 3)));
+        assert_eq!(trimmed_turns(&msgs, &[0, 1, 2, 3]), Some((2, 3)));
+    }
 
     #[test]
     fn utf8_stream_joins_split_characters() {

@@ -30,7 +30,8 @@ use crate::config::{DEFAULT_LOCAL_MODEL, LocalSettings, Paths, ProviderSettings}
 /// built-in templates add no default system turn).
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are a helpful coding assistant.";
 
-/// Output token limit when the request sets none.
+/// Room kept for the answer when the prompt is fitted into the window and the request sets no
+/// output limit; the answer itself may then use the whole rest of the window.
 pub const DEFAULT_MAX_TOKENS: u32 = 512;
 
 /// A GBNF grammar (llama.cpp syntax) for one JSON object or array, for

@@ -147,6 +147,9 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
                 tier + 1
             ));
         }
+        RouterEvent::HistoryFitted { model, report } => {
+            spinner.println(&report.describe(&model.to_string()));
+        }
         RouterEvent::Thinking { model, .. } if !shown_any => {
             spinner.set_message(&format!("{model} is thinking"));
         }

@@ -403,6 +403,32 @@ impl Default for Limits {
     }
 }
 
+/// The rolling session summary (`[summary]`, user file only): while a cloud model is
+/// healthy, a cheap one is asked in the background for a structured summary of the session,
+/// which stands in for old turns when a smaller model's window cannot hold the history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummarySettings {
+    /// Keep one at all (`true`).
+    pub enabled: bool,
+    /// Refresh after this many new turns (`8`).
+    pub every_turns: u32,
+    /// Or after this many estimated tokens of new history (`4000`).
+    pub every_tokens: u32,
+    /// The model that writes it; `None`: the route's cheapest cloud model.
+    pub model: Option<ModelRef>,
+}
+
+impl Default for SummarySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            every_turns: 8,
+            every_tokens: 4000,
+            model: None,
+        }
+    }
+}
+
 /// Settings for the gateway (`aiw serve`, `aiw run`), from the user's config file only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GatewaySettings {
@@ -495,12 +521,69 @@ pub struct Settings {
     pub limits: Limits,
     /// The gateway's model mapping and limits.
     pub gateway: GatewaySettings,
+    /// The rolling session summary.
+    pub summary: SummarySettings,
     /// Files and directories.
     pub paths: Paths,
     /// Whether the user config file existed.
     pub config_file_found: bool,
     /// Non-fatal notes from loading (ignored project settings, etc.), shown once on stderr.
     pub warnings: Vec<String>,
+}
+
+/// `[summary]` resolved: defaults filled in, the model's provider configured.
+fn resolve_summary(
+    f: &file::SummaryFile,
+    providers: &BTreeMap<String, ProviderSettings>,
+    path: &Path,
+) -> Result<SummarySettings, ConfigError> {
+    let d = SummarySettings::default();
+    let invalid = |what: &str, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        what: what.into(),
+        message,
+    };
+    let model = match &f.model {
+        None => None,
+        Some(m) => {
+            let m = ModelRef::parse(m).map_err(|e| invalid("summary.model", e))?;
+            match providers.get(&m.provider) {
+                None => {
+                    return Err(invalid(
+                        "summary.model",
+                        format!(
+                            "`{m}` names provider `{}`, which is not configured; known providers: {}",
+                            m.provider,
+                            providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                Some(p) if p.kind == ProviderKind::Local => {
+                    return Err(invalid(
+                        "summary.model",
+                        format!(
+                            "`{m}` is the local model: the summary is written by a cloud model while one is healthy, so that it is ready when only the local model is left; name a cloud model"
+                        ),
+                    ));
+                }
+                Some(_) => Some(m),
+            }
+        }
+    };
+    Ok(SummarySettings {
+        enabled: f.enabled.unwrap_or(d.enabled),
+        every_turns: f
+            .every_turns
+            .map(|v| validate::int(path, "summary.every_turns", v, validate::SUMMARY_TURNS))
+            .transpose()?
+            .unwrap_or(d.every_turns),
+        every_tokens: f
+            .every_tokens
+            .map(|v| validate::int(path, "summary.every_tokens", v, validate::SUMMARY_TOKENS))
+            .transpose()?
+            .unwrap_or(d.every_tokens),
+        model,
+    })
 }
 
 /// The name of the default local model in the catalogue.
@@ -962,6 +1045,7 @@ impl Settings {
                 .transpose()?
                 .unwrap_or(64),
         };
+        let summary = resolve_summary(&cfg.summary, &resolved, &user_file)?;
         Ok(Self {
             providers: resolved,
             routes,
@@ -973,6 +1057,7 @@ impl Settings {
             review,
             limits,
             gateway,
+            summary,
             paths,
             config_file_found,
             warnings,

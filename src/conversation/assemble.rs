@@ -107,7 +107,10 @@ impl Assembler {
                     raw: raw.clone(),
                 });
             }
-            ChatEvent::Started { .. } | ChatEvent::Usage(_) | ChatEvent::Done { .. } => {}
+            ChatEvent::Started { .. }
+            | ChatEvent::Usage(_)
+            | ChatEvent::HistoryFitted(_)
+            | ChatEvent::Done { .. } => {}
         }
         Ok(None)
     }

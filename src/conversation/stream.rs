@@ -82,6 +82,9 @@ pub enum ChatEvent {
     BlockStop,
     /// Usage so far (cumulative; the last one wins).
     Usage(Usage),
+    /// The provider fitted the history into its model's context window itself (the local
+    /// model, counting with its own tokenizer), before `Started`.
+    HistoryFitted(super::fit::FitReport),
     /// The provider's terminal event: the answer is complete.
     Done {
         /// Why generation stopped.

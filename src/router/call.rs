@@ -149,6 +149,10 @@ impl Call<'_> {
             }
             match ev {
                 ChatEvent::Started { model } => served_model = model,
+                ChatEvent::HistoryFitted(report) => on_event(RouterEvent::HistoryFitted {
+                    model: model.clone(),
+                    report,
+                }),
                 ChatEvent::Text(piece) => {
                     let shown = out.seam.push(&piece);
                     out.text(shown, model, on_event);

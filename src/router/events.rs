@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::config::FallbackPolicy;
+use crate::conversation::fit::FitReport;
 use crate::provider::{Block, ModelRef, ProviderError, Usage};
 
 /// What happened while answering, in order, for live display.
@@ -99,6 +100,15 @@ pub enum RouterEvent {
         tier: usize,
         /// The fallback policy in force.
         policy: FallbackPolicy,
+    },
+    /// The history did not fit `model`'s context window and was fitted before the call:
+    /// trimmed to its last turns, or with the session's summary standing in for the rest.
+    /// Sent before that model's first text; callers show [`FitReport::describe`].
+    HistoryFitted {
+        /// The model the request was fitted for.
+        model: ModelRef,
+        /// What fitting did.
+        report: FitReport,
     },
     /// Usage reported by the model currently answering.
     Usage {

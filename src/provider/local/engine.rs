@@ -312,12 +312,13 @@ impl Serving<'_> {
     }
 
     /// Renders and tokenizes the request, fitting the history into `budget` tokens when it
-    /// does not fit as is. Returns the tokens and how many messages were left out.
+    /// does not fit as is (with the request's summary standing in for dropped turns). Returns
+    /// the tokens and, when it had to fit, what fitting did (counted exactly).
     fn prompt_tokens(
         &self,
         req: &ChatRequest,
         budget: usize,
-    ) -> Result<(Vec<LlamaToken>, usize), ProviderError> {
+    ) -> Result<(Vec<LlamaToken>, Option<fit::Fitted>), ProviderError> {
         let system = req
             .system
             .as_deref()
@@ -325,13 +326,21 @@ impl Serving<'_> {
             .unwrap_or(DEFAULT_SYSTEM_PROMPT);
         let tokens = self.tokenize(&self.render(system, &req.messages)?);
         if tokens.len() <= budget {
-            return Ok((tokens, 0));
+            return Ok((tokens, None));
         }
         let vocab = self.model.vocab();
         let mut count = |s: &str| vocab.tokenize(s.as_bytes(), false, false).len();
         let mut target = budget;
         for _ in 0..4 {
-            let fitted = fit::fit(system, &req.messages, &[], target, &mut count).map_err(|e| {
+            let mut fitted = fit::fit(
+                system,
+                &req.messages,
+                &[],
+                req.summary.as_deref(),
+                target,
+                &mut count,
+            )
+            .map_err(|e| {
                 ProviderError::new(
                     ErrorClass::ContextTooLong,
                     format!(
@@ -344,9 +353,12 @@ impl Serving<'_> {
             if tokens.len() <= budget {
                 tracing::info!(
                     dropped = fitted.dropped.len(),
+                    summarised = fitted.summarised,
                     "fitted history into the local context"
                 );
-                return Ok((tokens, fitted.dropped.len()));
+                // The exact count of what is evaluated, template included.
+                fitted.tokens = tokens.len();
+                return Ok((tokens, Some(fitted)));
             }
             // The estimate of template overhead was short: shrink the target by the overflow.
             target = target.saturating_sub(tokens.len() - budget + 8);
@@ -373,7 +385,12 @@ impl Serving<'_> {
         let max_tokens = (req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize)
             .min(n_ctx / 2)
             .max(1);
-        let (tokens, dropped) = self.prompt_tokens(req, n_ctx.saturating_sub(max_tokens))?;
+        let budget = n_ctx.saturating_sub(max_tokens);
+        let (tokens, fitted) = self.prompt_tokens(req, budget)?;
+        let dropped = fitted.as_ref().map_or(0, |f| f.dropped.len());
+        if let Some(f) = &fitted {
+            let _ = events.send(Ok(ChatEvent::HistoryFitted(f.report(budget, true))));
+        }
         if tokens.is_empty() {
             return Err(ProviderError::new(
                 ErrorClass::InvalidRequest,

@@ -148,19 +148,13 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
                 tier + 1
             ));
         }
+        RouterEvent::HistoryFitted { model, report } => {
+            spinner.println(&report.describe(&model.to_string()));
+        }
         RouterEvent::Thinking { model, .. } if !shown_any => {
             spinner.set_message(&format!("{model} is thinking"));
         }
         // `aiw ask` offers no tools; reasoning is not part of the answer on stdout.
-        RouterEvent::HistoryTrimmed {
-            model,
-            left_out,
-            of,
-        } => {
-            spinner.println(&format!(
-                "history trimmed for {model}: {left_out} of {of} turns left out to fit its context window"
-            ));
-        }
         RouterEvent::Skipped { .. }
         | RouterEvent::Degraded { .. }
         | RouterEvent::Usage { .. }

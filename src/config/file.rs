@@ -46,6 +46,24 @@ pub struct FileConfig {
     /// `[limits]` (user file only: a project file cannot raise them).
     #[serde(default)]
     pub limits: LimitsFile,
+    /// `[summary]`: the rolling session summary (user file only: it picks where the
+    /// conversation is sent).
+    #[serde(default)]
+    pub summary: SummaryFile,
+}
+
+/// `[summary]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryFile {
+    /// Keep a rolling summary at all.
+    pub enabled: Option<bool>,
+    /// Refresh after this many new turns.
+    pub every_turns: Option<i64>,
+    /// Or after this many (estimated) tokens of new history.
+    pub every_tokens: Option<i64>,
+    /// The model that writes it, `provider/model`.
+    pub model: Option<String>,
 }
 
 /// A `[providers.NAME]` section.

@@ -405,6 +405,32 @@ impl Default for Limits {
     }
 }
 
+/// The rolling session summary (`[summary]`, user file only): while a cloud model is
+/// healthy, a cheap one is asked in the background for a structured summary of the session,
+/// which stands in for old turns when a smaller model's window cannot hold the history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummarySettings {
+    /// Keep one at all (`true`).
+    pub enabled: bool,
+    /// Refresh after this many new turns (`8`).
+    pub every_turns: u32,
+    /// Or after this many estimated tokens of new history (`4000`).
+    pub every_tokens: u32,
+    /// The model that writes it; `None`: the route's cheapest cloud model.
+    pub model: Option<ModelRef>,
+}
+
+impl Default for SummarySettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            every_turns: 8,
+            every_tokens: 4000,
+            model: None,
+        }
+    }
+}
+
 /// Settings for the gateway (`aiw serve`, `aiw run`), from the user's config file only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GatewaySettings {
@@ -497,6 +523,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The gateway's model mapping and limits.
     pub gateway: GatewaySettings,
+    /// The rolling session summary.
+    pub summary: SummarySettings,
     /// Files and directories.
     pub paths: Paths,
     /// Whether the user config file existed.

@@ -371,6 +371,14 @@ pub(crate) fn merge(
     if proj.limits.answer.is_some() || proj.limits.diff.is_some() {
         user_only.push("limits".into());
     }
+    let sm = &proj.summary;
+    if sm.enabled.is_some()
+        || sm.every_turns.is_some()
+        || sm.every_tokens.is_some()
+        || sm.model.is_some()
+    {
+        user_only.push("summary".into());
+    }
     let review_set = [
         ("exclude", !r.exclude.is_empty()),
         ("include", !r.include.is_empty()),

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::file::SummaryFile;
 use super::{
     BUILTIN_CLOUD_MODELS, ConfigError, DEFAULT_LOCAL_MODEL, FallbackSettings, FileConfig,
     GatewaySettings, GpuLayersFile, HealthSettings, Limits, LocalSettings, ModelRef, Paths,
-    ProviderFile, ProviderKind, ProviderSettings, ReviewSettings, Secret, Settings, Timeouts,
-    cloud, parse_size, shown_url, validate,
+    ProviderFile, ProviderKind, ProviderSettings, ReviewSettings, Secret, Settings,
+    SummarySettings, Timeouts, cloud, parse_size, shown_url, validate,
 };
 
 impl Settings {
@@ -35,6 +36,7 @@ impl Settings {
         let review = resolve_review(&mut cfg, &user_file)?;
         let limits = resolve_limits(&cfg, &user_file)?;
         let gateway = resolve_gateway(&cfg, &user_file, &routes, &default_route)?;
+        let summary = resolve_summary(&cfg.summary, &providers, &user_file)?;
         Ok(Self {
             providers,
             routes,
@@ -46,6 +48,7 @@ impl Settings {
             review,
             limits,
             gateway,
+            summary,
             paths,
             config_file_found,
             warnings,
@@ -505,6 +508,61 @@ fn resolve_gateway(
             .unwrap_or(64),
     };
     Ok(gateway)
+}
+
+/// `[summary]` resolved: defaults filled in, the model's provider configured.
+fn resolve_summary(
+    f: &SummaryFile,
+    providers: &BTreeMap<String, ProviderSettings>,
+    path: &Path,
+) -> Result<SummarySettings, ConfigError> {
+    let d = SummarySettings::default();
+    let invalid = |what: &str, message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        what: what.into(),
+        message,
+    };
+    let model = match &f.model {
+        None => None,
+        Some(m) => {
+            let m = ModelRef::parse(m).map_err(|e| invalid("summary.model", e))?;
+            match providers.get(&m.provider) {
+                None => {
+                    return Err(invalid(
+                        "summary.model",
+                        format!(
+                            "`{m}` names provider `{}`, which is not configured; known providers: {}",
+                            m.provider,
+                            providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                Some(p) if p.kind == ProviderKind::Local => {
+                    return Err(invalid(
+                        "summary.model",
+                        format!(
+                            "`{m}` is the local model: the summary is written by a cloud model while one is healthy, so that it is ready when only the local model is left; name a cloud model"
+                        ),
+                    ));
+                }
+                Some(_) => Some(m),
+            }
+        }
+    };
+    Ok(SummarySettings {
+        enabled: f.enabled.unwrap_or(d.enabled),
+        every_turns: f
+            .every_turns
+            .map(|v| validate::int(path, "summary.every_turns", v, validate::SUMMARY_TURNS))
+            .transpose()?
+            .unwrap_or(d.every_turns),
+        every_tokens: f
+            .every_tokens
+            .map(|v| validate::int(path, "summary.every_tokens", v, validate::SUMMARY_TOKENS))
+            .transpose()?
+            .unwrap_or(d.every_tokens),
+        model,
+    })
 }
 
 /// The route aiw uses with no config: Claude first, then the other cloud providers whose key

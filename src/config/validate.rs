@@ -98,6 +98,10 @@ pub(crate) const CONCURRENCY: RangeInclusive<i64> = 1..=64;
 pub(crate) const MAX_CHUNKS: RangeInclusive<i64> = 1..=100_000;
 /// `[review] queue_max_attempts`.
 pub(crate) const QUEUE_ATTEMPTS: RangeInclusive<i64> = 1..=1000;
+/// `[summary] every_turns`.
+pub(crate) const SUMMARY_TURNS: RangeInclusive<i64> = 1..=100_000;
+/// `[summary] every_tokens`.
+pub(crate) const SUMMARY_TOKENS: RangeInclusive<i64> = 100..=100_000_000;
 /// `[gateway] max_body_mib`.
 pub(crate) const GATEWAY_BODY_MIB: RangeInclusive<i64> = 1..=1024;
 /// `[gateway] max_streams`.
@@ -559,6 +563,23 @@ pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
     }
     if let Some(v) = r.queue_max_attempts {
         int::<u32>(path, "review.queue_max_attempts", v, QUEUE_ATTEMPTS)?;
+    }
+    let sm = &cfg.summary;
+    if let Some(v) = sm.every_turns {
+        int::<u32>(path, "summary.every_turns", v, SUMMARY_TURNS)?;
+    }
+    if let Some(v) = sm.every_tokens {
+        int::<u32>(path, "summary.every_tokens", v, SUMMARY_TOKENS)?;
+    }
+    if let Some(m) = &sm.model {
+        if m.len() > MAX_MODEL {
+            return Err(invalid(
+                path,
+                "summary.model",
+                format!("is {} bytes long: at most {MAX_MODEL} are allowed", m.len()),
+            ));
+        }
+        ModelRef::parse(m).map_err(|e| invalid(path, "summary.model", e))?;
     }
     Ok(())
 }

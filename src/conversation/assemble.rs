@@ -109,7 +109,7 @@ impl Assembler {
             }
             ChatEvent::Started { .. }
             | ChatEvent::Usage(_)
-            | ChatEvent::HistoryTrimmed { .. }
+            | ChatEvent::HistoryFitted(_)
             | ChatEvent::Done { .. } => {}
         }
         Ok(None)

@@ -6,6 +6,10 @@
 //! including the tool calls and tool results of an agent loop, so a `tool_use` and its
 //! `tool_result` are always kept or dropped together.
 //!
+//! With a rolling summary of the session (made earlier by a healthy cloud model), the dropped
+//! turns are replaced by that summary instead of the bare note: the request becomes system
+//! prompt + summary + as many recent turns as fit.
+//!
 //! Pure functions: the caller passes the token counter (exact for the local model, through
 //! its tokenizer; [`super::history::estimate_text_tokens`] for remote models).
 
@@ -34,6 +38,52 @@ pub fn omitted_note(n: usize) -> String {
     format!("[aiw: {n} earlier {what} left out to fit this model's context window]")
 }
 
+/// What stands in for the turns left out when a summary of them is at hand: a note saying how
+/// many turns it replaces, and the summary.
+pub fn summary_note(turns: usize, summary: &str) -> String {
+    format!(
+        "[aiw: history summarised: the {turns} earlier turns of this conversation were left out to fit this model's context window; this summary of the conversation so far stands in for them]\n<summary>\n{}\n</summary>",
+        summary.trim()
+    )
+}
+
+/// What fitting did, in turns, for the note the user sees and the session keeps.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FitReport {
+    /// Turns in the history before fitting.
+    pub turns: usize,
+    /// Turns sent (whole or with old tool results left out).
+    pub kept: usize,
+    /// Whether a summary stands in for the turns left out.
+    pub summarised: bool,
+    /// Tokens of the request sent, as counted for its model.
+    pub tokens: usize,
+    /// The budget it was fitted into.
+    pub budget: usize,
+    /// Whether `tokens` is an exact count with the model's own tokenizer (local) rather than
+    /// an estimate (remote).
+    pub exact: bool,
+}
+
+impl FitReport {
+    /// The line the user sees: `history summarised for M: 48 turns -> summary + last 6` or
+    /// `history trimmed for M: 42 of 48 turns left out to fit its context window`.
+    pub fn describe(&self, model: &str) -> String {
+        if self.summarised {
+            format!(
+                "history summarised for {model}: {} turns -> summary + last {}",
+                self.turns, self.kept
+            )
+        } else {
+            format!(
+                "history trimmed for {model}: {} of {} turns left out to fit its context window",
+                self.turns.saturating_sub(self.kept),
+                self.turns
+            )
+        }
+    }
+}
+
 /// The result of fitting.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fitted {
@@ -44,6 +94,32 @@ pub struct Fitted {
     pub dropped: Vec<usize>,
     /// Tokens the fitted conversation is counted at (system prompt included).
     pub tokens: usize,
+    /// Whether the summary stands in for the dropped turns (false when nothing was dropped,
+    /// no summary was given, or it did not fit either).
+    pub summarised: bool,
+    /// Turns in the input.
+    pub turns: usize,
+    /// Turns kept.
+    pub kept_turns: usize,
+}
+
+impl Fitted {
+    /// Whether whole turns were left out.
+    pub fn dropped_turns(&self) -> bool {
+        self.kept_turns < self.turns
+    }
+
+    /// The report of this fit (`exact`: counted with the model's own tokenizer).
+    pub fn report(&self, budget: usize, exact: bool) -> FitReport {
+        FitReport {
+            turns: self.turns,
+            kept: self.kept_turns,
+            summarised: self.summarised,
+            tokens: self.tokens,
+            budget,
+            exact,
+        }
+    }
 }
 
 /// Why a conversation cannot be fitted.
@@ -119,22 +195,28 @@ fn starts_turn(m: &Message) -> bool {
 ///
 /// Turns are dropped whole, oldest first, so user/assistant alternation stays sane and tool
 /// pairs stay together; the last turn, pinned messages and the system prompt are always kept.
-/// Kept messages that end up adjacent with the same role are merged.
+/// Kept messages that end up adjacent with the same role are merged. With a `summary`, it
+/// replaces the dropped turns (see [`summary_note`]) when it fits with the last turn.
 pub fn fit(
     system: &str,
     messages: &[Message],
     pinned: &[usize],
+    summary: Option<&str>,
     budget: usize,
     count: &mut dyn FnMut(&str) -> usize,
 ) -> Result<Fitted, FitError> {
     let mut cost: Vec<usize> = messages.iter().map(|m| message_cost(m, count)).collect();
     let system_cost = count(system) + MESSAGE_OVERHEAD;
     let mut total: usize = system_cost + cost.iter().sum::<usize>();
+    let turns_in = messages.iter().filter(|m| starts_turn(m)).count().max(1);
     if total <= budget {
         return Ok(Fitted {
             messages: messages.to_vec(),
             dropped: Vec::new(),
             tokens: total,
+            summarised: false,
+            turns: turns_in,
+            kept_turns: turns_in,
         });
     }
     // First, old tool results: everything before the last turn, oldest first.
@@ -167,6 +249,9 @@ pub fn fit(
             messages: elided,
             dropped: Vec::new(),
             tokens: total,
+            summarised: false,
+            turns: turns_in,
+            kept_turns: turns_in,
         });
     }
     let messages = elided.as_slice();
@@ -193,8 +278,6 @@ pub fn fit(
             keep[i] = true;
         }
     }
-    // The note's cost, counted with a generous number so it never pushes us over.
-    let note_cost = count(&omitted_note(messages.len())) + 2;
     let kept_cost = |keep: &[bool]| -> usize {
         keep.iter()
             .zip(&cost)
@@ -202,7 +285,18 @@ pub fn fit(
             .map(|(_, c)| c)
             .sum()
     };
-    let mandatory = system_cost + kept_cost(&keep) + note_cost;
+    // The note's cost, counted with a generous number so it never pushes us over. The summary
+    // is used when it fits with the mandatory part; else the bare note.
+    let plain_cost = count(&omitted_note(messages.len())) + 2;
+    let summary_cost = summary
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| (s, count(&summary_note(messages.len(), s)) + 2));
+    let base = system_cost + kept_cost(&keep);
+    let (summary, note_cost) = match summary_cost {
+        Some((s, c)) if base + c <= budget => (Some(s), c),
+        _ => (None, plain_cost),
+    };
+    let mandatory = base + note_cost;
     if mandatory > budget {
         return Err(FitError {
             needed: mandatory,
@@ -224,6 +318,10 @@ pub fn fit(
     }
 
     let dropped: Vec<usize> = (0..messages.len()).filter(|&i| !keep[i]).collect();
+    let kept_turns = turns
+        .iter()
+        .filter(|t| keep[t.start] && starts_turn(&messages[t.start]))
+        .count();
     let mut out: Vec<Message> = messages
         .iter()
         .zip(&keep)
@@ -233,7 +331,10 @@ pub fn fit(
     super::history::merge_same_role(&mut out);
     // A conversation should start with the user: a leading assistant message gets the note
     // as a user message of its own; otherwise the note prefixes the first user message.
-    let note = omitted_note(dropped.len());
+    let note = match summary {
+        Some(s) => summary_note(turns_in.saturating_sub(kept_turns), s),
+        None => omitted_note(dropped.len()),
+    };
     match out.first_mut() {
         Some(first) if first.role == Role::User => match first.blocks.first_mut() {
             Some(Block::Text { text, .. }) => *text = format!("{note}\n\n{text}"),
@@ -246,7 +347,43 @@ pub fn fit(
         messages: out,
         dropped,
         tokens,
+        summarised: summary.is_some(),
+        turns: turns_in,
+        kept_turns,
     })
+}
+
+/// Fits a whole request into a model's context `window` (counted with `count`): the output
+/// limit (`max_tokens`, else a quarter of the window, at most half of it) and the tools are
+/// reserved first, the request's summary stands in for dropped turns. `Ok(None)` when it fits
+/// as it is.
+pub fn fit_request(
+    req: &crate::provider::ChatRequest,
+    window: usize,
+    count: &mut dyn FnMut(&str) -> usize,
+) -> Result<Option<(crate::provider::ChatRequest, FitReport)>, FitError> {
+    let reserve = req
+        .max_tokens
+        .map_or(window / 4, |m| m as usize)
+        .min(window / 2);
+    let tools = super::history::estimate_tools_tokens(&req.tools);
+    let budget = window.saturating_sub(reserve + tools);
+    let system = req.system.as_deref().unwrap_or_default();
+    let fitted = fit(
+        system,
+        &req.messages,
+        &[],
+        req.summary.as_deref(),
+        budget,
+        count,
+    )?;
+    if fitted.messages == req.messages {
+        return Ok(None);
+    }
+    let report = fitted.report(budget, false);
+    let mut out = req.clone();
+    out.messages = fitted.messages;
+    Ok(Some((out, report)))
 }
 
 #[cfg(test)]
@@ -274,7 +411,7 @@ mod tests {
     #[test]
     fn everything_fits_unchanged() {
         let msgs = convo(3, 5);
-        let f = fit("sys", &msgs, &[], 10_000, &mut words).unwrap();
+        let f = fit("sys", &msgs, &[], None, 10_000, &mut words).unwrap();
         assert_eq!(f.messages, msgs);
         assert!(f.dropped.is_empty());
     }
@@ -282,7 +419,7 @@ mod tests {
     #[test]
     fn drops_oldest_turns_keeps_newest_and_adds_note() {
         let msgs = convo(10, 20);
-        let f = fit("sys", &msgs, &[], 200, &mut words).unwrap();
+        let f = fit("sys", &msgs, &[], None, 200, &mut words).unwrap();
         assert!(f.tokens <= 200, "{}", f.tokens);
         assert!(!f.dropped.is_empty());
         assert_eq!(f.dropped, (0..f.dropped.len()).collect::<Vec<_>>());
@@ -302,7 +439,7 @@ mod tests {
     #[test]
     fn pinned_messages_survive_and_roles_still_alternate() {
         let msgs = convo(10, 20);
-        let f = fit("sys", &msgs, &[2], 200, &mut words).unwrap();
+        let f = fit("sys", &msgs, &[2], None, 200, &mut words).unwrap();
         assert!(!f.dropped.contains(&2));
         assert!(f.messages.iter().any(|m| m.text().contains("q1 ")));
         for w in f.messages.windows(2) {
@@ -342,7 +479,7 @@ mod tests {
         }
         msgs.push(Message::user("last"));
         for budget in [120, 200, 260, 400] {
-            let f = fit("sys", &msgs, &[], budget, &mut words).unwrap();
+            let f = fit("sys", &msgs, &[], None, budget, &mut words).unwrap();
             let mut fitted = f.messages.clone();
             crate::conversation::history::repair_tool_pairs(&mut fitted);
             assert_eq!(fitted, f.messages, "budget {budget}: no orphan to repair");
@@ -378,7 +515,7 @@ mod tests {
             call("b"),
             result("b", 300),
         ];
-        let f = fit("sys", &msgs, &[], 420, &mut words).unwrap();
+        let f = fit("sys", &msgs, &[], None, 420, &mut words).unwrap();
         assert!(f.dropped.is_empty(), "no turn had to go: {:?}", f.dropped);
         assert!(f.tokens <= 420, "{}", f.tokens);
         let texts: Vec<String> = f.messages.iter().map(plain_text).collect();
@@ -391,9 +528,69 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_stands_in_for_the_dropped_turns() {
+        let msgs = convo(30, 20);
+        let summary = "Goal: port the parser. Decisions: codename BLUEFIN.";
+        let f = fit("sys", &msgs, &[], Some(summary), 200, &mut words).unwrap();
+        assert!(f.summarised);
+        assert!(f.tokens <= 200, "{}", f.tokens);
+        assert_eq!(f.turns, 31);
+        assert!((1..31).contains(&f.kept_turns), "{}", f.kept_turns);
+        let first = f.messages[0].text();
+        assert!(first.contains("BLUEFIN"), "{first}");
+        assert!(
+            first.starts_with(&format!(
+                "[aiw: history summarised: the {} earlier turns",
+                31 - f.kept_turns
+            )),
+            "{first}"
+        );
+        assert_eq!(f.messages.last().unwrap().text(), "final question");
+        for w in f.messages.windows(2) {
+            assert_ne!(w[0].role, w[1].role);
+        }
+        assert_eq!(
+            f.report(200, false).describe("local/m"),
+            format!(
+                "history summarised for local/m: 31 turns -> summary + last {}",
+                f.kept_turns
+            )
+        );
+        // A summary too big for the budget falls back to the bare note.
+        let huge = "fact ".repeat(500);
+        let f = fit("sys", &msgs, &[], Some(&huge), 200, &mut words).unwrap();
+        assert!(!f.summarised);
+        assert!(f.messages[0].text().starts_with("[aiw: "));
+        assert!(f.tokens <= 200);
+        // Nothing dropped: the summary is not used.
+        let f = fit("sys", &msgs, &[], Some(summary), 100_000, &mut words).unwrap();
+        assert!(!f.summarised && !f.dropped_turns());
+    }
+
+    #[test]
+    fn a_request_is_fitted_to_the_window_with_its_output_reserved() {
+        let mut req = crate::provider::ChatRequest {
+            system: Some("sys".into()),
+            messages: convo(12, 40),
+            max_tokens: Some(200),
+            ..Default::default()
+        };
+        assert_eq!(fit_request(&req, 100_000, &mut words).unwrap(), None);
+        let (fitted, report) = fit_request(&req, 1200, &mut words).unwrap().unwrap();
+        assert_eq!(report.budget, 1000);
+        assert!(report.tokens <= 1000, "{report:?}");
+        assert!(report.kept < report.turns && !report.summarised && !report.exact);
+        assert!(fitted.messages.len() < req.messages.len());
+        req.summary = Some("the codename is BLUEFIN".into());
+        let (fitted, report) = fit_request(&req, 1200, &mut words).unwrap().unwrap();
+        assert!(report.summarised);
+        assert!(fitted.messages[0].text().contains("BLUEFIN"));
+    }
+
+    #[test]
     fn too_small_a_budget_is_an_error() {
         let msgs = convo(2, 50);
-        let err = fit(&"s ".repeat(100), &msgs, &[], 120, &mut words).unwrap_err();
+        let err = fit(&"s ".repeat(100), &msgs, &[], None, 120, &mut words).unwrap_err();
         assert_eq!(err.budget, 120);
         assert!(err.needed > 120);
         assert_eq!(

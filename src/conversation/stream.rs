@@ -82,14 +82,9 @@ pub enum ChatEvent {
     BlockStop,
     /// Usage so far (cumulative; the last one wins).
     Usage(Usage),
-    /// The history did not fit this model's context window: the oldest turns were left out of
-    /// what it sees (the local model fits its prompt itself and says so with this event).
-    HistoryTrimmed {
-        /// Turns (questions with their answers) left out.
-        left_out: usize,
-        /// Turns in the request.
-        of: usize,
-    },
+    /// The provider fitted the history into its model's context window itself (the local
+    /// model, counting with its own tokenizer), before `Started`.
+    HistoryFitted(super::fit::FitReport),
     /// The provider's terminal event: the answer is complete.
     Done {
         /// Why generation stopped.

@@ -64,6 +64,11 @@ pub struct ChatRequest {
     pub seed: Option<u64>,
     /// Stop sequences.
     pub stop: Vec<String>,
+    /// A summary of the conversation so far (the session's rolling summary): when the
+    /// history does not fit the model's context window, it stands in for the turns left out.
+    /// Never sent as such; fitting puts it into the first message sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     /// A GBNF grammar that constrains the local model's output; remote models ignore it and
     /// are asked for JSON in the prompt instead.
     pub grammar: Option<String>,

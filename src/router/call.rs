@@ -150,16 +150,13 @@ impl Call<'_> {
             }
             match ev {
                 ChatEvent::Started { model } => served_model = model,
+                ChatEvent::HistoryFitted(report) => on_event(RouterEvent::HistoryFitted {
+                    model: model.clone(),
+                    report,
+                }),
                 ChatEvent::Text(piece) => {
                     let shown = out.seam.push(&piece);
                     out.text(shown, model, on_event);
-                }
-                ChatEvent::HistoryTrimmed { left_out, of } => {
-                    on_event(RouterEvent::HistoryTrimmed {
-                        model: model.clone(),
-                        left_out,
-                        of,
-                    });
                 }
                 ChatEvent::Usage(u) => {
                     out.usage = u;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::config::FallbackPolicy;
 use crate::config::ModelRef;
+use crate::conversation::fit::FitReport;
 use crate::provider::{Block, ProviderError, Usage};
 
 /// What happened while answering, in order, for live display.
@@ -101,15 +102,14 @@ pub enum RouterEvent {
         /// The fallback policy in force.
         policy: FallbackPolicy,
     },
-    /// The history was trimmed to fit `model`'s context window: it does not see the oldest
-    /// `left_out` of `of` turns.
-    HistoryTrimmed {
-        /// The model.
+    /// The history did not fit `model`'s context window and was fitted before the call:
+    /// trimmed to its last turns, or with the session's summary standing in for the rest.
+    /// Sent before that model's first text; callers show [`FitReport::describe`].
+    HistoryFitted {
+        /// The model the request was fitted for.
         model: ModelRef,
-        /// Turns left out.
-        left_out: usize,
-        /// Turns in the request.
-        of: usize,
+        /// What fitting did.
+        report: FitReport,
     },
     /// Usage reported by the model currently answering.
     Usage {

@@ -228,6 +228,23 @@ impl Run<'_> {
             } else {
                 Cow::Owned(continuation(self.req, &prior))
             };
+            let request = match self.fit_for(c, request, on_event) {
+                Ok(r) => r,
+                Err(error) => {
+                    let failed = CallErr {
+                        error,
+                        blocks: Vec::new(),
+                        usage: crate::provider::Usage::default(),
+                        ttft_ms: None,
+                    };
+                    match self.failed(c, rest, failed, !prior.is_empty(), true, 0, on_event) {
+                        AfterFailure::Step(step) => return step,
+                        AfterFailure::RetryAfter(_) | AfterFailure::CheckNetwork(..) => {
+                            return Step::Failed;
+                        }
+                    }
+                }
+            };
             let prior = text_of(&prior);
             on_event(RouterEvent::Attempting {
                 model: c.model.clone(),
@@ -267,6 +284,46 @@ impl Run<'_> {
                     return Step::Failed;
                 }
             }
+        }
+    }
+
+    /// The request as `c` gets it: a remote model with a configured `context_window` gets the
+    /// history fitted into that window (counted with the estimate; the local model fits with
+    /// its own tokenizer), and the caller hears of it. An error when even the last turn does
+    /// not fit.
+    fn fit_for<'q>(
+        &self,
+        c: &Candidate<'_>,
+        request: Cow<'q, ChatRequest>,
+        on_event: OnEvent<'_>,
+    ) -> Result<Cow<'q, ChatRequest>, ProviderError> {
+        let window = self
+            .router
+            .inner
+            .settings
+            .providers
+            .get(&c.model.provider)
+            .and_then(|p| p.context_window);
+        let Some(window) = window.filter(|_| c.policy.remote) else {
+            return Ok(request);
+        };
+        let mut count = crate::conversation::history::estimate_text_tokens;
+        match crate::conversation::fit::fit_request(&request, window as usize, &mut count) {
+            Ok(None) => Ok(request),
+            Ok(Some((fitted, report))) => {
+                on_event(RouterEvent::HistoryFitted {
+                    model: c.model.clone(),
+                    report,
+                });
+                Ok(Cow::Owned(fitted))
+            }
+            Err(e) => Err(ProviderError::new(
+                ErrorClass::ContextTooLong,
+                format!(
+                    "the request does not fit {}'s context window of {window} tokens (`context_window`) even with earlier turns left out: {e}",
+                    c.model
+                ),
+            )),
         }
     }
 

@@ -4,9 +4,11 @@
 //! Questions and answers are content blocks (`conversation::Block`), so a transcript keeps
 //! thinking and tool calls as they were. Persistence (append-only JSONL, crash salvage,
 //! locking) lives in [`store`]; fitting a long history into a small window is
-//! `conversation::fit`.
+//! `conversation::fit`; the rolling summary that stands in for old turns there is
+//! [`summary`].
 
 pub mod store;
+pub mod summary;
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
@@ -38,6 +40,23 @@ pub struct Session {
     /// The conversations before each `/clear`, oldest first: shown and exported, never sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier: Vec<Vec<Turn>>,
+    /// The latest rolling summary of the turns (only what follows the last `/clear`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<summary::RollingSummary>,
+    /// Each time the history had to be fitted into a smaller model's window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fits: Vec<FitRecord>,
+}
+
+/// The history was fitted into a model's context window for one answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FitRecord {
+    /// When (RFC 3339).
+    pub at: String,
+    /// The model it was fitted for, `provider/model`.
+    pub model: String,
+    /// What fitting did.
+    pub report: crate::conversation::fit::FitReport,
 }
 
 /// One question and its answer.
@@ -219,6 +238,8 @@ impl Session {
             turns: Vec::new(),
             attachments: Vec::new(),
             earlier: Vec::new(),
+            summary: None,
+            fits: Vec::new(),
         }
     }
 
@@ -266,6 +287,7 @@ impl Session {
             self.earlier.push(std::mem::take(&mut self.turns));
         }
         self.attachments.clear();
+        self.summary = None;
     }
 
     /// Every turn of the session, the ones before `/clear` first.
@@ -301,10 +323,13 @@ impl Session {
     ///   role are joined (text with a blank line), and tool calls without results are left out,
     ///   so the history is valid for any provider.
     /// - `next_user` comes last.
+    /// - `summary` is the rolling summary, if one was made: fitting puts it in place of the
+    ///   turns a small model's window cannot hold.
     pub fn to_request(&self, next_user: Option<&str>) -> ChatRequest {
         ChatRequest {
             system: self.system_with(|_| true),
             messages: self.messages(next_user),
+            summary: self.summary.as_ref().map(|s| s.text.clone()),
             ..ChatRequest::default()
         }
     }

@@ -18,6 +18,11 @@
 //! - `clear`: `/clear`, the marker where a new context starts: the turns before it load into
 //!   `Session::earlier` (shown and exported, never sent again), the ones after it into
 //!   `Session::turns` (what `--continue` resumes with).
+//! - `summary`: a rolling summary of the session (`summary`: its text, the turns it covers,
+//!   the model that wrote it and what it cost); the last one wins.
+//! - `fitted`: the history was fitted into a smaller model's window (`at`, `model`, `report`).
+//!
+//! Files written before `summary` and `fitted` existed load unchanged.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -25,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnswerRecord, Attachment, Session, Turn, now_rfc3339};
+use super::{AnswerRecord, Attachment, FitRecord, Session, Turn, now_rfc3339};
 use crate::provider::Block;
 use crate::router::Segment;
 
@@ -146,6 +151,10 @@ enum Record {
     Clear {
         at: String,
     },
+    Summary {
+        summary: super::summary::RollingSummary,
+    },
+    Fitted(super::FitRecord),
 }
 
 /// One line of `aiw sessions list`.
@@ -497,6 +506,21 @@ impl SessionWriter {
         })
     }
 
+    /// Records a new rolling summary (the last one in the file is the one used).
+    pub fn summary(
+        &mut self,
+        summary: &super::summary::RollingSummary,
+    ) -> Result<(), SessionError> {
+        self.write(&Record::Summary {
+            summary: summary.clone(),
+        })
+    }
+
+    /// Records that the history was fitted into a smaller model's window.
+    pub fn fitted(&mut self, record: &FitRecord) -> Result<(), SessionError> {
+        self.write(&Record::Fitted(record.clone()))
+    }
+
     /// Records `/clear`: later loads start with no turns and no attachments; the history stays
     /// in the file.
     pub fn clear(&mut self) -> Result<(), SessionError> {
@@ -731,6 +755,8 @@ impl Replay {
                 turns: Vec::new(),
                 attachments: Vec::new(),
                 earlier: Vec::new(),
+                summary: None,
+                fits: Vec::new(),
             },
             updated_at: String::new(),
             warnings: Vec::new(),
@@ -830,6 +856,16 @@ impl Replay {
             Record::Clear { at } => {
                 self.pending = Pending::default();
                 self.session.clear();
+                at
+            }
+            Record::Summary { summary } => {
+                let at = summary.at.clone();
+                self.session.summary = Some(summary);
+                at
+            }
+            Record::Fitted(f) => {
+                let at = f.at.clone();
+                self.session.fits.push(f);
                 at
             }
         };

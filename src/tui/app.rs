@@ -22,8 +22,10 @@ use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEve
 use super::editor::{Editor, History};
 use super::keys::{Action, KeyMap};
 use super::markdown;
-use super::session::{AnswerRecord, Attachment, Session, Turn};
+use super::session::summary::RollingSummary;
+use super::session::{AnswerRecord, Attachment, FitRecord, Session, Turn};
 use super::view::Cache;
+use crate::config::SummarySettings;
 
 /// Identifies one request to the router; events of older requests are stale.
 pub type RequestId = u64;
@@ -80,6 +82,8 @@ pub enum Msg {
         /// How loud.
         level: Level,
     },
+    /// A background summary request ended (the session keeps its old summary on an error).
+    Summarised(Result<RollingSummary, String>),
     /// SIGTERM or SIGHUP: save and leave now.
     Terminate,
 }
@@ -132,6 +136,20 @@ pub enum Effect {
     },
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    /// Ask `model` in the background for a refreshed session summary covering `turns` turns;
+    /// the answer comes back as [`Msg::Summarised`]. Never waited for.
+    Summarise {
+        /// The summariser.
+        model: ModelRef,
+        /// The summary request.
+        request: ChatRequest,
+        /// Turns it covers.
+        turns: usize,
+    },
+    /// Append a new summary to the session file.
+    SaveSummary(Box<RollingSummary>),
+    /// Record that the history was fitted into a smaller model's window.
+    SaveFit(FitRecord),
     /// Leave the chat.
     Quit,
 }
@@ -347,10 +365,38 @@ pub struct App {
     pub cache: Cache,
     next_id: RequestId,
     rev: u64,
+    /// The rolling summary's settings and model, when one is kept.
+    summariser: Option<(SummarySettings, ModelRef)>,
+    /// A summary request is running in the background.
+    summarising: bool,
 }
 
 impl App {
     /// Builds the app.
+    /// Keeps a rolling summary of the session with `model` (see `session::summary`).
+    pub fn with_summariser(&mut self, cfg: SummarySettings, model: ModelRef) {
+        self.summariser = Some((cfg, model));
+    }
+
+    /// Starts a background summary when one is due: only after an answer from a cloud model
+    /// (one is healthy), and never two at once.
+    fn maybe_summarise(&mut self, answered_by: Option<&ModelRef>) -> Option<Effect> {
+        let (cfg, model) = self.summariser.as_ref()?;
+        if self.summarising || answered_by.is_none_or(|m| self.is_local(m)) {
+            return None;
+        }
+        if !crate::session::summary::due(&self.session, cfg) {
+            return None;
+        }
+        let (request, turns) = crate::session::summary::request(&self.session)?;
+        self.summarising = true;
+        Some(Effect::Summarise {
+            model: model.clone(),
+            request,
+            turns,
+        })
+    }
+
     pub fn new(init: Init) -> Self {
         let route = init
             .routes
@@ -393,6 +439,8 @@ impl App {
             cache: Cache::default(),
             next_id: 1,
             rev: 0,
+            summariser: None,
+            summarising: false,
         };
         for _ in 0..app.session.turns.len() {
             let rev = app.bump();
@@ -675,6 +723,26 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }
             }
             Vec::new()
+        }
+        Msg::Summarised(result) => {
+            app.summarising = false;
+            match result {
+                // A `/clear` while it ran makes it a summary of turns that are gone.
+                Ok(s) if s.turns <= app.session.turns.len() => {
+                    app.tokens += s.usage.input_tokens + s.usage.output_tokens;
+                    app.note(crate::session::summary::describe(&s), Level::Info);
+                    app.session.summary = Some(s.clone());
+                    vec![Effect::SaveSummary(Box::new(s))]
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => {
+                    app.note(
+                        format!("the session summary was not updated: {e}"),
+                        Level::Info,
+                    );
+                    Vec::new()
+                }
+            }
         }
         Msg::Attached(att) => {
             let lines = att.content.lines().count();
@@ -1293,6 +1361,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
     }
     let mut banner = None;
     let mut note = None;
+    let mut fit = None;
     match event {
         RouterEvent::Attempting { model, .. } => {
             p.current = Some(model);
@@ -1367,19 +1436,18 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
                 level: Level::Error,
             });
         }
-        RouterEvent::HistoryTrimmed {
-            model,
-            left_out,
-            of,
-        } => {
+        RouterEvent::Usage { usage, .. } => p.usage = usage,
+        RouterEvent::HistoryFitted { model, report } => {
             note = Some(Note {
-                text: format!(
-                    "history trimmed for {model}: {left_out} of {of} turns left out to fit its context window"
-                ),
+                text: report.describe(&model.to_string()),
                 level: Level::Warn,
             });
+            fit = Some(FitRecord {
+                at: crate::session::now_rfc3339(),
+                model: model.to_string(),
+                report,
+            });
         }
-        RouterEvent::Usage { usage, .. } => p.usage = usage,
         // The failover banner above already names the switch; a `fallback = "notify"`
         // banner of its own is for the chat to add.
         RouterEvent::Degraded { .. } => {}
@@ -1400,7 +1468,13 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
         let n = app.extras.len().saturating_sub(1);
         app.touch(n);
     }
-    Vec::new()
+    match fit {
+        Some(f) => {
+            app.session.fits.push(f.clone());
+            vec![Effect::SaveFit(f)]
+        }
+        None => Vec::new(),
+    }
 }
 
 fn on_finished(
@@ -1444,7 +1518,7 @@ fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>)
             let first = p.route.first();
             if !answer.degraded {
                 app.banner = None;
-            } else if let (Some(first), Some(m)) = (first, model)
+            } else if let (Some(first), Some(m)) = (first, model.clone())
                 && app.banner.is_none()
             {
                 app.banner = Some(app.failure_banner(Failed {
@@ -1465,7 +1539,9 @@ fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>)
                 notes: app.last_notes(),
             };
             app.set_answer(rec.clone());
-            vec![Effect::SaveAnswer(Box::new(rec))]
+            let mut fx = vec![Effect::SaveAnswer(Box::new(rec))];
+            fx.extend(app.maybe_summarise(model.as_ref()));
+            fx
         }
         Err(failed) => {
             app.note(failed.to_string(), Level::Error);

@@ -1079,10 +1079,16 @@ fn trimmed_history_is_said_and_recorded_with_the_answer() {
         &mut app,
         Msg::Router {
             id,
-            event: RouterEvent::HistoryTrimmed {
+            event: RouterEvent::HistoryFitted {
                 model: m(LOCAL),
-                left_out: 31,
-                of: 48,
+                report: crate::conversation::fit::FitReport {
+                    turns: 48,
+                    kept: 17,
+                    summarised: false,
+                    tokens: 3000,
+                    budget: 3072,
+                    exact: true,
+                },
             },
         },
     );
@@ -1179,4 +1185,121 @@ fn resumed_sessions_keep_the_failover_reasons() {
         app2.extras[0].notes[0].text,
         "anthropic/claude-opus-4-8 failed (529 overloaded); switched to openai/gpt-5.5"
     );
+}
+
+#[test]
+fn a_due_summary_starts_in_the_background_and_fits_become_transcript_lines() {
+    use crate::conversation::fit::FitReport;
+    let mut app = test_app();
+    let cfg = crate::config::SummarySettings {
+        every_turns: 2,
+        ..crate::config::SummarySettings::default()
+    };
+    app.with_summariser(cfg, m(GPT));
+    let summarise = |fx: &[Effect]| {
+        fx.iter().find_map(|e| match e {
+            Effect::Summarise { model, turns, .. } => Some((model.clone(), *turns)),
+            _ => None,
+        })
+    };
+    let id = ask(&mut app, "one");
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "1", false)),
+        },
+    );
+    assert_eq!(summarise(&fx), None, "one turn: not due yet");
+    let id = ask(&mut app, "two");
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "2", false)),
+        },
+    );
+    assert_eq!(summarise(&fx), Some((m(GPT), 2)));
+    // While it runs the chat goes on: the next question starts at once, no second summary.
+    let id = ask(&mut app, "three");
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "3", false)),
+        },
+    );
+    assert_eq!(summarise(&fx), None, "one at a time");
+    let s = crate::session::summary::RollingSummary {
+        text: "## Goal\nx".into(),
+        turns: 2,
+        model: GPT.into(),
+        usage: Usage {
+            input_tokens: 300,
+            output_tokens: 40,
+        },
+        at: String::new(),
+    };
+    let fx = update(&mut app, Msg::Summarised(Ok(s.clone())));
+    assert!(matches!(&fx[..], [Effect::SaveSummary(saved)] if **saved == s));
+    assert_eq!(app.session.summary.as_ref(), Some(&s));
+    let notes: Vec<String> = app
+        .extras
+        .last()
+        .unwrap()
+        .notes
+        .iter()
+        .map(|n| n.text.clone())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("300 tokens in, 40 out")),
+        "{notes:?}"
+    );
+    // An answer from the local model never triggers one (no cloud model is healthy).
+    let id = ask(&mut app, "four");
+    let fx = update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(LOCAL, "4", true)),
+        },
+    );
+    assert_eq!(summarise(&fx), None);
+
+    // Fitting for a smaller window: a transcript line and a session record.
+    let id = ask(&mut app, "five");
+    let report = FitReport {
+        turns: 48,
+        kept: 6,
+        summarised: true,
+        tokens: 900,
+        budget: 1000,
+        exact: true,
+    };
+    let fx = update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::HistoryFitted {
+                model: m(LOCAL),
+                report: report.clone(),
+            },
+        },
+    );
+    assert!(matches!(&fx[..], [Effect::SaveFit(f)] if f.report == report && f.model == LOCAL));
+    let notes: Vec<String> = app
+        .extras
+        .last()
+        .unwrap()
+        .notes
+        .iter()
+        .map(|n| n.text.clone())
+        .collect();
+    assert!(
+        notes.contains(&format!(
+            "history summarised for {LOCAL}: 48 turns -> summary + last 6"
+        )),
+        "{notes:?}"
+    );
+    assert_eq!(app.session.fits.len(), 1);
 }

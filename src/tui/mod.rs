@@ -310,6 +310,31 @@ impl Runner {
                 let r = self.writer.clear();
                 self.persist("clear", r)
             }
+            Effect::Summarise {
+                model,
+                request,
+                turns,
+            } => {
+                // Its own task and router request: the conversation never waits for it.
+                let router = self.router.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let cancel = CancellationToken::new();
+                    let r = session::summary::refresh(&router, &model, &request, turns, &cancel)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Msg::Summarised(r));
+                });
+                None
+            }
+            Effect::SaveSummary(s) => {
+                let r = self.writer.summary(&s);
+                self.persist("summary", r)
+            }
+            Effect::SaveFit(f) => {
+                let r = self.writer.fitted(&f);
+                self.persist("fitted history", r)
+            }
             Effect::Save => Some(Msg::Notice {
                 text: format!(
                     "session {} is saved in {} (every turn is written as it happens); resume with `aiw chat --resume {}`",
@@ -409,6 +434,11 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
         writer,
     } = chat;
     let mut app = App::new(init);
+    if router.settings().summary.enabled
+        && let Some(model) = session::summary::pick_model(&app.route, router.settings())
+    {
+        app.with_summariser(router.settings().summary.clone(), model);
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut runner = Runner {
         router: router.clone(),

@@ -379,3 +379,106 @@ async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_c
         "{v}"
     );
 }
+
+/// Issue 17's end: a 60-turn session with facts planted in its first turns is summarised by a
+/// cheap cloud model while it is healthy; then every cloud model goes down, and the local
+/// model's request is the system prompt + that summary + the last turns, fitted exactly (its
+/// own tokenizer) into its window, and the user is told.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_cloud_down_the_local_model_gets_the_summary_with_the_planted_facts() {
+    use crate::summary::{FACTS, config, long_session};
+    use aiw::session::summary;
+    let model = test_model();
+    let _one_at_a_time = MODEL_LOCK.lock().await;
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(
+        &emu.base_url(),
+        128_000,
+        &format!(
+            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
+            model.display()
+        ),
+    )
+    // A loaded 2-core machine takes tens of seconds to evaluate a 1k-token prompt.
+    .replace("first_token = \"2s\"", "first_token = \"300s\"")
+    .replace("stall = \"2s\"", "stall = \"300s\"")
+    .replace("total = \"20s\"", "total = \"600s\"");
+    emu.set_script("primary", Script::reply("ok"));
+    emu.set_script("cheap-mini", Script::reply(&crate::summary::summary_text()));
+    let r = router(settings(&text, dir.path()));
+    let mut session = long_session(60, 12);
+
+    // While the cloud is healthy: the rolling summary.
+    let (req, turns) = summary::request(&session).unwrap();
+    let made = summary::refresh(
+        &r,
+        &m("openai/cheap-mini"),
+        &req,
+        turns,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    session.summary = Some(made);
+
+    // Every cloud model down.
+    for name in ["primary", "cheap-mini"] {
+        emu.set_script(name, Script::always(Action::error(ErrorKind::Unavailable)));
+    }
+    let route = [
+        m("anthropic/primary"),
+        m("openai/cheap-mini"),
+        m("local/default"),
+    ];
+    let mut req = session.to_request(Some("What is the project codename? One word."));
+    req.max_tokens = Some(24);
+    req.temperature = Some(0.0);
+    for fact in FACTS {
+        assert!(req.summary.as_deref().unwrap().contains(fact));
+    }
+    let mut events = Vec::new();
+    let mut on = |e: RouterEvent| events.push(e);
+    let a = r
+        .run(&route, &req, &mut on, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(a.model, "local/default");
+    let fits: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            RouterEvent::HistoryFitted { model, report } => Some((model.to_string(), report)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fits.len(), 1, "{fits:?}");
+    let (name, report) = &fits[0];
+    assert_eq!(name, "local/default");
+    // Counted with the local model's own tokenizer, chat template included, into the window
+    // less the answer's 24 tokens.
+    assert!(report.exact && report.summarised, "{report:?}");
+    assert_eq!(report.budget, 1024 - 24);
+    assert!(report.tokens <= report.budget, "{report:?}");
+    assert!(
+        report.tokens > report.budget / 2,
+        "the window is used: {report:?}"
+    );
+    assert_eq!(report.turns, 61);
+    assert!((1..61).contains(&report.kept));
+    assert_eq!(
+        report.describe(name),
+        format!(
+            "history summarised for local/default: 61 turns -> summary + last {}",
+            report.kept
+        )
+    );
+    // The fitting note comes before the local model's first text.
+    let fit_at = events
+        .iter()
+        .position(|e| matches!(e, RouterEvent::HistoryFitted { .. }))
+        .unwrap();
+    let text_at = events
+        .iter()
+        .position(|e| matches!(e, RouterEvent::Text { model, .. } if model.provider == "local"));
+    assert!(text_at.is_none_or(|t| fit_at < t));
+}

@@ -58,6 +58,9 @@ mod router;
 mod sessions;
 /// `aiw status`: health table, JSON, parallel probes, pre-flight exit code.
 mod status;
+/// Context across the switch: `context_window` applied to every model, the rolling session
+/// summary (due, model, request, background refresh, storage) and fitting that uses it.
+mod summary;
 /// Settings and routers pointing at an emulator (library level).
 mod support;
 /// Tool conformance: tool calls, results, images and thinking on every wire, cuts inside tool

@@ -312,12 +312,13 @@ impl Serving<'_> {
     }
 
     /// Renders and tokenizes the request, fitting the history into `budget` tokens when it
-    /// does not fit as is. Returns the tokens and the indices of the messages left out.
+    /// does not fit as is (with the request's summary standing in for dropped turns). Returns
+    /// the tokens and, when it had to fit, what fitting did (counted exactly).
     fn prompt_tokens(
         &self,
         req: &ChatRequest,
         budget: usize,
-    ) -> Result<(Vec<LlamaToken>, Vec<usize>), ProviderError> {
+    ) -> Result<(Vec<LlamaToken>, Option<fit::Fitted>), ProviderError> {
         let system = req
             .system
             .as_deref()
@@ -325,13 +326,21 @@ impl Serving<'_> {
             .unwrap_or(DEFAULT_SYSTEM_PROMPT);
         let tokens = self.tokenize(&self.render(system, &req.messages)?);
         if tokens.len() <= budget {
-            return Ok((tokens, Vec::new()));
+            return Ok((tokens, None));
         }
         let vocab = self.model.vocab();
         let mut count = |s: &str| vocab.tokenize(s.as_bytes(), false, false).len();
         let mut target = budget;
         for _ in 0..4 {
-            let fitted = fit::fit(system, &req.messages, &[], target, &mut count).map_err(|e| {
+            let mut fitted = fit::fit(
+                system,
+                &req.messages,
+                &[],
+                req.summary.as_deref(),
+                target,
+                &mut count,
+            )
+            .map_err(|e| {
                 ProviderError::new(
                     ErrorClass::ContextTooLong,
                     format!(
@@ -344,9 +353,12 @@ impl Serving<'_> {
             if tokens.len() <= budget {
                 tracing::info!(
                     dropped = fitted.dropped.len(),
+                    summarised = fitted.summarised,
                     "fitted history into the local context"
                 );
-                return Ok((tokens, fitted.dropped));
+                // The exact count of what is evaluated, template included.
+                fitted.tokens = tokens.len();
+                return Ok((tokens, Some(fitted)));
             }
             // The estimate of template overhead was short: shrink the target by the overflow.
             target = target.saturating_sub(tokens.len() - budget + 8);
@@ -375,9 +387,13 @@ impl Serving<'_> {
         let reserve = (req.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS) as usize)
             .min(n_ctx / 2)
             .max(1);
-        let (tokens, dropped) = self.prompt_tokens(req, n_ctx.saturating_sub(reserve))?;
+        let budget = n_ctx.saturating_sub(reserve);
+        let (tokens, fitted) = self.prompt_tokens(req, budget)?;
         let max_tokens = answer_limit(n_ctx, tokens.len(), req.max_tokens);
-        let trimmed = trimmed_turns(&req.messages, &dropped);
+        let dropped = fitted.as_ref().map_or(0, |f| f.dropped.len());
+        if let Some(f) = &fitted {
+            let _ = events.send(Ok(ChatEvent::HistoryFitted(f.report(budget, true))));
+        }
         if tokens.is_empty() {
             return Err(ProviderError::new(
                 ErrorClass::InvalidRequest,
@@ -388,9 +404,6 @@ impl Serving<'_> {
         let _ = events.send(Ok(ChatEvent::Started {
             model: Some(name.to_string()),
         }));
-        if let Some((left_out, of)) = trimmed {
-            let _ = events.send(Ok(ChatEvent::HistoryTrimmed { left_out, of }));
-        }
 
         let model = self.model;
         let slot = self
@@ -449,7 +462,7 @@ impl Serving<'_> {
             s.prompt_tokens = tokens.len();
             s.reused_tokens = common;
             s.evaluated_tokens = new.len();
-            s.dropped_messages = dropped.len();
+            s.dropped_messages = dropped;
             s.prompt_ms = prompt_ms;
         }
 
@@ -680,22 +693,6 @@ impl StopMatcher {
     }
 }
 
-/// Turns (user questions) left out and turns in the request, when fitting left any out.
-fn trimmed_turns(messages: &[Message], dropped: &[usize]) -> Option<(usize, usize)> {
-    let is_question = |m: &Message| {
-        m.role == Role::User
-            && m.blocks
-                .iter()
-                .any(|b| !matches!(b, crate::provider::Block::ToolResult { .. }))
-    };
-    let left_out = dropped
-        .iter()
-        .filter(|&&i| messages.get(i).is_some_and(is_question))
-        .count();
-    let of = messages.iter().filter(|m| is_question(m)).count();
-    (!dropped.is_empty()).then_some((left_out, of))
-}
-
 /// How many tokens the answer may take: what the request allows (all of it when it sets no
 /// limit), but never past the end of the context window after the prompt.
 fn answer_limit(n_ctx: usize, prompt: usize, requested: Option<u32>) -> usize {
@@ -713,20 +710,6 @@ mod tests {
         assert_eq!(answer_limit(4096, 1000, Some(200)), 200);
         assert_eq!(answer_limit(4096, 4000, Some(200)), 96);
         assert_eq!(answer_limit(1024, 1024, None), 1);
-    }
-
-    #[test]
-    fn trimmed_turns_counts_questions_left_out() {
-        let msgs = vec![
-            Message::user("q1"),
-            Message::assistant("a1"),
-            Message::user("q2"),
-            Message::assistant("a2"),
-            Message::user("q3"),
-        ];
-        assert_eq!(trimmed_turns(&msgs, &[]), None);
-        assert_eq!(trimmed_turns(&msgs, &[0, 1]), Some((1, 3)));
-        assert_eq!(trimmed_turns(&msgs, &[0, 1, 2, 3]), Some((2, 3)));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::support::{config_text, m, router, settings};
 /// The test model: `AIW_TEST_MODEL` (set by scripts/test.sh), else the usual caches. `None`
 /// skips the test unless `AIW_REQUIRE_MODEL=1`.
 #[allow(clippy::print_stderr, reason = "a skipped test says why")]
-fn model() -> Option<PathBuf> {
+pub(crate) fn model() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("AIW_TEST_MODEL").map(PathBuf::from),
         std::env::var_os("HOME")
@@ -38,7 +38,7 @@ fn model() -> Option<PathBuf> {
 
 /// The model tests of this binary run one at a time: two llama.cpp processes (or threads) each
 /// spinning two OpenMP threads on a 2-core CI machine slow each other down tenfold.
-static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn conversation() -> ChatRequest {
     ChatRequest {

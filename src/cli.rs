@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const EXIT_STATUS_HELP: &str = "\
 EXIT STATUS:
   0   success: the answer was given, the check passed, the review found nothing blocking
-  1   aiw review: findings at or above --fail-on; aiw status: the route cannot answer
+  1   aiw review: findings at or above --fail-on; aiw status: the route cannot answer;
+      aiw eval: a model marked [required] fell below its pass rate
   2   usage or configuration error (bad flag, bad config file, unknown model or route)
   3   no model could answer: every model of the route failed (each attempt is listed)
   4   partial: the answer was cut short, or aiw review could not read all of the diff
@@ -71,6 +72,11 @@ pub enum Command {
     /// Run a coding agent (e.g. `claude`) with its API traffic going through aiw's router,
     /// so it keeps working through an outage.
     Run(RunArgs),
+    /// Run your eval cases on every model of a route: how good is each fallback?
+    Eval(EvalArgs),
+    /// Rehearse an outage: mark models down in a drill overlay (never the real health
+    /// state) and run a command, showing who answered.
+    Drill(DrillArgs),
     /// Config file: init, path, check, trust.
     Config(ConfigArgs),
     /// Print a shell completion script.
@@ -256,6 +262,50 @@ pub struct StatusArgs {
     /// Route whose ability to answer decides the exit code (default: the default route).
     #[arg(short, long, value_name = "NAME")]
     pub route: Option<String>,
+}
+
+/// `aiw eval`
+#[derive(Debug, Args)]
+#[command(
+    after_help = "EXIT STATUS:\n  0   every model marked [required] in the eval files reached its pass rate\n  1   a required model fell below its pass rate\n  2   usage or configuration error (bad eval file: its path and line are named)"
+)]
+pub struct EvalArgs {
+    /// Eval file to run (repeatable; default: every .aiw/evals/*.toml).
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Route whose models are evaluated (default: the `eval` route, else the default route).
+    #[arg(short, long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// Evaluate this model instead of a route's (repeatable).
+    #[arg(short, long, value_name = "PROVIDER/MODEL")]
+    pub model: Vec<String>,
+    /// Cases answered at once, over all models.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// One JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write JUnit XML (one test suite per model) for CI.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// `aiw drill`
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// Mark the models matching these patterns down (`anthropic/*`, `openai/gpt-5.5`).
+    #[arg(long, value_name = "PATTERN", num_args = 1.., conflicts_with = "clear")]
+    pub down: Vec<String>,
+    /// How long the drill lasts at most (with a command: until it exits).
+    #[arg(long = "for", value_name = "DURATION", default_value = "10m")]
+    pub duration: String,
+    /// End the drill started without a command.
+    #[arg(long)]
+    pub clear: bool,
+    /// The command to run during the drill, after `--`: `aiw drill --down 'anthropic/*' -- aiw ask hi`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// `aiw model`

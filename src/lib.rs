@@ -8,6 +8,7 @@
 //! - `conversation/`: the provider-neutral messages and content blocks (text, tool calls and
 //!   results, images, thinking), stream events, history repair and context fitting.
 //! - `session/`: a chat's turns, their JSONL persistence.
+//! - `eval/`: eval files (cases and checks), running checks on an answer, stored scores.
 //! - `gateway/`: `aiw serve` and `aiw run`: the Anthropic and OpenAI APIs served on loopback
 //!   to coding agents, every request answered through the router.
 //! - `output`: the only module that prints.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conversation;
+pub mod eval;
 pub mod exit;
 pub mod files;
 pub mod gateway;
@@ -63,6 +65,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Queue(args) => commands::queue::run(&ctx, args).await,
         Command::Serve(args) => commands::serve::run(ctx, args).await,
         Command::Run(args) => commands::run::run(ctx, args).await,
+        Command::Eval(args) => commands::eval::run(&ctx, args).await,
+        Command::Drill(args) => commands::drill::run(&ctx, args).await,
         Command::Completions(_) | Command::Man | Command::Config(_) => {
             unreachable!("handled before loading settings")
         }

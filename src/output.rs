@@ -161,6 +161,70 @@ impl Drop for Spinner {
     }
 }
 
+/// One progress bar per row (an eval's models) on stderr when it is a terminal; without a
+/// terminal each step is a plain `aiw: ...` line instead.
+pub struct Bars {
+    multi: Option<indicatif::MultiProgress>,
+    bars: Vec<indicatif::ProgressBar>,
+}
+
+impl Bars {
+    /// A bar for each `(label, steps)`.
+    pub fn new(rows: &[(String, u64)]) -> Self {
+        if !io::stderr().is_terminal() {
+            return Self {
+                multi: None,
+                bars: Vec::new(),
+            };
+        }
+        let multi =
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(10);
+        let style = indicatif::ProgressStyle::with_template(&format!(
+            "{{prefix:{width}}} {{bar:30}} {{pos}}/{{len}} {{msg}}"
+        ))
+        .ok();
+        let bars = rows
+            .iter()
+            .map(|(label, steps)| {
+                let pb = multi.add(indicatif::ProgressBar::new(*steps));
+                if let Some(s) = &style {
+                    pb.set_style(s.clone());
+                }
+                pb.set_prefix(redact::global().scrub(label).into_owned());
+                pb
+            })
+            .collect();
+        Self {
+            multi: Some(multi),
+            bars,
+        }
+    }
+
+    /// One step of row `row` is done: its bar moves (with `message` beside it), or `line` is
+    /// printed when there are no bars.
+    pub fn step(&self, row: usize, message: &str, line: &str) {
+        match self.bars.get(row) {
+            Some(pb) => {
+                pb.inc(1);
+                pb.set_message(redact::global().scrub(message).into_owned());
+            }
+            None if self.multi.is_none() => note(line),
+            None => {}
+        }
+    }
+
+    /// Removes the bars from the screen.
+    pub fn finish(&self) {
+        for pb in &self.bars {
+            pb.finish_and_clear();
+        }
+        if let Some(m) = &self.multi {
+            let _ = m.clear();
+        }
+    }
+}
+
 /// A progress bar for downloads (bytes), on stderr when it is a terminal.
 pub fn download_bar(total: Option<u64>, already: u64) -> indicatif::ProgressBar {
     let pb = match total {

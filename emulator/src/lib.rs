@@ -142,8 +142,8 @@ use tokio::sync::watch;
 
 pub use record::{Block, Host, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
 pub use script::{
-    Action, ErrorKind, ErrorReply, Phase, Reply, Script, StreamFault, Thinking, ToolCall,
-    ToolValidation,
+    Action, ErrorKind, ErrorReply, Phase, PromptRule, Reply, Script, StreamFault, Thinking,
+    ToolCall, ToolValidation,
 };
 
 use server::{Shared, lock};
@@ -246,9 +246,18 @@ impl Emulator {
             .count()
     }
 
-    /// Forgets all recorded requests (scripts and their clocks are kept).
+    /// The most generation requests that were being answered at the same time (since the
+    /// start, or since [`Emulator::clear_requests`]).
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.inner.shared.in_flight).1
+    }
+
+    /// Forgets all recorded requests (scripts and their clocks are kept), and the
+    /// [`Emulator::max_in_flight`] count.
     pub fn clear_requests(&self) {
         lock(&self.inner.shared.requests).clear();
+        let mut g = lock(&self.inner.shared.in_flight);
+        g.1 = g.0;
     }
 
     /// Serves `summary` at `GET /status/{name}/api/v2/summary.json` (and its `page` and

@@ -38,6 +38,21 @@ pub struct Script {
     /// checks it (see [`ToolValidation`]). Default: [`ToolValidation::Provider`].
     #[serde(default)]
     pub tool_validation: ToolValidation,
+    /// Answers chosen by the prompt: the first rule whose `contains` is in the text of the
+    /// request's last user turn gives the action, before (and without consuming) the
+    /// phases. Set by [`Script::when`]; lets concurrent requests of one model get answers
+    /// crafted for each (an eval's cases, say), whatever order they arrive in.
+    #[serde(default)]
+    pub by_prompt: Vec<PromptRule>,
+}
+
+/// One rule of [`Script::by_prompt`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PromptRule {
+    /// Text the last user turn must contain.
+    pub contains: String,
+    /// What to do then.
+    pub action: Action,
 }
 
 /// Which tool-history checks a request must pass before the script is consulted. A
@@ -483,6 +498,7 @@ impl Script {
             require_key: None,
             sequence: false,
             tool_validation: ToolValidation::Provider,
+            by_prompt: Vec::new(),
         }
     }
 
@@ -496,6 +512,7 @@ impl Script {
             require_key: None,
             sequence: true,
             tool_validation: ToolValidation::Provider,
+            by_prompt: Vec::new(),
         }
     }
 
@@ -509,6 +526,7 @@ impl Script {
             require_key: None,
             sequence: false,
             tool_validation: ToolValidation::Provider,
+            by_prompt: Vec::new(),
         }
     }
 
@@ -528,6 +546,7 @@ impl Script {
             require_key: None,
             sequence: false,
             tool_validation: ToolValidation::Provider,
+            by_prompt: Vec::new(),
         }
     }
 
@@ -535,6 +554,17 @@ impl Script {
     #[must_use]
     pub fn with_key(mut self, key: &str) -> Script {
         self.require_key = Some(key.to_owned());
+        self
+    }
+
+    /// Requests whose last user turn contains `contains` take `action` (see
+    /// [`Script::by_prompt`]); rules are tried in the order they were added.
+    #[must_use]
+    pub fn when(mut self, contains: &str, action: Action) -> Script {
+        self.by_prompt.push(PromptRule {
+            contains: contains.to_owned(),
+            action,
+        });
         self
     }
 
@@ -838,6 +868,20 @@ impl ScriptState {
             }
         }
         Some(last)
+    }
+
+    /// The action for a request whose last user turn says `prompt`: a matching
+    /// [`Script::by_prompt`] rule, else [`ScriptState::next_action`].
+    pub(crate) fn action_for(&mut self, now: Instant, prompt: &str) -> Option<Action> {
+        if let Some(rule) = self
+            .script
+            .by_prompt
+            .iter()
+            .find(|r| prompt.contains(r.contains.as_str()))
+        {
+            return Some(rule.action.clone());
+        }
+        self.next_action(now)
     }
 
     /// Picks (and consumes) the action for the next request at `now`; `None` means the

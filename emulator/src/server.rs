@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::http::{self, Conn, ReadError, Request};
 use crate::protocol::plan::{self, Plan};
 use crate::protocol::{self, Ctx, EventKind, HttpError, Usage, bedrock, vertex};
-use crate::record::{self, Host, Protocol, RecordedRequest, Turn};
+use crate::record::{self, Block, Host, Protocol, RecordedRequest, Turn};
 use crate::script::{
     Action, ErrorReply, FaultAction, FaultPoint, Reply, Script, ScriptState, ToolValidation,
 };
@@ -29,6 +29,27 @@ pub(crate) struct Shared {
     /// Vertex access tokens issued by `POST /token`.
     pub(crate) tokens: Mutex<vertex::Tokens>,
     pub(crate) started: Instant,
+    /// Generation requests being answered now, and the most there ever were at once.
+    pub(crate) in_flight: Mutex<(usize, usize)>,
+}
+
+/// Counts a generation request as in flight until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let mut g = lock(&shared.in_flight);
+        g.0 += 1;
+        g.1 = g.1.max(g.0);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut g = lock(&self.0.in_flight);
+        g.0 = g.0.saturating_sub(1);
+    }
 }
 
 impl Shared {
@@ -40,6 +61,7 @@ impl Shared {
             status_hits: Mutex::new(HashMap::new()),
             tokens: Mutex::new(vertex::Tokens::default()),
             started: Instant::now(),
+            in_flight: Mutex::new((0, 0)),
         }
     }
 
@@ -314,6 +336,7 @@ async fn generate(
     from_path: Option<(String, bool)>,
     shared: &Shared,
 ) -> Flow {
+    let _in_flight = InFlight::enter(shared);
     let keep = req.keep_alive();
     let json: Option<Value> = serde_json::from_slice(&req.body).ok();
     let (model, stream) = match from_path {
@@ -406,7 +429,18 @@ async fn generate(
             }
             st => match invalid() {
                 Some(e) => (Some(e), None),
-                None => (None, st.and_then(|st| st.next_action(Instant::now()))),
+                None => {
+                    let prompt = turns
+                        .iter()
+                        .rev()
+                        .find(|t| t.role == record::TurnRole::User)
+                        .map(|t| Block::texts(&t.blocks))
+                        .unwrap_or_default();
+                    (
+                        None,
+                        st.and_then(|st| st.action_for(Instant::now(), &prompt)),
+                    )
+                }
             },
         }
     };

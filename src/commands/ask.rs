@@ -176,12 +176,17 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         return Err(e);
     }
     match result {
-        Ok(answer) => finish_ok(&answer, json, policy),
+        Ok(answer) => finish_ok(&answer, json, policy, &settings.paths.state_dir),
         Err(failed) => finish_failed(&failed, json, cancel.is_cancelled()),
     }
 }
 
-fn finish_ok(answer: &Answer, json: bool, policy: FallbackPolicy) -> anyhow::Result<ExitCode> {
+fn finish_ok(
+    answer: &Answer,
+    json: bool,
+    policy: FallbackPolicy,
+    state_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
     let text = answer.text();
     if json {
         let out = JsonAnswer {
@@ -210,7 +215,11 @@ fn finish_ok(answer: &Answer, json: bool, policy: FallbackPolicy) -> anyhow::Res
             } else {
                 answer.model.clone()
             };
-            let line = format!("answered by {who} (fallback)");
+            let now = crate::router::Clock::system().now_ms();
+            let line = match crate::eval::store::eval_note(state_dir, &answer.model, now) {
+                Some(score) => format!("answered by {who} (fallback; {score})"),
+                None => format!("answered by {who} (fallback)"),
+            };
             if policy == FallbackPolicy::Notify {
                 output::warn(&line);
             } else {

@@ -4,6 +4,8 @@ pub mod ask;
 pub mod chat;
 pub mod completions;
 pub mod config;
+pub mod drill;
+pub mod eval;
 pub mod man;
 pub mod model;
 pub mod queue;

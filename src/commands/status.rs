@@ -30,6 +30,8 @@ struct ModelStatus<'a> {
     usable: bool,
     in_route: bool,
     probe: Option<ProbeResult>,
+    /// Its last `aiw eval` score (absent: never evaluated).
+    eval: Option<crate::eval::Score>,
 }
 
 #[derive(Serialize, Clone)]
@@ -99,6 +101,8 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
     });
 
     let store = router.health_store().fleet_status();
+    let scores = crate::eval::Scores::load(&settings.paths.state_dir);
+    let now = router.clock().now_ms();
     if args.json {
         let out = StatusJson {
             route: &route_name,
@@ -112,14 +116,15 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     usable: usable(i),
                     in_route: route.contains(&models[i]),
                     probe: probes[i].clone(),
+                    eval: scores.get(&h.model).cloned(),
                 })
                 .collect(),
         };
         output::line(&serde_json::to_string_pretty(&out)?)?;
     } else {
         output::line(&format!(
-            "{:<40} {:<9} {:<22} {:>8} {:>8} {:>6}  {}",
-            "MODEL", "STATE", "LAST ERROR", "MEDIAN", "P95", "ERR%", "NEXT PROBE / NOTE"
+            "{:<40} {:<9} {:<22} {:>8} {:>8} {:>6}  {:<22} {}",
+            "MODEL", "STATE", "LAST ERROR", "MEDIAN", "P95", "ERR%", "EVAL", "NEXT PROBE / NOTE"
         ))?;
         for (i, h) in health.iter().enumerate() {
             let state = match h.state {
@@ -154,14 +159,18 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
             } else {
                 h.next_probe_at.clone().unwrap_or_default()
             };
+            let eval = scores
+                .get(&h.model)
+                .map_or_else(|| "never evaluated".to_string(), |s| s.describe(now));
             output::line(&format!(
-                "{:<40} {:<9} {:<22} {:>8} {:>8} {:>5.1}%  {}",
+                "{:<40} {:<9} {:<22} {:>8} {:>8} {:>5.1}%  {:<22} {}",
                 h.model,
                 state,
                 last,
                 ms(h.median_ms),
                 ms(h.p95_ms),
                 h.error_rate * 100.0,
+                eval,
                 note
             ))?;
         }

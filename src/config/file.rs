@@ -165,6 +165,8 @@ pub struct HealthFile {
     pub quality_failure_threshold: Option<i64>,
     /// A `max_tokens` stop below this fraction of the request's limit is a soft failure.
     pub min_output_ratio: Option<f64>,
+    /// Fallback models whose last eval pass rate is below this are not fallen back to.
+    pub min_eval_score: Option<f64>,
 }
 
 /// `[fallback]`: how loudly (or whether) commands fall back to lower tiers of their route.

@@ -273,6 +273,9 @@ pub struct HealthSettings {
     /// Quality tripwire: a `max_tokens` stop with fewer output tokens than this fraction of the
     /// request's limit counts as a soft failure.
     pub min_output_ratio: f64,
+    /// A lower tier whose last `aiw eval` pass rate (0..=1) is below this is kept out of
+    /// automatic fallback; models never evaluated are not affected.
+    pub min_eval_score: Option<f64>,
 }
 
 impl Default for HealthSettings {
@@ -294,6 +297,7 @@ impl Default for HealthSettings {
             store: None,
             quality_failure_threshold: 3,
             min_output_ratio: 0.25,
+            min_eval_score: None,
         }
     }
 }

@@ -319,6 +319,7 @@ pub(crate) fn merge(
             h.quality_failure_threshold.is_some(),
         ),
         ("min_output_ratio", h.min_output_ratio.is_some()),
+        ("min_eval_score", h.min_eval_score.is_some()),
     ];
     if h.store.is_some() {
         user_only.push("health.store".into());
@@ -340,7 +341,8 @@ pub(crate) fn merge(
             max_retry_wait,
             probe_timeout,
             quality_failure_threshold,
-            min_output_ratio
+            min_output_ratio,
+            min_eval_score
         );
     } else {
         ignored.extend(

@@ -248,6 +248,14 @@ fn resolve_health(
             validate::RETRY_BUDGET,
         )?;
     }
+    if let Some(v) = h.min_eval_score {
+        health.min_eval_score = Some(validate::float(
+            origin,
+            "health.min_eval_score",
+            v,
+            validate::OUTPUT_RATIO,
+        )?);
+    }
     for (field, value, slot, range) in [
         ("window", &h.window, &mut health.window, validate::WINDOW),
         (

@@ -501,6 +501,9 @@ pub(crate) fn file(cfg: &FileConfig, path: &Path) -> Result<(), ConfigError> {
     if let Some(v) = h.min_output_ratio {
         float(path, "health.min_output_ratio", v, OUTPUT_RATIO)?;
     }
+    if let Some(v) = h.min_eval_score {
+        float(path, "health.min_eval_score", v, OUTPUT_RATIO)?;
+    }
     for (f, v, range) in [
         ("window", &h.window, WINDOW),
         ("base_open", &h.base_open, OPEN),

@@ -19,6 +19,7 @@ pub mod answer;
 mod call;
 pub mod clock;
 pub mod continuation;
+pub mod drill;
 pub mod events;
 mod failover;
 pub mod fleet;
@@ -71,22 +72,47 @@ struct Inner {
     budget: RetryBudget,
     clock: Clock,
     background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The outage drill in force: its models are never called.
+    drill: Option<drill::Drill>,
+    /// `[health] min_eval_score` and the stored eval scores it is held against.
+    eval_floor: Option<(f64, crate::eval::Scores)>,
 }
 
 impl Router {
     /// Builds the router: one client per configured provider (sharing one HTTP connection
     /// pool) and the health state shared with other aiw processes through the state dir.
     /// Fails only when the HTTP client cannot be built (its TLS or proxy settings).
+    /// During an outage drill (`aiw drill`) the health state and journal are the drill's
+    /// copies and no fleet store is shared.
     pub fn new(settings: Arc<Settings>) -> Result<Self, ProviderError> {
-        let mut health = HealthStore::open(&settings.paths.state_dir);
-        if let Some(url) = &settings.health.store {
+        let state_dir = &settings.paths.state_dir;
+        let drill = drill::Drill::active(state_dir, Clock::system().now_ms());
+        let health_dir = drill
+            .as_ref()
+            .map_or(state_dir.as_path(), |d| d.dir.as_path());
+        let mut health = HealthStore::open(health_dir);
+        if let Some(url) = settings.health.store.as_ref().filter(|_| drill.is_none()) {
             match fleet::Fleet::new(url, fleet::CALL_TIMEOUT, fleet::ttl(&settings.health)) {
                 Ok(f) => health = health.with_fleet(f),
                 Err(e) => crate::output::warn(&e),
             }
         }
-        let journal = Journal::open(&settings.paths.state_dir);
-        Self::with_parts(settings, health, journal)
+        let journal = Journal::open(health_dir);
+        let eval_floor = settings
+            .health
+            .min_eval_score
+            .map(|min| (min, crate::eval::Scores::load(state_dir)));
+        let mut router = Self::with_parts(settings, health, journal)?;
+        if let Some(inner) = Arc::get_mut(&mut router.inner) {
+            inner.drill = drill;
+            inner.eval_floor = eval_floor;
+        }
+        Ok(router)
+    }
+
+    /// The outage drill this router runs under, if any.
+    pub fn drill(&self) -> Option<&drill::Drill> {
+        self.inner.drill.as_ref()
     }
 
     /// Builds a router with explicit health and journal stores (tests).
@@ -127,6 +153,8 @@ impl Router {
                 budget,
                 clock,
                 background: Mutex::new(Vec::new()),
+                drill: None,
+                eval_floor: None,
             }),
             fallback: FallbackPolicy::Auto,
         })

@@ -167,6 +167,32 @@ impl Router {
                 later: Later::Never,
             };
         }
+        if let Some(d) = &self.inner.drill
+            && d.matches(&model.to_string())
+        {
+            return skip(
+                ErrorClass::Unavailable,
+                format!(
+                    "down for an outage drill until {} (`aiw drill`)",
+                    time_of_day(d.spec.until_ms)
+                ),
+                Later::Never,
+            );
+        }
+        if c.tier > 0
+            && let Some((min, scores)) = &self.inner.eval_floor
+            && let Some(score) = scores.get(&model.to_string())
+            && score.rate() + 1e-9 < *min
+        {
+            return skip(
+                ErrorClass::Unavailable,
+                format!(
+                    "scored {} on your evals, below [health] min_eval_score = {min}",
+                    score.fraction()
+                ),
+                Later::Never,
+            );
+        }
         if unreachable.contains(&model.provider) {
             return skip(
                 ErrorClass::Connection,

@@ -77,6 +77,16 @@ impl Router {
                     r.last_error = Some(e.class);
                     note = Some(e.message);
                 }
+                if let Some(d) = &self.inner.drill
+                    && d.matches(&key)
+                {
+                    r.open_until = Some(d.spec.until_ms);
+                    r.open_reason = Some("outage drill".into());
+                    note = Some(format!(
+                        "down for an outage drill until {} (`aiw drill --clear` ends a standing one)",
+                        super::health::time_of_day(d.spec.until_ms)
+                    ));
+                }
                 let (median, p95) = r.latency();
                 let availability = r.availability(now);
                 let state = match &availability {

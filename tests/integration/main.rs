@@ -25,6 +25,10 @@ mod cli;
 /// both clients, SigV4 and event-stream framing as the emulator checks them, Vertex tokens and
 /// their refresh, failover along a route that keeps the same Claude on three hosts.
 mod cloud_hosts;
+/// `aiw eval` and `aiw drill`: every check kind passing and failing on crafted answers, JUnit
+/// structure, exit codes, bounded concurrency, stored scores in `aiw status`,
+/// `min_eval_score`, drills that leave the real health file untouched, the local model.
+mod eval;
 /// Fleet health on a real Redis: eight runners learn an outage once; Redis going away fails
 /// nothing.
 mod fleet;

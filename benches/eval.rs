@@ -4,6 +4,7 @@
 //! `-j` (the run fails if it does).
 //!
 //! Run: `cargo bench --no-default-features --bench eval`.
+#![allow(clippy::disallowed_methods, reason = "a benchmark writes its fixtures")]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::fmt::Write as _;

@@ -7,6 +7,7 @@
 //! (the oldest turns trimmed), median of `REPS` alternating runs, their ratio, and what each
 //! fit kept. Each run has its own system prompt so no run reuses another's KV cache. The model
 //! is `AIW_BENCH_MODEL` (default: the SmolLM2-135M test model).
+#![allow(clippy::disallowed_methods, reason = "a benchmark writes its fixtures")]
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::unwrap_used, reason = "a benchmark fails loudly")]
 

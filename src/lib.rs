@@ -15,6 +15,9 @@
 //! - `logging`: tracing to a log file in the state dir, never to the terminal.
 //! - `redact`: known secret values replaced in everything aiw sends, logs or prints.
 //! - `files`: atomic writes of regular files only, private (0600/0700) state files.
+//! - `time`: RFC 3339 stamps and times of day (UTC).
+//!
+//! Which module may use which is written down, lowest first, in `tests/integration/layers.rs`.
 
 #![cfg_attr(
     test,
@@ -38,6 +41,7 @@ pub mod provider;
 pub mod redact;
 pub mod router;
 pub mod session;
+pub mod time;
 pub mod tui;
 
 use std::process::ExitCode;

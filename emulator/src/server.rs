@@ -427,9 +427,10 @@ async fn generate(
             {
                 (Some(protocol::auth_error(protocol, &ctx)), None)
             }
-            st => match invalid() {
-                Some(e) => (Some(e), None),
-                None => {
+            st => {
+                if let Some(e) = invalid() {
+                    (Some(e), None)
+                } else {
                     let prompt = turns
                         .iter()
                         .rev()
@@ -441,7 +442,7 @@ async fn generate(
                         st.and_then(|st| st.action_for(Instant::now(), &prompt)),
                     )
                 }
-            },
+            }
         }
     };
 

@@ -15,7 +15,7 @@ use crate::exit;
 use crate::output::{self, Exit};
 use crate::router::clock::Clock;
 use crate::router::drill::{self, Drill, DrillSpec};
-use crate::router::health::time_of_day;
+use crate::time::time_of_day;
 
 /// What the drill report reads from each journal line.
 #[derive(Deserialize)]

@@ -353,49 +353,18 @@ pub fn fit(
     })
 }
 
-/// Fits a whole request into a model's context `window` (counted with `count`): the output
-/// limit (`max_tokens`, else a quarter of the window, at most half of it) and the tools are
-/// reserved first, the request's summary stands in for dropped turns. `Ok(None)` when it fits
-/// as it is.
-pub fn fit_request(
-    req: &crate::provider::ChatRequest,
-    window: usize,
-    count: &mut dyn FnMut(&str) -> usize,
-) -> Result<Option<(crate::provider::ChatRequest, FitReport)>, FitError> {
-    let reserve = req
-        .max_tokens
-        .map_or(window / 4, |m| m as usize)
-        .min(window / 2);
-    let tools = super::history::estimate_tools_tokens(&req.tools);
-    let budget = window.saturating_sub(reserve + tools);
-    let system = req.system.as_deref().unwrap_or_default();
-    let fitted = fit(
-        system,
-        &req.messages,
-        &[],
-        req.summary.as_deref(),
-        budget,
-        count,
-    )?;
-    if fitted.messages == req.messages {
-        return Ok(None);
-    }
-    let report = fitted.report(budget, false);
-    let mut out = req.clone();
-    out.messages = fitted.messages;
-    Ok(Some((out, report)))
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn words(s: &str) -> usize {
+    /// Counts words: a tokenizer for tests.
+    pub(crate) fn words(s: &str) -> usize {
         s.split_whitespace().count()
     }
 
-    fn convo(turns: usize, words_per_msg: usize) -> Vec<Message> {
+    /// `turns` question/answer pairs of `words_per_msg` words each, then a final question.
+    pub(crate) fn convo(turns: usize, words_per_msg: usize) -> Vec<Message> {
         let body = |tag: &str, i: usize| format!("{tag}{i} {}", "w ".repeat(words_per_msg - 1));
         (0..turns)
             .flat_map(|i| {
@@ -565,26 +534,6 @@ mod tests {
         // Nothing dropped: the summary is not used.
         let f = fit("sys", &msgs, &[], Some(summary), 100_000, &mut words).unwrap();
         assert!(!f.summarised && !f.dropped_turns());
-    }
-
-    #[test]
-    fn a_request_is_fitted_to_the_window_with_its_output_reserved() {
-        let mut req = crate::provider::ChatRequest {
-            system: Some("sys".into()),
-            messages: convo(12, 40),
-            max_tokens: Some(200),
-            ..Default::default()
-        };
-        assert_eq!(fit_request(&req, 100_000, &mut words).unwrap(), None);
-        let (fitted, report) = fit_request(&req, 1200, &mut words).unwrap().unwrap();
-        assert_eq!(report.budget, 1000);
-        assert!(report.tokens <= 1000, "{report:?}");
-        assert!(report.kept < report.turns && !report.summarised && !report.exact);
-        assert!(fitted.messages.len() < req.messages.len());
-        req.summary = Some("the codename is BLUEFIN".into());
-        let (fitted, report) = fit_request(&req, 1200, &mut words).unwrap().unwrap();
-        assert!(report.summarised);
-        assert!(fitted.messages[0].text().contains("BLUEFIN"));
     }
 
     #[test]

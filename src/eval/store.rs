@@ -144,7 +144,7 @@ pub fn save_run(
     crate::files::private_dir(&dir(state_dir))?;
     crate::files::private_dir(&runs)?;
     // `2026-12-03T05-40-00Z`: sortable, and no `:` for file systems that refuse it.
-    let name = crate::router::health::rfc3339(started_ms).replace(':', "-");
+    let name = crate::time::rfc3339(started_ms).replace(':', "-");
     let mut path = runs.join(format!("{name}.json"));
     let mut n = 1;
     while path.exists() {

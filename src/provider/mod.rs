@@ -37,6 +37,7 @@ pub use crate::conversation::{
 pub use error::{ErrorClass, ProviderError};
 
 use crate::config::{ProviderKind, ProviderSettings};
+use crate::conversation::fit::{FitError, FitReport};
 
 /// A provider-neutral chat request. Each client maps it to its wire format.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +101,39 @@ impl ChatRequest {
 }
 
 impl ChatRequest {
+    /// Fits a whole request into a model's context `window` (counted with `count`): the output
+    /// limit (`max_tokens`, else a quarter of the window, at most half of it) and the tools are
+    /// reserved first, the request's summary stands in for dropped turns. `Ok(None)` when it fits
+    /// as it is.
+    pub fn fit_into(
+        &self,
+        window: usize,
+        count: &mut dyn FnMut(&str) -> usize,
+    ) -> Result<Option<(Self, FitReport)>, FitError> {
+        let reserve = self
+            .max_tokens
+            .map_or(window / 4, |m| m as usize)
+            .min(window / 2);
+        let tools = crate::conversation::history::estimate_tools_tokens(&self.tools);
+        let budget = window.saturating_sub(reserve + tools);
+        let system = self.system.as_deref().unwrap_or_default();
+        let fitted = crate::conversation::fit::fit(
+            system,
+            &self.messages,
+            &[],
+            self.summary.as_deref(),
+            budget,
+            count,
+        )?;
+        if fitted.messages == self.messages {
+            return Ok(None);
+        }
+        let report = fitted.report(budget, false);
+        let mut out = self.clone();
+        out.messages = fitted.messages;
+        Ok(Some((out, report)))
+    }
+
     /// A request with one user message of text.
     pub fn user(text: impl Into<String>) -> Self {
         Self {
@@ -202,5 +236,31 @@ impl Client {
     /// Whether this is the local tier (never subject to network outages).
     pub fn is_local(&self) -> bool {
         matches!(self, Self::Local(_))
+    }
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+    use crate::conversation::fit::tests::{convo, words};
+
+    #[test]
+    fn a_request_is_fitted_to_the_window_with_its_output_reserved() {
+        let mut req = ChatRequest {
+            system: Some("sys".into()),
+            messages: convo(12, 40),
+            max_tokens: Some(200),
+            ..Default::default()
+        };
+        assert_eq!(req.fit_into(100_000, &mut words).unwrap(), None);
+        let (fitted, report) = req.fit_into(1200, &mut words).unwrap().unwrap();
+        assert_eq!(report.budget, 1000);
+        assert!(report.tokens <= 1000, "{report:?}");
+        assert!(report.kept < report.turns && !report.summarised && !report.exact);
+        assert!(fitted.messages.len() < req.messages.len());
+        req.summary = Some("the codename is BLUEFIN".into());
+        let (fitted, report) = req.fit_into(1200, &mut words).unwrap().unwrap();
+        assert!(report.summarised);
+        assert!(fitted.messages[0].text().contains("BLUEFIN"));
     }
 }

@@ -308,7 +308,7 @@ impl Run<'_> {
             return Ok(request);
         };
         let mut count = crate::conversation::history::estimate_text_tokens;
-        match crate::conversation::fit::fit_request(&request, window as usize, &mut count) {
+        match request.fit_into(window as usize, &mut count) {
             Ok(None) => Ok(request),
             Ok(Some((fitted, report))) => {
                 on_event(RouterEvent::HistoryFitted {

@@ -46,7 +46,7 @@ impl Journal {
     pub fn record(&self, at_ms: u64, attempt: &Attempt, usage: Option<Usage>, probe: bool) {
         let Some(path) = &self.path else { return };
         let line = Line {
-            at: super::health::rfc3339(at_ms),
+            at: crate::time::rfc3339(at_ms),
             attempt,
             usage,
             probe,

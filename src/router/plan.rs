@@ -15,10 +15,11 @@ use crate::provider::{Client, ErrorClass, ProviderError};
 
 use super::Router;
 use super::answer::HeldBack;
-use super::health::{Availability, time_of_day};
+use super::health::Availability;
 use super::retry::worth_waiting;
 use super::statuspage;
 use super::tier::TierPolicy;
+use crate::time::time_of_day;
 
 /// One model the request may try.
 pub(super) struct Candidate<'a> {

@@ -5,10 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::Router;
-use super::health::{Availability, rfc3339};
+use super::health::Availability;
 use super::tier::TierPolicy;
 use crate::config::ModelRef;
 use crate::provider::ErrorClass;
+use crate::time::rfc3339;
 
 /// What the router knows about one model right now.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -84,7 +85,7 @@ impl Router {
                     r.open_reason = Some("outage drill".into());
                     note = Some(format!(
                         "down for an outage drill until {} (`aiw drill --clear` ends a standing one)",
-                        super::health::time_of_day(d.spec.until_ms)
+                        crate::time::time_of_day(d.spec.until_ms)
                     ));
                 }
                 let (median, p95) = r.latency();

@@ -10,11 +10,12 @@ use std::time::Duration;
 use aiw_emulator::{Action, Emulator, ErrorKind, ErrorReply, Reply, Script};
 use tokio_util::sync::CancellationToken;
 
-use super::health::{HealthStore, rfc3339};
+use super::health::HealthStore;
 use super::journal::Journal;
 use super::*;
 use crate::config::{FileConfig, Paths, Settings};
 use crate::provider::{ChatRequest, ErrorClass, Tool, ToolChoice};
+use crate::time::rfc3339;
 
 fn settings(base: &str, routes: &str, dir: &std::path::Path) -> Settings {
     let text = format!(

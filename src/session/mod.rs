@@ -19,6 +19,7 @@ use crate::conversation::history::{merge_same_role, repair_tool_pairs};
 use crate::conversation::text_of;
 use crate::provider::{Block, ChatRequest, Message, Role, Usage};
 use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Segment};
+use crate::time::now_rfc3339;
 
 pub use store::{SessionError, SessionStore, SessionSummary, SessionWriter};
 
@@ -210,12 +211,6 @@ pub struct Attachment {
     pub content: String,
     /// Pinned attachments are kept when the history is fitted into a small window.
     pub pinned: bool,
-}
-
-/// The current time as RFC 3339 with milliseconds, UTC (`2026-11-23T14:15:02.123Z`): the format
-/// of every timestamp in a session. Lexicographic order is time order.
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 /// A fresh time-sortable session ID: `YYYYMMDD-HHMMSS-xxxx` (UTC, four random hex digits).

@@ -30,9 +30,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnswerRecord, Attachment, FitRecord, Session, Turn, now_rfc3339};
+use super::{AnswerRecord, Attachment, FitRecord, Session, Turn};
 use crate::provider::Block;
 use crate::router::Segment;
+use crate::time::now_rfc3339;
 
 /// The session file format this aiw writes and the newest it reads (2: questions and answers
 /// as content blocks; 1, text only, still loads).

@@ -225,7 +225,7 @@ pub async fn refresh(
                 turns,
                 model: answer.model.clone(),
                 usage: answer.usage,
-                at: super::now_rfc3339(),
+                at: crate::time::now_rfc3339(),
             })
         }
         Err(failed) => Err(SummaryError::Failed {

@@ -1443,7 +1443,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
                 level: Level::Warn,
             });
             fit = Some(FitRecord {
-                at: crate::session::now_rfc3339(),
+                at: crate::time::now_rfc3339(),
                 model: model.to_string(),
                 report,
             });

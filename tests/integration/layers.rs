@@ -12,27 +12,44 @@ use crate::util::repo_root;
 const ALLOWED: &[(&str, &[&str])] = &[
     ("exit", &[]),
     ("files", &[]),
+    ("time", &[]),
     ("conversation", &[]),
     ("cli", &["exit"]),
     ("config", &["files", "conversation"]),
     ("redact", &["config"]),
     ("output", &["exit", "redact"]),
     ("logging", &["files", "redact"]),
-    ("provider", &["config", "conversation", "files", "redact"]),
+    (
+        "eval",
+        &["config", "conversation", "files", "redact", "time"],
+    ),
+    (
+        "provider",
+        &["config", "conversation", "files", "redact", "time"],
+    ),
     (
         "router",
         &[
             "config",
             "conversation",
+            "eval",
             "files",
             "output",
             "provider",
             "redact",
+            "time",
         ],
     ),
     (
         "session",
-        &["config", "conversation", "files", "provider", "router"],
+        &[
+            "config",
+            "conversation",
+            "files",
+            "provider",
+            "router",
+            "time",
+        ],
     ),
     (
         "gateway",
@@ -44,6 +61,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "redact",
             "router",
             "session",
+            "time",
         ],
     ),
     (
@@ -58,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "redact",
             "router",
             "session",
+            "time",
         ],
     ),
     (
@@ -66,6 +85,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cli",
             "config",
             "conversation",
+            "eval",
             "exit",
             "files",
             "gateway",
@@ -75,6 +95,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "redact",
             "router",
             "session",
+            "time",
             "tui",
         ],
     ),

@@ -240,7 +240,7 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     let report = Report {
-        started_at: crate::router::health::rfc3339(started_ms),
+        started_at: crate::time::rfc3339(started_ms),
         total_ms: started.elapsed().as_millis() as u64,
         route: route_name,
         files: paths.iter().map(|p| p.display().to_string()).collect(),

@@ -16,7 +16,9 @@ use crate::config::ModelRef;
 use crate::exit;
 use crate::output::{self, Exit, Spinner};
 use crate::provider::{ChatRequest, Message, StopReason};
-use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEvent, Segment};
+use crate::router::{
+    AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEvent, Segment, failover_line,
+};
 
 /// The `--json` output. Scripts rely on this shape; it is documented in the README.
 #[derive(Serialize)]
@@ -120,12 +122,7 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
             error,
             mid_stream,
         } => {
-            let next = to.map_or_else(
-                || "no model left to try".to_string(),
-                |m| format!("switching to {m}"),
-            );
-            let when = if mid_stream { " mid-answer" } else { "" };
-            spinner.println(&format!("{from} failed{when} ({error}); {next}"));
+            spinner.println(&failover_line(&from, to.as_ref(), &error, mid_stream));
         }
         RouterEvent::Retrying {
             model,

@@ -192,6 +192,17 @@ impl ProviderError {
     }
 }
 
+impl ProviderError {
+    /// Why, in a few words for a status line: the HTTP status when there is one, then the
+    /// class (`529 overloaded`, `connection`).
+    pub fn brief(&self) -> String {
+        match self.status {
+            Some(s) => format!("{s} {}", self.class),
+            None => self.class.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for ProviderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {

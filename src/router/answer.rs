@@ -282,8 +282,10 @@ impl Tally {
     }
 }
 
-/// Adds `blocks` written by `model` to the answer's segments (one segment per run of a model).
-fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, blocks: Vec<Block>) {
+/// Adds `blocks` written by `model` to an answer's segments: one segment per run of a model,
+/// text appended to its last text block. The one segment builder, for the router's answers
+/// and the chat's answer in progress.
+pub fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, blocks: Vec<Block>) {
     if blocks.is_empty() {
         return;
     }

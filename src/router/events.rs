@@ -119,3 +119,20 @@ pub enum RouterEvent {
         usage: Usage,
     },
 }
+
+/// The line that says a model failed and who takes over, worded the same in `aiw ask` and
+/// `aiw chat`: `X failed (529 overloaded); switched to Y`, `X failed mid-answer
+/// (connection); Y continues it`, `X failed (...); no model left to try`.
+pub fn failover_line(
+    from: &ModelRef,
+    to: Option<&ModelRef>,
+    error: &ProviderError,
+    mid_stream: bool,
+) -> String {
+    let why = error.brief();
+    match to {
+        Some(to) if mid_stream => format!("{from} failed mid-answer ({why}); {to} continues it"),
+        Some(to) => format!("{from} failed ({why}); switched to {to}"),
+        None => format!("{from} failed ({why}); no model left to try"),
+    }
+}

@@ -41,10 +41,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use answer::{AllModelsFailed, Answer, Attempt, HeldBack, Outcome, Segment};
+pub use answer::{AllModelsFailed, Answer, Attempt, HeldBack, Outcome, Segment, push_segment};
 pub use clock::Clock;
 pub use continuation::{CONTINUE_PROMPT, continuation};
-pub use events::RouterEvent;
+pub use events::{RouterEvent, failover_line};
 pub use snapshot::{HealthState, ModelHealth};
 
 pub use crate::config::FallbackPolicy;

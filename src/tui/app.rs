@@ -16,8 +16,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::ModelRef;
-use crate::provider::{Block, ChatRequest, ProviderError, Usage};
-use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
+use crate::provider::{Block, ChatRequest, Usage};
+use crate::router::{
+    AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment, failover_line,
+    push_segment,
+};
 
 use super::editor::{Editor, History};
 use super::keys::{Action, KeyMap};
@@ -673,13 +676,6 @@ pub fn fuzzy_score(text: &str, pattern: &str) -> Option<i64> {
         ti = found + 1;
     }
     Some(score)
-}
-
-fn reason(e: &ProviderError) -> String {
-    match e.status {
-        Some(s) => format!("{s} {}", e.class),
-        None => e.class.to_string(),
-    }
 }
 
 /// The single state transition.
@@ -1368,17 +1364,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             p.usage = Usage::default();
         }
         RouterEvent::Text { model, text } => {
-            let name = model.to_string();
-            match p.segments.last_mut().map(|s| (s.model == name, s)) {
-                Some((true, s)) => match s.blocks.last_mut() {
-                    Some(Block::Text { text: t, .. }) => t.push_str(&text),
-                    _ => s.blocks.push(Block::text(text)),
-                },
-                _ => p.segments.push(Segment {
-                    model: name,
-                    blocks: vec![Block::text(text)],
-                }),
-            }
+            push_segment(&mut p.segments, &model, vec![Block::text(text)]);
             p.current = Some(model);
         }
         RouterEvent::Failover {
@@ -1387,14 +1373,8 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             error,
             mid_stream,
         } => {
-            let why = reason(&error);
-            let text = match &to {
-                Some(to) if mid_stream => {
-                    format!("{from} failed mid-answer ({why}); {to} continues it")
-                }
-                Some(to) => format!("{from} failed ({why}); switched to {to}"),
-                None => format!("{from} failed ({why}); no model left to try"),
-            };
+            let why = error.brief();
+            let text = failover_line(&from, to.as_ref(), &error, mid_stream);
             note = Some(Note {
                 text,
                 level: Level::Warn,
@@ -1421,7 +1401,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             note = Some(Note {
                 text: format!(
                     "{} from {model}, retrying in {:.1}s",
-                    reason(&error),
+                    error.brief(),
                     after.as_secs_f64()
                 ),
                 level: Level::Info,

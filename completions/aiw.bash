@@ -1484,7 +1484,7 @@ _aiw() {
             return 0
             ;;
         aiw__subcmd__review)
-            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --timeout --json --sarif --rdjson --gitlab --markdown --wrap-timeout --config --verbose --debug --help"
+            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --fail-on-tier --filter-mode --timeout --json --sarif --rdjson --gitlab --markdown --github-comment --wrap-timeout --config --verbose --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,6 +1524,14 @@ _aiw() {
                     ;;
                 --on-unavailable)
                     COMPREPLY=($(compgen -W "skip warn fail queue" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on-tier)
+                    COMPREPLY=($(compgen -W "primary cloud any" -- "${cur}"))
+                    return 0
+                    ;;
+                --filter-mode)
+                    COMPREPLY=($(compgen -W "added diff_context file nofilter" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)

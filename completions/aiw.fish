@@ -76,6 +76,13 @@ complete -c aiw -n "__fish_aiw_using_subcommand review" -l on-unavailable -d 'Wh
 warn\t'Exit 0 with a loud warning'
 fail\t'Exit 3'
 queue\t'Store the job durably for `aiw queue run`, then behave like skip'"
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l fail-on-tier -d 'Whose findings can fail the step; the others are reported as advisory warnings' -r -f -a "primary\t'Only the primary model\'s findings; every fallback\'s are advisory'
+cloud\t'The primary\'s and the cloud fallbacks\'; the local model\'s are advisory'
+any\t'Every model\'s findings'"
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l filter-mode -d 'Which findings count toward --fail-on, by where they point; the others are listed as "outside the change"' -r -f -a "added\t'Only findings on added or changed lines'
+diff_context\t'Findings on lines the diff shows (added or context lines)'
+file\t'Findings anywhere in a changed file'
+nofilter\t'Every finding, even on files the change does not touch'"
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l timeout -d 'Overall time budget (e.g. 10m); results so far are written, marked partial, before it runs out' -r
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l json -d 'Write findings as JSON' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l sarif -d 'Write SARIF 2.1.0' -r -F
@@ -85,6 +92,7 @@ complete -c aiw -n "__fish_aiw_using_subcommand review" -l wrap-timeout -d 'Time
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l config -d 'Config file to use instead of the default' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l staged -d 'Review staged changes'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l markdown -d 'Markdown output on stdout instead of plain text'
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l github-comment -d 'Post (or update) one summary comment on the pull request with GITHUB_TOKEN'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'

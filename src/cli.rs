@@ -143,6 +143,39 @@ pub enum FailOn {
     Never,
 }
 
+/// Which findings count, by where they point (reviewdog's `-filter-mode`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterMode {
+    /// Only findings on added or changed lines.
+    Added,
+    /// Findings on lines the diff shows (added or context lines).
+    #[default]
+    #[value(name = "diff_context", alias = "diff-context")]
+    DiffContext,
+    /// Findings anywhere in a changed file.
+    File,
+    /// Every finding, even on files the change does not touch.
+    Nofilter,
+}
+
+/// Which tiers of the route may fail the step with their findings.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOnTier {
+    /// Only the primary model's findings; every fallback's are advisory.
+    Primary,
+    /// The primary's and the cloud fallbacks'; the local model's are advisory.
+    #[default]
+    Cloud,
+    /// Every model's findings.
+    Any,
+}
+
 /// What to do when no model can review.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -185,6 +218,13 @@ pub struct ReviewArgs {
     /// What happens when no model of the route can answer.
     #[arg(long, value_enum, default_value = "skip")]
     pub on_unavailable: OnUnavailable,
+    /// Whose findings can fail the step; the others are reported as advisory warnings.
+    #[arg(long, value_enum, default_value = "cloud")]
+    pub fail_on_tier: FailOnTier,
+    /// Which findings count toward --fail-on, by where they point; the others are listed as
+    /// "outside the change".
+    #[arg(long, value_enum, default_value = "diff_context")]
+    pub filter_mode: FilterMode,
     /// Overall time budget (e.g. 10m); results so far are written, marked partial, before it runs out.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
@@ -203,6 +243,9 @@ pub struct ReviewArgs {
     /// Markdown output on stdout instead of plain text.
     #[arg(long)]
     pub markdown: bool,
+    /// Post (or update) one summary comment on the pull request with GITHUB_TOKEN.
+    #[arg(long)]
+    pub github_comment: bool,
     /// Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage.
     #[arg(long, value_name = "DURATION", requires = "wrap")]
     pub wrap_timeout: Option<String>,

@@ -127,6 +127,7 @@
 
 #![warn(missing_docs)]
 
+mod github;
 mod http;
 mod protocol;
 mod record;
@@ -140,6 +141,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use github::Comment as GithubComment;
 pub use record::{Block, Host, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
 pub use script::{
     Action, ErrorKind, ErrorReply, Phase, PromptRule, Reply, Script, StreamFault, Thinking,
@@ -250,6 +252,16 @@ impl Emulator {
     /// start, or since [`Emulator::clear_requests`]).
     pub fn max_in_flight(&self) -> usize {
         lock(&self.inner.shared.in_flight).1
+    }
+
+    /// The base URL of the fake GitHub REST API (`GITHUB_API_URL`).
+    pub fn github_api_url(&self) -> String {
+        self.base_url()
+    }
+
+    /// Every pull request comment posted to the fake GitHub API, oldest first.
+    pub fn github_comments(&self) -> Vec<GithubComment> {
+        lock(&self.inner.shared.github).all()
     }
 
     /// Forgets all recorded requests (scripts and their clocks are kept), and the

@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) status_hits: Mutex<HashMap<String, usize>>,
     /// Vertex access tokens issued by `POST /token`.
     pub(crate) tokens: Mutex<vertex::Tokens>,
+    /// Pull request comments posted to the fake GitHub API.
+    pub(crate) github: Mutex<crate::github::Comments>,
     pub(crate) started: Instant,
     /// Generation requests being answered now, and the most there ever were at once.
     pub(crate) in_flight: Mutex<(usize, usize)>,
@@ -60,6 +62,7 @@ impl Shared {
             status_pages: Mutex::new(HashMap::new()),
             status_hits: Mutex::new(HashMap::new()),
             tokens: Mutex::new(vertex::Tokens::default()),
+            github: Mutex::new(crate::github::Comments::default()),
             started: Instant::now(),
             in_flight: Mutex::new((0, 0)),
         }
@@ -174,6 +177,16 @@ async fn handle(conn: &mut Conn, req: Request, shared: &Shared) -> Flow {
     let path = req.path.clone();
     if let Some(rest) = path.strip_prefix("/_emulator/") {
         return control(conn, &req, rest, shared, keep).await;
+    }
+    if crate::github::is_github(&path) {
+        let (status, body) = crate::github::handle(
+            &req.method,
+            &path,
+            req.header("authorization"),
+            &req.body,
+            &mut lock(&shared.github),
+        );
+        return send_json(conn, status, &body, keep).await;
     }
     match (req.method.as_str(), path.as_str()) {
         ("POST", "/v1/messages") => {

@@ -17,7 +17,8 @@ const JOB_BUDGET: Duration = Duration::from_mins(20);
 
 /// Runs `aiw queue`.
 pub async fn run(ctx: &Context, args: QueueArgs) -> anyhow::Result<ExitCode> {
-    let q = store::Queue::new(&ctx.settings.paths.state_dir);
+    let env = |k: &str| std::env::var(k).ok();
+    let q = store::Queue::configured(&ctx.settings.paths.state_dir, &env);
     for id in q.recover()? {
         output::note(&format!(
             "job {id} was claimed by a runner that stopped; it is queued again"
@@ -98,7 +99,16 @@ async fn run_due(ctx: &Context, q: &store::Queue, dead: bool) -> anyhow::Result<
                 continue;
             }
         };
-        output::stream_text(&formats::text(&report, false))?;
+        // The outputs the review asked for, written again (and the step summary of this job).
+        let env = |k: &str| std::env::var(k).ok();
+        let outputs = review::job_outputs(&claim.job, &env);
+        let (printed, written) =
+            review::write_outputs(&report, &outputs, &crate::redact::global().clone());
+        output::stream_text(&printed.stdout)?;
+        output::raw_stderr(printed.stderr.as_bytes());
+        if let Err(e) = written {
+            output::warn(&format!("job {id}: {e:#}"));
+        }
         if review::job_done(&report) {
             let code = review::job_exit(&report, claim.job.options.fail_on);
             worst = worst.max(code);

@@ -4,10 +4,11 @@
 //! model is back; wrap mode with a command that fails like an outage and one that fails for
 //! its own reasons; the `--timeout` flush; exit codes and usage errors.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use aiw_emulator::{Action, Emulator, ErrorKind, Script};
+use aiw_emulator::{Action, Emulator, ErrorKind, Reply, Script};
 use serde_json::Value;
 
 use crate::support::{ANTHROPIC_KEY, OPENAI_KEY, aiw, run_aiw as run};
@@ -240,9 +241,8 @@ async fn everything_down_follows_the_on_unavailable_policy() {
             .contains(msg)
     );
     assert!(
-        std::fs::read_to_string(&sarif)
-            .expect("sarif")
-            .contains(msg)
+        !sarif.exists(),
+        "no SARIF when skipped: it would close open alerts"
     );
 
     let o = run(
@@ -582,7 +582,19 @@ async fn bad_keys_everywhere_fail_the_step_instead_of_skipping_it() {
 
 /// `aiw review` with no diff argument, in `repo`, with extra environment.
 async fn review_in(dir: &Path, repo: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    review_in_failing_on(dir, repo, args, env, "never").await
+}
+
+/// [`review_in`] with `--fail-on fail_on`.
+async fn review_in_failing_on(
+    dir: &Path,
+    repo: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    fail_on: &str,
+) -> Output {
     let (dir, repo) = (dir.to_path_buf(), repo.to_path_buf());
+    let fail_on = fail_on.to_string();
     let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
     let env: Vec<(String, String)> = env
         .iter()
@@ -592,7 +604,7 @@ async fn review_in(dir: &Path, repo: &Path, args: &[&str], env: &[(&str, &str)])
         let mut cmd = aiw(&dir);
         cmd.arg("review")
             .args(&args)
-            .args(["--fail-on", "never"])
+            .args(["--fail-on", &fail_on])
             .current_dir(&repo)
             .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
             .env("OPENAI_API_KEY", OPENAI_KEY)
@@ -675,4 +687,665 @@ async fn the_base_is_found_in_a_real_repository_locally_on_github_and_on_gitlab(
     // A base that does not exist is a usage error that says what to do.
     let o = review_in(dir.path(), &repo, &["--base", "no-such-branch"], &[]).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// A finding JSON object for a scripted model answer.
+fn finding_json(file: &str, start: u32, end: u32, severity: &str, title: &str) -> String {
+    serde_json::json!({
+        "file": file, "start_line": start, "end_line": end, "severity": severity,
+        "title": title, "explanation": "planted by the test", "suggestion": null,
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_outside_the_change_never_fail_the_step() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).expect("mkdir");
+    git(&repo, &["init", "-q"]);
+    let lib: String = (1..=30).fold(String::new(), |mut s, i| {
+        let _ = writeln!(s, "pub const L{i}: u32 = {i};");
+        s
+    });
+    std::fs::write(repo.join("src/lib.rs"), &lib).expect("write");
+    let old: String = (1..=12).fold(String::new(), |mut s, i| {
+        let _ = writeln!(s, "pub fn f{i}() {{}}");
+        s
+    });
+    std::fs::write(repo.join("src/old_name.rs"), &old).expect("write");
+    std::fs::write(repo.join("src/gone.rs"), "pub fn gone() {}\n").expect("write");
+    std::fs::write(
+        repo.join("logo.png"),
+        [0x89, b'P', b'N', b'G', 0, 1, 2, 0, 3],
+    )
+    .expect("write");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    let changed = lib.replacen(
+        "pub const L5: u32 = 5;\n",
+        "pub const L5: u32 = 5;\npub const NEW: u32 = 0;\n",
+        1,
+    );
+    std::fs::write(repo.join("src/lib.rs"), changed).expect("write");
+    git(&repo, &["mv", "src/old_name.rs", "src/new_name.rs"]);
+    std::fs::write(
+        repo.join("src/new_name.rs"),
+        old.replace("f12", "f12_renamed"),
+    )
+    .expect("write");
+    git(&repo, &["rm", "-q", "src/gone.rs"]);
+    std::fs::write(
+        repo.join("logo.png"),
+        [0x89, b'P', b'N', b'G', 0, 9, 9, 0, 3],
+    )
+    .expect("write");
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "feature"]);
+
+    // The hunk of src/lib.rs shows new lines 3..=9 (line 6 is the added one).
+    let abs = repo.join("src/lib.rs").display().to_string();
+    let answer = format!(
+        "[{}]",
+        [
+            finding_json(&abs, 6, 9999, "warning", "added constant (absolute path)"),
+            finding_json("src/lib.rs", 3, 3, "warning", "context line"),
+            finding_json("src/imaginary.rs", 3, 3, "error", "made-up file"),
+            finding_json("src/old_name.rs", 12, 12, "error", "old rename path"),
+            finding_json("src/gone.rs", 1, 1, "error", "deleted file"),
+            finding_json("logo.png", 1, 1, "error", "binary file"),
+            finding_json("src/lib.rs", 25, 25, "error", "past the hunk"),
+            finding_json("/etc/passwd", 1, 1, "error", "absolute path elsewhere"),
+        ]
+        .join(",")
+    );
+    emu.set_script("primary", Script::reply(&answer));
+    let json = dir.path().join("r.json");
+    let json_arg = json.to_str().expect("utf8");
+    let o = review_in_failing_on(
+        dir.path(),
+        &repo,
+        &["--base", "main", "--json", json_arg],
+        &[],
+        "error",
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let j = read_json(&json);
+    let titles = |k: &str| -> Vec<String> {
+        j[k].as_array()
+            .expect("array")
+            .iter()
+            .map(|f| f["title"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        titles("findings"),
+        ["context line", "added constant (absolute path)"],
+        "{j:#}"
+    );
+    assert_eq!(titles("outside_findings").len(), 6, "{j:#}");
+    let added = &j["findings"][1];
+    assert_eq!(added["file"], "src/lib.rs", "paths are repo-relative");
+    assert_eq!(added["start_line"], 6);
+    assert_eq!(added["end_line"], 9, "end line clamped to the hunk");
+    let why = |title: &str| -> String {
+        j["outside_findings"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|f| f["title"] == title)
+            .and_then(|f| f["outside"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(why("old rename path").contains("src/new_name.rs"), "{j:#}");
+    assert!(why("deleted file").contains("deletes"), "{j:#}");
+    assert!(why("binary file").contains("binary"), "{j:#}");
+    assert!(why("past the hunk").contains("not in the diff"), "{j:#}");
+    assert!(why("absolute path elsewhere").contains("absolute"), "{j:#}");
+    assert!(why("made-up file").contains("does not touch"), "{j:#}");
+    let out = stdout(&o);
+    assert!(
+        out.contains("Outside the change (not counted toward --fail-on):"),
+        "{out}"
+    );
+    assert!(
+        out.contains("6 more finding(s) point outside the change"),
+        "{out}"
+    );
+
+    // Only added lines count under `added`; every finding under `nofilter`.
+    let o = review_in_failing_on(
+        dir.path(),
+        &repo,
+        &[
+            "--base",
+            "main",
+            "--json",
+            json_arg,
+            "--filter-mode",
+            "added",
+        ],
+        &[],
+        "warning",
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let j = read_json(&json);
+    assert_eq!(j["findings"].as_array().map(Vec::len), Some(1), "{j:#}");
+    assert_eq!(
+        j["outside_findings"].as_array().map(Vec::len),
+        Some(7),
+        "{j:#}"
+    );
+    let o = review_in_failing_on(
+        dir.path(),
+        &repo,
+        &["--base", "main", "--filter-mode", "nofilter"],
+        &[],
+        "error",
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
+/// `aiw review ARGS` with `input` on standard input.
+async fn run_with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let dir = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| (*s).to_string()).collect();
+    let input = input.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut child = aiw(&dir)
+            .args(&args)
+            .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+            .env("OPENAI_API_KEY", OPENAI_KEY)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("aiw starts");
+        if let Some(mut w) = child.stdin.take() {
+            let _ = w.write_all(&input);
+        }
+        child.wait_with_output().expect("aiw runs")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_answer_is_repaired_once_then_counted_as_not_reviewed() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    let diff = fixture("simple.diff");
+    let diff = diff.to_str().expect("utf8");
+    let json = dir.path().join("r.json");
+    let args = [
+        "review",
+        "--diff",
+        diff,
+        "--json",
+        json.to_str().expect("utf8"),
+    ];
+
+    // Prose twice: one repair prompt, then "not reviewed" (exit 4), never "unavailable".
+    emu.set_script("primary", Script::reply("LGTM, ship it!"));
+    let o = run(dir.path(), &args, &[]).await;
+    assert_eq!(o.status.code(), Some(4), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains("all models unavailable"), "{out}");
+    assert!(
+        out.contains(
+            "Part 1 of 1 (src/lib.rs): NOT reviewed (the answer could not be read as findings)."
+        ),
+        "{out}"
+    );
+    assert_eq!(emu.count("primary"), 2, "one repair prompt");
+    assert_eq!(emu.count("fallback"), 0, "a model answered: no failover");
+    let repair = &emu.requests_for("primary")[1];
+    let texts = repair.message_texts();
+    assert!(
+        texts.iter().any(|t| t.contains("LGTM, ship it!")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("not the JSON array")),
+        "{texts:?}"
+    );
+    let j = read_json(&json);
+    assert_eq!(j["status"], "partial");
+    assert_eq!(j["skipped"], false);
+    assert_eq!(j["parts"][0]["state"], "unreadable");
+    assert_eq!(j["parts"][0]["model"], "anthropic/primary");
+
+    // Prose, then findings after the repair prompt: reviewed, findings count.
+    emu.clear_requests();
+    emu.set_script(
+        "primary",
+        Script::sequence(vec![
+            Action::reply("Looks fine to me."),
+            Action::reply(FINDINGS),
+        ]),
+    );
+    let o = run(dir.path(), &args, &[]).await;
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("Part 1 of 1: reviewed by anthropic/primary."),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("repair prompt"), "{}", stdout(&o));
+
+    // An answer cut at the token limit gets the "cut off" repair prompt.
+    emu.clear_requests();
+    emu.set_script(
+        "primary",
+        Script::always(Action::Reply(
+            Reply::new("[{\"file\": \"src/lib.rs\", \"start_line\": 13, \"title\": \"unwr")
+                .max_tokens_stop(),
+        )),
+    );
+    let o = run(dir.path(), &args, &[]).await;
+    assert_eq!(o.status.code(), Some(4), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        !stdout(&o).contains("all models unavailable"),
+        "{}",
+        stdout(&o)
+    );
+    let texts = emu.requests_for("primary")[1].message_texts();
+    assert!(texts.iter().any(|t| t.contains("cut off")), "{texts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_key_is_a_configuration_failure_whatever_else_fails() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    emu.set_script("primary", Script::always(Action::error(ErrorKind::Auth)));
+    emu.set_script(
+        "fallback",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    let diff = fixture("simple.diff");
+    let o = run(
+        dir.path(),
+        &["review", "--diff", diff.to_str().expect("utf8")],
+        &[],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("configuration problem"),
+        "{}",
+        stdout(&o)
+    );
+    no_keys(&o);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_or_garbage_standard_input_is_an_error() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    let o = run_with_stdin(dir.path(), &["review", "--diff", "-"], b"").await;
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("standard input"), "{}", stderr(&o));
+    for garbage in [
+        &b"hello, this is not a diff\n"[..],
+        b"\x00\x01\x02\xff\xfe binary garbage",
+        b"--- \n+++ \n",
+    ] {
+        let o = run_with_stdin(dir.path(), &["review", "--diff", "-"], garbage).await;
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{garbage:?}: {}\n{}",
+            stdout(&o),
+            stderr(&o)
+        );
+    }
+    assert_eq!(emu.count("primary"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn model_text_cannot_start_a_workflow_command_in_github_mode() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    let evil = serde_json::json!([{
+        "file": "src/lib.rs", "start_line": 13, "end_line": 13, "severity": "warning",
+        "title": "::stop-commands::pwned",
+        "explanation": "::stop-commands::pwned\n::error file=src/lib.rs,line=1::fake error\n  ::add-mask::x\n##[error]old style\n::warning::fake",
+        "suggestion": "::error::in a suggestion\n::set-output name=a::b",
+    }, {
+        "file": "::error::in a path", "start_line": 1, "end_line": 1, "severity": "error",
+        "title": "outside", "explanation": "::error::outside the change",
+    }])
+    .to_string();
+    emu.set_script(
+        "primary",
+        Script::reply(&format!("::error::prose first\n{evil}")),
+    );
+    let diff = fixture("simple.diff");
+    let o = run(
+        dir.path(),
+        &[
+            "review",
+            "--diff",
+            diff.to_str().expect("utf8"),
+            "--fail-on",
+            "never",
+        ],
+        &[("GITHUB_ACTIONS", "true".into())],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<String> = out
+        .lines()
+        .chain(stderr(&o).lines())
+        .map(|l| l.trim_start().to_string())
+        .filter(|l| l.starts_with("::") || l.starts_with("##["))
+        .collect();
+    // Exactly one workflow command: aiw's own annotation, its texts escaped.
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].starts_with(
+            "::warning file=src/lib.rs,line=13,endLine=13,title=%3A%3Astop-commands%3A%3Apwned::"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(!lines[0].contains('\n'));
+    assert!(out.contains("    \\::stop-commands::pwned\n"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_model_in_the_route_does_not_shrink_the_cloud_models_budget() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = emu.base_url();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            r#"
+[providers.anthropic]
+base_url = "{base}"
+[providers.local]
+model = "{}"
+context_size = 4096
+[routes]
+review = ["anthropic/primary", "local/small"]
+"#,
+            dir.path().join("no-such-model.gguf").display()
+        ),
+    )
+    .expect("config");
+    emu.set_script("primary", Script::reply(FINDINGS));
+    let diff = fixture("simple.diff");
+    let o = run(
+        dir.path(),
+        &["review", "--diff", diff.to_str().expect("utf8")],
+        &[],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    let req = &emu.requests_for("primary")[0];
+    let max = req.json.as_ref().and_then(|j| j["max_tokens"].as_u64());
+    assert_eq!(
+        max,
+        Some(4096),
+        "the cloud tier's own answer limit, not the local model's"
+    );
+    assert!(
+        !req.system_text()
+            .unwrap_or_default()
+            .contains("keys file, start_line"),
+        "the cloud model gets the full contract"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrap_mode_reads_only_stderr_for_outages_and_still_writes_its_outputs() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    emu.set_script("primary", Script::reply("[]"));
+    let diff = fixture("simple.diff");
+    let p = |n: &str| dir.path().join(n);
+    let (summary, outputs, sarif) = (p("summary.md"), p("outputs.txt"), p("r.sarif"));
+    // A review that talks about timeouts, rate limits and overloaded_error on stdout and
+    // fails the step for its findings: its own result, not an outage.
+    let o = run(
+        dir.path(),
+        &[
+            "review",
+            "--diff",
+            diff.to_str().expect("utf8"),
+            "--sarif",
+            sarif.to_str().expect("utf8"),
+            "--",
+            "sh",
+            "-c",
+            "echo 'src/net.rs:4: no timeout; a rate limit or overloaded_error (HTTP 503) retries forever'; echo '1 finding' >&2; exit 1",
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true".into()),
+            ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
+            ("GITHUB_OUTPUT", outputs.display().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    assert_eq!(emu.count("primary"), 0, "no outage: aiw does not review");
+    assert!(
+        stdout(&o).starts_with("src/net.rs:4: no timeout"),
+        "{}",
+        stdout(&o)
+    );
+    let s = std::fs::read_to_string(&summary).expect("step summary written");
+    assert!(s.contains("passed its result through"), "{s}");
+    let gh = std::fs::read_to_string(&outputs).expect("step outputs written");
+    assert!(
+        gh.contains("status<<") && gh.contains("\nwrapped\n"),
+        "{gh}"
+    );
+    assert_eq!(
+        read_json(&sarif)["runs"][0]["properties"]["status"],
+        "wrapped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_keeps_the_unreviewed_half_its_origin_and_outputs_and_replays_them() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = emu.base_url();
+    // A small window makes every file its own part; one part at a time, in order.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            r#"
+[providers.anthropic]
+base_url = "{base}"
+context_window = 1200
+[routes]
+review = ["anthropic/primary"]
+[review]
+concurrency = 1
+[health]
+base_open = "100ms"
+max_open = "200ms"
+max_retry_wait = "100ms"
+"#
+        ),
+    )
+    .expect("config");
+    let mut diff = String::new();
+    for (name, marker) in [("src/lib.rs", "FIRST_FILE"), ("src/b.rs", "SECOND_FILE")] {
+        let _ = write!(
+            diff,
+            "diff --git a/{name} b/{name}\n--- a/{name}\n+++ b/{name}\n@@ -1,1 +1,80 @@\n fn keep() {{}}\n"
+        );
+        for i in 0..79 {
+            let _ = writeln!(diff, "+let {marker}_{i} = compute(x).unwrap();");
+        }
+    }
+    let diff_file = dir.path().join("two.diff");
+    std::fs::write(&diff_file, &diff).expect("write diff");
+    let first = serde_json::json!([{
+        "file": "src/lib.rs", "start_line": 2, "end_line": 2, "severity": "error",
+        "title": "unwrap", "explanation": "panics", "suggestion": null,
+    }])
+    .to_string();
+    emu.set_script(
+        "primary",
+        Script::sequence(vec![
+            Action::reply(&first),
+            Action::error(ErrorKind::Overloaded),
+        ]),
+    );
+    let queue_dir = dir.path().join("ci-cache/queue");
+    let report = dir.path().join("out/review.json");
+    let env = [
+        ("AIW_QUEUE_DIR", queue_dir.display().to_string()),
+        ("GITHUB_REPOSITORY", "org/repo".to_string()),
+        ("GITHUB_REF", "refs/pull/42/merge".to_string()),
+        ("GITHUB_SHA", "0123456789abcdef".to_string()),
+        ("GITHUB_BASE_REF", "main".to_string()),
+    ];
+    let o = run(
+        dir.path(),
+        &[
+            "review",
+            "--diff",
+            diff_file.to_str().expect("utf8"),
+            "--on-unavailable",
+            "queue",
+            "--json",
+            report.to_str().expect("utf8"),
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("was queued as job"), "{}", stdout(&o));
+    let pending: Vec<_> = std::fs::read_dir(queue_dir.join("pending"))
+        .expect("the queue is where AIW_QUEUE_DIR says")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(pending.len(), 1);
+    let job: Value =
+        serde_json::from_slice(&std::fs::read(pending[0].path()).expect("job")).expect("json");
+    let queued = job["diff"].as_str().unwrap_or_default();
+    assert!(queued.contains("SECOND_FILE"), "{queued}");
+    assert!(
+        !queued.contains("FIRST_FILE_0 "),
+        "the reviewed part is not queued again"
+    );
+    assert_eq!(job["origin"]["repo"], "org/repo");
+    assert_eq!(job["origin"]["pr"], 42);
+    assert_eq!(job["origin"]["head"], "0123456789abcdef");
+    assert_eq!(job["origin"]["base"], "main");
+    assert_eq!(job["outputs"]["json"], report.display().to_string());
+    assert!(!dir.path().join("state/queue/pending").exists());
+
+    // The model is back: the replay writes the report file again, naming the PR.
+    std::fs::remove_file(&report).expect("remove the first report");
+    emu.set_script("primary", Script::reply("[]"));
+    let o = run(dir.path(), &["queue", "run"], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let j = read_json(&report);
+    assert_eq!(j["status"], "complete", "{j:#}");
+    assert!(
+        j["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("org/repo, PR #42, head 0123456789ab")),
+        "{j:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_comment_is_one_sticky_comment_and_a_skip_posts_a_neutral_note() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    emu.set_script("primary", Script::reply(FINDINGS));
+    let diff = fixture("simple.diff");
+    let sarif = dir.path().join("r.sarif");
+    let args = [
+        "review",
+        "--diff",
+        diff.to_str().expect("utf8"),
+        "--fail-on",
+        "never",
+        "--github-comment",
+        "--sarif",
+        sarif.to_str().expect("utf8"),
+    ];
+    let token = "ghs_aiwTestToken0123456789abcdef";
+    let env = [
+        ("GITHUB_ACTIONS", "true".to_string()),
+        ("GITHUB_API_URL", emu.github_api_url()),
+        ("GITHUB_REPOSITORY", "org/repo".to_string()),
+        ("GITHUB_REF", "refs/pull/7/merge".to_string()),
+        ("GITHUB_TOKEN", token.to_string()),
+    ];
+    let o = run(dir.path(), &args, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("posted the review comment"),
+        "{}",
+        stdout(&o)
+    );
+    let c = emu.github_comments();
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].repo.as_str(), c[0].issue), ("org/repo", 7));
+    assert!(
+        c[0].body.contains("Reviewed by anthropic/primary."),
+        "{}",
+        c[0].body
+    );
+    assert!(
+        c[0].body.contains("unwrap on a fallible result"),
+        "{}",
+        c[0].body
+    );
+    assert!(!c[0].body.contains(token));
+
+    // Everything down: the same comment now says the review was skipped; no SARIF.
+    for m in ["primary", "fallback"] {
+        emu.set_script(m, Script::always(Action::error(ErrorKind::Overloaded)));
+    }
+    assert!(sarif.exists());
+    std::fs::remove_file(&sarif).expect("remove");
+    let o = run(dir.path(), &args, &env).await;
+    assert_eq!(o.status.code(), Some(75), "{}\n{}", stdout(&o), stderr(&o));
+    let c = emu.github_comments();
+    assert_eq!(c.len(), 1, "one sticky comment, edited");
+    assert_eq!(c[0].edits, 1);
+    assert!(
+        c[0].body
+            .contains("review skipped: all models unavailable, will retry"),
+        "{}",
+        c[0].body
+    );
+    assert!(!c[0].body.contains("unwrap on a fallible result"));
+    assert!(!sarif.exists(), "a skipped review writes no SARIF");
+
+    // No token: a loud warning, the verdict unchanged.
+    let env: Vec<_> = env
+        .into_iter()
+        .filter(|(k, _)| *k != "GITHUB_TOKEN")
+        .collect();
+    let o = run(dir.path(), &args, &env).await;
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    assert!(stderr(&o).contains("GITHUB_TOKEN"), "{}", stderr(&o));
+    no_keys(&o);
 }

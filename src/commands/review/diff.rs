@@ -66,6 +66,23 @@ impl Hunk {
         (self.new_len > 0).then(|| (self.new_start, self.new_start + self.new_len - 1))
     }
 
+    /// The new-side numbers of the lines this hunk adds (`+` lines).
+    pub fn added_lines(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut cur = self.new_start;
+        for l in &self.lines {
+            match l.as_bytes().first() {
+                Some(b'+') => {
+                    out.push(cur);
+                    cur += 1;
+                }
+                Some(b' ') | None => cur += 1,
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// The new-side text of line `n` (an added or context line), if this hunk has it.
     pub fn new_line(&self, n: u32) -> Option<&str> {
         let mut cur = self.new_start;
@@ -171,6 +188,32 @@ pub struct Diff {
 }
 
 impl Diff {
+    /// A place inside the change to attach a review-wide message to (reviewdog and GitLab
+    /// filter out anything else): the first added line of the first text file with one, or
+    /// the first line a hunk shows.
+    pub fn anchor(&self) -> Option<(String, u32)> {
+        let text = || {
+            self.files
+                .iter()
+                .filter(|f| f.new_path.is_some() && !f.binary)
+        };
+        text()
+            .find_map(|f| {
+                f.hunks
+                    .iter()
+                    .find_map(|h| h.added_lines().first().copied())
+                    .map(|n| (f.path().to_string(), n))
+            })
+            .or_else(|| {
+                text().find_map(|f| {
+                    f.hunks
+                        .iter()
+                        .find_map(Hunk::new_range)
+                        .map(|(first, _)| (f.path().to_string(), first))
+                })
+            })
+    }
+
     /// The file with this new (or, for deletions, old) path.
     pub fn file(&self, path: &str) -> Option<&FileDiff> {
         let path = path.trim_start_matches("./");

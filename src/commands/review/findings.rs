@@ -1,14 +1,16 @@
 //! Review findings: the [`Finding`] type, getting findings out of a model's answer however it
 //! was wrapped (code fences, prose around it, a bare array or `{"findings": [...]}`, trailing
 //! commas, loose field names), the GBNF grammar that makes the local model emit only that
-//! JSON, and the merge rules (deduplication, ordering, whether a finding is inside the diff).
+//! JSON, the merge rules (deduplication, ordering), and [`place`]: whether a finding points
+//! inside the change under a filter mode (repo-relative path, lines clamped to the hunk).
 
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::diff::Diff;
+use super::diff::{Diff, FileStatus};
+use crate::cli::FilterMode;
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -195,7 +197,7 @@ fn convert_one(v: &Value) -> Option<Finding> {
             .take(80)
             .collect()
     });
-    if title.is_empty() {
+    if title.is_empty() || is_placeholder(&file) || is_placeholder(&title) {
         return None;
     }
     let suggestion = match o.get("suggestion").or_else(|| o.get("replacement")) {
@@ -211,6 +213,19 @@ fn convert_one(v: &Value) -> Option<Finding> {
         explanation,
         suggestion,
     })
+}
+
+/// The example values of the output contract: a model that copies them reports nothing.
+const PLACEHOLDERS: &[&str] = &[
+    "path/in/repo",
+    "one line",
+    "why it matters and how to fix it",
+];
+
+fn is_placeholder(s: &str) -> bool {
+    PLACEHOLDERS
+        .iter()
+        .any(|p| s.trim().eq_ignore_ascii_case(p))
 }
 
 fn one_line(s: &str) -> String {
@@ -324,6 +339,131 @@ pub fn merge(all: Vec<Finding>) -> Vec<Finding> {
         .collect();
     out.sort_by(Finding::report_order);
     out
+}
+
+/// Checks a finding against the diff under `mode` (reviewdog's filter modes): `Ok` with the
+/// finding made repo-relative and its lines clamped into the hunk it points at when it
+/// counts; `Err` with the finding and why not when it points outside the change (a file the
+/// diff does not contain, the old path of a renamed file, a deleted or binary file, lines
+/// no hunk shows, an absolute path outside `root`). Only `Ok` findings count toward
+/// `--fail-on` and get annotations.
+pub fn place(
+    mut f: Finding,
+    diff: &Diff,
+    mode: FilterMode,
+    root: Option<&std::path::Path>,
+) -> Result<Finding, Box<(Finding, String)>> {
+    f.file = repo_relative(&f.file, diff, root);
+    let lines = if f.end_line > f.start_line {
+        format!("lines {}-{}", f.start_line, f.end_line)
+    } else {
+        format!("line {}", f.start_line)
+    };
+    let Some(file) = diff
+        .files
+        .iter()
+        .find(|x| x.new_path.as_deref() == Some(f.file.as_str()))
+    else {
+        if mode == FilterMode::Nofilter {
+            return Ok(f);
+        }
+        let renamed = diff
+            .files
+            .iter()
+            .find(|x| x.old_path.as_deref() == Some(f.file.as_str()) && x.new_path.is_some());
+        let why = if let Some(r) = renamed {
+            format!(
+                "`{}` is the old path of a file the change renames to `{}`",
+                f.file,
+                r.path()
+            )
+        } else if diff
+            .files
+            .iter()
+            .any(|x| x.status == FileStatus::Deleted && x.old_path.as_deref() == Some(&f.file))
+        {
+            "the change deletes this file".to_string()
+        } else if f.file.starts_with('/') {
+            "an absolute path outside the repository".to_string()
+        } else {
+            "the change does not touch this file".to_string()
+        };
+        return Err(Box::new((f, why)));
+    };
+    if mode == FilterMode::Nofilter {
+        return Ok(f);
+    }
+    if file.binary {
+        return Err(Box::new((
+            f,
+            "a binary file: there are no lines to comment on".into(),
+        )));
+    }
+    let (start, end) = (f.start_line, f.end_line);
+    let hit = file.hunks.iter().find_map(|h| {
+        let (first, last) = h.new_range()?;
+        let overlaps = start <= last && end >= first;
+        let counts = match mode {
+            FilterMode::Added => h.added_lines().iter().any(|n| (start..=end).contains(n)),
+            _ => overlaps,
+        };
+        counts.then_some((first, last))
+    });
+    match (mode, hit) {
+        (_, Some((first, last))) => {
+            f.start_line = start.clamp(first, last);
+            f.end_line = end.clamp(f.start_line, last);
+            Ok(f)
+        }
+        (FilterMode::File, None) => Ok(f),
+        (FilterMode::Added, None) => Err(Box::new((
+            f,
+            format!("{lines}: not added or changed by the change"),
+        ))),
+        (_, None) => Err(Box::new((f, format!("{lines}: not in the diff")))),
+    }
+}
+
+/// The path a model named, as a repository-relative path: `./`, `a/` and `b/` prefixes
+/// dropped when that names a file of the diff, an absolute path under `root` (or ending in a
+/// path of the diff) made relative. Anything else is returned as given.
+fn repo_relative(path: &str, diff: &Diff, root: Option<&std::path::Path>) -> String {
+    let known = |p: &str| {
+        diff.files
+            .iter()
+            .any(|f| f.new_path.as_deref() == Some(p) || f.old_path.as_deref() == Some(p))
+    };
+    let p = path.trim().trim_start_matches("./");
+    if known(p) {
+        return p.to_string();
+    }
+    for prefix in ["a/", "b/"] {
+        if let Some(rest) = p.strip_prefix(prefix)
+            && known(rest)
+        {
+            return rest.to_string();
+        }
+    }
+    if p.starts_with('/') {
+        if let Some(rest) = root
+            .and_then(|r| r.to_str())
+            .and_then(|r| p.strip_prefix(r.trim_end_matches('/')))
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            return rest.to_string();
+        }
+        let suffix = diff
+            .files
+            .iter()
+            .flat_map(|f| [f.new_path.as_deref(), f.old_path.as_deref()])
+            .flatten()
+            .filter(|known| p.ends_with(&format!("/{known}")))
+            .max_by_key(|known| known.len());
+        if let Some(s) = suffix {
+            return s.to_string();
+        }
+    }
+    p.to_string()
 }
 
 /// A GBNF grammar (llama.cpp) that admits only a JSON array of findings with the fields in a
@@ -462,6 +602,43 @@ mod tests {
         f.file = "other.rs".into();
         (f.start_line, f.end_line) = (6, 6);
         assert!(!f.in_diff(&d));
+    }
+
+    #[test]
+    fn place_filters_by_mode_normalizes_paths_and_clamps_lines() {
+        let d = super::super::diff::parse(
+            b"diff --git a/x.rs b/x.rs\n--- a/x.rs\n+++ b/x.rs\n@@ -5,2 +5,3 @@\n a\n+b\n c\n\
+diff --git a/old.rs b/new.rs\nsimilarity index 90%\nrename from old.rs\nrename to new.rs\n\
+diff --git a/gone.rs b/gone.rs\ndeleted file mode 100644\n--- a/gone.rs\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n",
+        );
+        let at = |file: &str, start, end| {
+            let mut f = expected();
+            f.file = file.into();
+            (f.start_line, f.end_line) = (start, end);
+            f
+        };
+        let root = std::path::Path::new("/work/repo");
+        let ok = |f: Finding, mode| place(f, &d, mode, Some(root)).map_err(|b| b.1);
+        let f = ok(at("/work/repo/x.rs", 6, 900), FilterMode::DiffContext).expect("inside");
+        assert_eq!((f.file.as_str(), f.start_line, f.end_line), ("x.rs", 6, 7));
+        let f = ok(at("b/x.rs", 1, 5), FilterMode::DiffContext).expect("overlaps");
+        assert_eq!((f.start_line, f.end_line), (5, 5));
+        assert!(
+            ok(at("x.rs", 5, 5), FilterMode::Added).is_err(),
+            "context line"
+        );
+        assert!(ok(at("x.rs", 5, 6), FilterMode::Added).is_ok());
+        assert!(ok(at("x.rs", 40, 40), FilterMode::DiffContext).is_err());
+        assert!(ok(at("x.rs", 40, 40), FilterMode::File).is_ok());
+        let why = ok(at("old.rs", 1, 1), FilterMode::File).expect_err("old path");
+        assert!(why.contains("new.rs"), "{why}");
+        let why = ok(at("gone.rs", 1, 1), FilterMode::File).expect_err("deleted");
+        assert!(why.contains("deletes"), "{why}");
+        let why = ok(at("/etc/passwd", 1, 1), FilterMode::File).expect_err("absolute");
+        assert!(why.contains("absolute"), "{why}");
+        let f = ok(at("/elsewhere/checkout/x.rs", 6, 6), FilterMode::Added).expect("suffix");
+        assert_eq!(f.file, "x.rs");
+        assert!(ok(at("made/up.rs", 1, 1), FilterMode::Nofilter).is_ok());
     }
 
     /// Checks the grammar is well-formed (every rule used is defined, `root` exists) and that

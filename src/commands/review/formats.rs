@@ -63,56 +63,99 @@ pub fn text(report: &Report, markdown: bool) -> String {
             }
         }
     }
+    if !report.outside.is_empty() {
+        let _ = writeln!(s, "\nOutside the change (not counted toward --fail-on):");
+        for f in &report.outside {
+            let _ = writeln!(s, "{}", outside_line(f));
+        }
+    }
     for n in &report.notes {
         let _ = writeln!(s, "aiw review: note: {n}");
     }
     s
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace("\r\n", "<br>")
-        .replace(['\n', '\r'], "<br>")
+/// `path:line: severity: title (why)` for a finding outside the change.
+fn outside_line(f: &super::report::Reported) -> String {
+    let x = &f.finding;
+    format!(
+        "{}:{}: {}: {} ({})",
+        x.file,
+        x.start_line,
+        x.severity.as_str(),
+        x.title,
+        f.outside.as_deref().unwrap_or("outside the change")
+    )
 }
 
-/// The GitHub job summary / `--markdown` output: banner, a findings table, skipped files and
-/// notes, kept under [`SUMMARY_LIMIT`] bytes. Findings over the annotation caps are marked.
+/// Text on one markdown line: whitespace (newlines too) collapsed, `<` made harmless.
+fn md_line(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('<', "&lt;")
+}
+
+/// A code fence longer than any backtick run in `text`.
+pub fn fence_for(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// The GitHub job summary / `--markdown` output: banner, a findings list (suggestions in
+/// fenced blocks; no HTML line breaks), findings outside the change, skipped files and notes,
+/// kept under [`SUMMARY_LIMIT`] bytes. Findings over the annotation caps are marked.
 pub fn summary(report: &Report) -> String {
     let mut s = String::from("## aiw review\n\n");
     let loud = report.is_skipped() || report.is_partial() || report.degraded;
     for line in report.banner() {
         if loud {
-            let _ = writeln!(s, "> **{}**", md_cell(&line));
+            let _ = writeln!(s, "> **{}**", md_line(&line));
         } else {
-            let _ = writeln!(s, "> {}", md_cell(&line));
+            let _ = writeln!(s, "> {}", md_line(&line));
         }
     }
     s.push('\n');
     let annotated = annotated_set(report);
     if !report.findings.is_empty() {
-        s.push_str("| Severity | Location | Finding | Model |\n|---|---|---|---|\n");
+        s.push_str("### Findings\n\n");
         for (shown, (i, f)) in report.findings.iter().enumerate().enumerate() {
             let x = &f.finding;
-            let mut loc = format!("`{}:{}", md_cell(&x.file), x.start_line);
+            let mut loc = format!("{}:{}", md_line(&x.file).replace('`', "'"), x.start_line);
             if x.end_line > x.start_line {
                 let _ = write!(loc, "-{}", x.end_line);
             }
-            loc.push('`');
+            let mut item = format!("- **{}** `{loc}`", x.severity.as_str());
             if !f.in_diff {
-                loc.push_str(" (outside the diff)");
+                item.push_str(" (outside the diff)");
             } else if !annotated.contains(&i) {
-                loc.push_str(" (not annotated: GitHub's per-step limit)");
+                item.push_str(" (not annotated: GitHub's per-step limit)");
             }
-            let mut body = format!("**{}**<br>{}", md_cell(&x.title), md_cell(&x.explanation));
+            let _ = writeln!(item, ": **{}** ({})", md_line(&x.title), md_line(&f.model));
+            for l in x.explanation.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = writeln!(item, "  {}", md_line(l));
+            }
             if let Some(sugg) = &x.suggestion {
-                let _ = write!(body, "<br>Suggested: `{}`", md_cell(sugg).replace('`', "'"));
+                let fence = fence_for(sugg);
+                let _ = write!(
+                    item,
+                    "  <details><summary>Suggested replacement</summary>\n\n  {fence}\n"
+                );
+                for l in sugg.lines() {
+                    let _ = writeln!(item, "  {l}");
+                }
+                let _ = write!(item, "  {fence}\n\n  </details>\n");
             }
-            let row = format!(
-                "| {} | {loc} | {body} | {} |\n",
-                x.severity.as_str(),
-                md_cell(&f.model)
-            );
-            if s.len() + row.len() > SUMMARY_LIMIT - 2_000 {
+            if s.len() + item.len() > SUMMARY_LIMIT - 2_000 {
                 let _ = writeln!(
                     s,
                     "\n… {} more finding(s) not shown (summary size limit); see the JSON or SARIF output.",
@@ -120,14 +163,30 @@ pub fn summary(report: &Report) -> String {
                 );
                 break;
             }
-            s.push_str(&row);
+            s.push_str(&item);
         }
         s.push('\n');
+    }
+    if !report.outside.is_empty() {
+        let _ = write!(
+            s,
+            "<details><summary>Outside the change: {} finding(s), not counted</summary>\n\n",
+            report.outside.len()
+        );
+        for f in &report.outside {
+            let line = format!("- {}\n", md_line(&outside_line(f)));
+            if s.len() + line.len() > SUMMARY_LIMIT - 1_500 {
+                s.push_str("- …\n");
+                break;
+            }
+            s.push_str(&line);
+        }
+        s.push_str("\n</details>\n\n");
     }
     if !report.skipped_files.is_empty() {
         s.push_str("<details><summary>Skipped files</summary>\n\n");
         for f in &report.skipped_files {
-            let line = format!("- `{}`: {}\n", md_cell(&f.path), f.reason);
+            let line = format!("- `{}`: {}\n", md_line(&f.path).replace('`', "'"), f.reason);
             if s.len() + line.len() > SUMMARY_LIMIT - 1_000 {
                 s.push_str("- …\n");
                 break;
@@ -137,7 +196,7 @@ pub fn summary(report: &Report) -> String {
         s.push_str("\n</details>\n\n");
     }
     for n in &report.notes {
-        let line = format!("- note: {}\n", md_cell(n));
+        let line = format!("- note: {}\n", md_line(n));
         if s.len() + line.len() > SUMMARY_LIMIT - 200 {
             break;
         }
@@ -157,7 +216,10 @@ pub fn json(report: &Report) -> Value {
         "status": report.status.word(),
         "status_reason": match &report.status {
             Status::Complete => None,
-            Status::Partial(r) | Status::Unavailable(r) | Status::NothingToReview(r) => Some(r),
+            Status::Partial(r)
+            | Status::Unavailable(r)
+            | Status::NothingToReview(r)
+            | Status::Wrapped(r) => Some(r),
         },
         "message": report.is_skipped().then_some(SKIP_MESSAGE),
         "partial": report.is_partial(),
@@ -174,6 +236,7 @@ pub fn json(report: &Report) -> Value {
             "note": report.count(Severity::Note),
         },
         "findings": report.findings,
+        "outside_findings": report.outside,
         "skipped_files": report.skipped_files.iter().map(|s| json!({
             "path": s.path,
             "reason": s.reason.to_string(),
@@ -181,6 +244,8 @@ pub fn json(report: &Report) -> Value {
         })).collect::<Vec<_>>(),
         "chunks": report.chunks,
         "coverage": report.coverage,
+        "parts": report.parts,
+        "rejected_keys": report.rejected,
         "notes": report.notes,
         "wrapped": report.wrapped,
         "queued_job": report.queued_job,
@@ -284,7 +349,7 @@ pub fn sarif(report: &Report) -> Value {
             "automationDetails": { "id": "aiw-review/" },
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root." } } },
             "invocations": [{
-                "executionSuccessful": matches!(report.status, Status::Complete | Status::NothingToReview(_)),
+                "executionSuccessful": matches!(report.status, Status::Complete | Status::NothingToReview(_) | Status::Wrapped(_)),
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,
@@ -334,12 +399,14 @@ pub fn rdjson(report: &Report) -> Value {
             d
         })
         .collect();
-    if let Some(msg) = status_message(report) {
+    if let Some(msg) = status_message(report)
+        && let Some((path, line)) = status_anchor(report)
+    {
         diags.insert(
             0,
             json!({
                 "message": msg,
-                "location": { "path": first_path(report) },
+                "location": { "path": path, "range": { "start": { "line": line } } },
                 "severity": "WARNING",
                 "source": { "name": "aiw" },
                 "code": { "value": "aiw-review-status" },
@@ -360,13 +427,15 @@ fn status_message(report: &Report) -> Option<String> {
         .then(|| report.banner().join(" "))
 }
 
-fn first_path(report: &Report) -> String {
-    report
-        .findings
-        .first()
-        .map(|f| f.finding.file.clone())
-        .or_else(|| report.skipped_files.first().map(|s| s.path.clone()))
-        .unwrap_or_else(|| ".".into())
+/// Where a review-wide status item goes: a line inside the change, else the first finding;
+/// `None` (no status item) when the review has neither, as an item on `.` is filtered out.
+fn status_anchor(report: &Report) -> Option<(String, u32)> {
+    report.anchor.clone().or_else(|| {
+        report
+            .findings
+            .first()
+            .map(|f| (f.finding.file.clone(), f.finding.start_line))
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -395,7 +464,9 @@ pub fn gitlab(report: &Report) -> Value {
         }
         fp
     };
-    if let Some(msg) = status_message(report) {
+    if let Some(msg) = status_message(report)
+        && let Some((path, line)) = status_anchor(report)
+    {
         let fp = unique(&super::report::fingerprint(
             "aiw-review-status",
             report.status.word(),
@@ -406,7 +477,7 @@ pub fn gitlab(report: &Report) -> Value {
             "check_name": "aiw-review-status",
             "fingerprint": fp,
             "severity": "info",
-            "location": { "path": first_path(report), "lines": { "begin": 1 } },
+            "location": { "path": path, "lines": { "begin": line } },
         }));
     }
     for f in &report.findings {
@@ -424,6 +495,26 @@ pub fn gitlab(report: &Report) -> Value {
 
 // ---------------------------------------------------------------------------------------
 // GitHub Actions
+
+/// Makes text safe to print in GitHub Actions, where a line of stdout or stderr that starts
+/// (after whitespace) with `::` or `##[` is a workflow command (`::stop-commands::`, a fake
+/// `::error`, `::add-mask::`…): such a line gets a leading `\\`, so text from a model or a
+/// file can never run one. Other lines are unchanged.
+pub fn defuse_workflow_commands(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        // The runner trims Unicode whitespace, CR included, before it looks for a command.
+        let t = line.trim_start();
+        if t.starts_with("::") || t.starts_with("##[") {
+            out.push_str(&line[..line.len() - t.len()]);
+            out.push('\\');
+            out.push_str(t);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
 
 /// Escapes a workflow-command message: `%`, CR, LF.
 pub fn escape_data(s: &str) -> String {
@@ -486,15 +577,21 @@ pub fn github_annotations(report: &Report) -> Vec<String> {
         let f = &report.findings[i];
         let x = &f.finding;
         let cmd = match x.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Severity::Error if !f.advisory => "error",
+            Severity::Error | Severity::Warning => "warning",
             Severity::Note => "notice",
         };
         let mut msg = x.explanation.clone();
         if let Some(sugg) = &x.suggestion {
             let _ = write!(msg, "\n\nSuggested replacement:\n{sugg}");
         }
-        if report.degraded {
+        if f.advisory {
+            let _ = write!(
+                msg,
+                "\n\n(advisory: from {}, a lower tier of the route; it cannot fail the step)",
+                f.model
+            );
+        } else if report.degraded {
             let _ = write!(msg, "\n\n(reviewed by {}, a fallback model)", f.model);
         }
         out.push(format!(
@@ -920,8 +1017,13 @@ mod tests {
 
         let mut skipped = Report::new(Status::Unavailable("down".into()), "d", vec![]);
         skipped.skipped_files = r.skipped_files.clone();
+        // No line of the change to attach it to: no status item (one on `.` is filtered out).
+        assert_eq!(rdjson(&skipped)["diagnostics"], json!([]));
+        skipped.anchor = Some(("src/a.rs".into(), 2));
         let v = rdjson(&skipped);
         assert_eq!(v["diagnostics"][0]["severity"], "WARNING");
+        assert_eq!(v["diagnostics"][0]["location"]["path"], "src/a.rs");
+        assert_eq!(v["diagnostics"][0]["location"]["range"]["start"]["line"], 2);
         assert!(
             v["diagnostics"][0]["message"]
                 .as_str()
@@ -960,12 +1062,11 @@ mod tests {
             assert!(["info", "minor", "major", "critical", "blocker"].contains(&sev));
         }
 
-        let s = gitlab(&Report::new(
-            Status::Unavailable("down".into()),
-            "d",
-            vec![],
-        ));
+        let mut skipped = Report::new(Status::Unavailable("down".into()), "d", vec![]);
+        skipped.anchor = Some(("src/a.rs".into(), 1));
+        let s = gitlab(&skipped);
         assert_eq!(s[0]["check_name"], "aiw-review-status");
+        assert_eq!(s[0]["location"]["path"], "src/a.rs");
         assert!(
             s[0]["description"]
                 .as_str()
@@ -1004,6 +1105,8 @@ mod tests {
                     in_diff: true,
                     fingerprint: String::new(),
                     model: "m".into(),
+                    advisory: false,
+                    outside: None,
                 });
             }
         }
@@ -1049,6 +1152,35 @@ mod tests {
             "{}",
             a[0]
         );
+    }
+
+    #[test]
+    fn workflow_commands_in_text_are_defused() {
+        let t = "ok line\n::stop-commands::pwned\n   ::error file=a::fake\n\t##[set-output name=x]y\nsay ::x:: later\n::warning::last";
+        let d = defuse_workflow_commands(t);
+        for l in d.lines() {
+            let l = l.trim_start();
+            assert!(!l.starts_with("::") && !l.starts_with("##["), "{l}");
+        }
+        assert!(d.contains("\\::stop-commands::pwned\n"));
+        assert!(d.contains("say ::x:: later\n"), "other lines are unchanged");
+        assert_eq!(defuse_workflow_commands("a\nb\n"), "a\nb\n");
+    }
+
+    #[test]
+    fn summary_has_no_html_line_breaks() {
+        let (mut r, _) = sample();
+        r.findings[0].finding.explanation = "line one\nline two\r\nthree".into();
+        r.findings[0].finding.suggestion = Some("let a = 1;\nlet b = ```x```;".into());
+        r.notes.push("a note\nover two lines".into());
+        let s = summary(&r);
+        assert!(!s.contains("<br>"), "{s}");
+        assert!(s.contains("  line two\n"), "{s}");
+        assert!(
+            s.contains("  ````\n  let a = 1;\n  let b = ```x```;\n  ````\n"),
+            "{s}"
+        );
+        assert!(s.contains("- note: a note over two lines\n"), "{s}");
     }
 
     fn count_in(a: &[String], p: &str) -> usize {

@@ -10,6 +10,7 @@
 //!
 //! See: /tmp/issue6.md (the spec) and ../../../../shared/reference/ci-formats.md.
 
+pub mod comment;
 pub mod diff;
 pub mod findings;
 pub mod formats;
@@ -29,7 +30,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Context;
-use crate::cli::{FailOn, OnUnavailable, ReviewArgs};
+use crate::cli::{FailOn, FailOnTier, FilterMode, OnUnavailable, ReviewArgs};
 use crate::config::ModelRef;
 use crate::config::{FallbackPolicy, ProviderKind, Settings, parse_duration};
 use crate::exit;
@@ -38,7 +39,7 @@ use crate::provider::{ChatRequest, Message};
 use crate::redact::Redactor;
 use crate::router::Router;
 use diff::{DiffSource, FileFilter, Skipped};
-use report::{Coverage, Report, Reported, Status};
+use report::{Coverage, Part, PartState, Report, Reported, Status};
 
 /// The built-in review instructions; a repository overrides them with `.aiw/review.md`.
 pub const DEFAULT_PROMPT: &str = include_str!("../../../assets/review-prompt.md");
@@ -49,6 +50,16 @@ pub const OUTPUT_CONTRACT: &str = r#"
 Answer with ONLY a JSON array, no prose and no code fence. Each element:
 {"file": "path/in/repo", "start_line": N, "end_line": N, "severity": "error" | "warning" | "note", "title": "one line", "explanation": "why it matters and how to fix it", "suggestion": "replacement text for start_line..end_line" or null}
 Answer [] when there is nothing to report."#;
+
+/// The instructions for a local (small) model: short, plain, with no example values it could
+/// copy into a finding.
+pub const SMALL_MODEL_PROMPT: &str = include_str!("../../../assets/review-prompt-small.md");
+
+/// The output contract for a local model: the fields described in words, no example values
+/// (a small model copies `path/in/repo` and `one line` into its answer); its grammar
+/// (`findings::FINDINGS_GRAMMAR`) enforces the shape.
+pub const SMALL_MODEL_CONTRACT: &str = "
+Answer with only a JSON array of objects, one object per problem, each with the keys file, start_line, end_line, severity, title, explanation and suggestion, in that order. severity is error, warning or note. suggestion is the replacement code for those lines, or null. When there is no problem, the array is empty.";
 
 /// Chunks reviewed at once when `review.concurrency` is not set.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -62,6 +73,11 @@ pub struct ModelAnswer {
     pub model: String,
     /// Whether it came from a fallback or the local model rather than the primary.
     pub degraded: bool,
+    /// The answer stopped at the output token limit (it is cut).
+    pub cut: bool,
+    /// Models of the route that rejected their key or permission on the way (a broken
+    /// setup the answer from a lower tier would otherwise hide).
+    pub rejected: Vec<String>,
 }
 
 /// No model could answer a chunk; `reason` lists the attempts.
@@ -69,37 +85,41 @@ pub struct ModelAnswer {
 pub struct Unavailable {
     /// Every attempt and why it failed, for the report.
     pub reason: String,
-    /// Every model failed with a configuration problem (auth, permission, unknown model, bad
-    /// request): the user must fix something; skipping as if it were an outage would hide it.
+    /// A model rejected its key or permission, or every model failed with a configuration
+    /// problem (unknown model, bad request): the user must fix something; skipping as if it
+    /// were an outage would hide it.
     pub config_problem: bool,
 }
 
 /// What reviews one chunk: the router in production, a scripted fake in tests.
 pub trait ReviewModel: Send + Sync {
-    /// Answers one request; `cancel` is triggered when the time budget runs out.
+    /// Answers one request with the models of tier `tier` (0: the primary's tier; see
+    /// [`tiers_of`]); `cancel` is triggered when the time budget runs out.
     fn answer<'a>(
         &'a self,
+        tier: usize,
         req: &'a ChatRequest,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<ModelAnswer, Unavailable>>;
 }
 
-/// The production [`ReviewModel`]: a route run through the [`Router`].
+/// The production [`ReviewModel`]: each tier's part of the route run through the [`Router`].
 pub struct RouterModel {
     router: Router,
-    route: Vec<ModelRef>,
+    tiers: Vec<Vec<ModelRef>>,
 }
 
 impl RouterModel {
-    /// Reviews with `route` through `router`.
-    pub fn new(router: Router, route: Vec<ModelRef>) -> Self {
-        Self { router, route }
+    /// Reviews with `tiers` (see [`tiers_of`]) through `router`.
+    pub fn new(router: Router, tiers: Vec<Vec<ModelRef>>) -> Self {
+        Self { router, tiers }
     }
 }
 
 impl ReviewModel for RouterModel {
     fn answer<'a>(
         &'a self,
+        tier: usize,
         req: &'a ChatRequest,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<ModelAnswer, Unavailable>> {
@@ -107,13 +127,22 @@ impl ReviewModel for RouterModel {
             let mut on_event = |e: crate::router::RouterEvent| {
                 tracing::debug!(event = ?e, "review chunk");
             };
-            match self
-                .router
-                .run(&self.route, req, &mut on_event, cancel)
-                .await
-            {
+            let Some(route) = self.tiers.get(tier) else {
+                return Err(Unavailable {
+                    reason: format!("the route has no tier {tier}"),
+                    config_problem: false,
+                });
+            };
+            match self.router.run(route, req, &mut on_event, cancel).await {
                 Ok(a) => Ok(ModelAnswer {
                     text: a.text(),
+                    cut: a.stop == crate::conversation::StopReason::MaxTokens,
+                    rejected: a
+                        .attempts
+                        .iter()
+                        .filter(|t| t.error_class.is_some_and(key_rejected))
+                        .map(|t| t.model.clone())
+                        .collect(),
                     model: a.model,
                     degraded: a.degraded,
                 }),
@@ -122,10 +151,14 @@ impl ReviewModel for RouterModel {
                     config_problem: false,
                 }),
                 Err(e) => {
-                    let config_problem = e.attempts.iter().all(|a| {
-                        a.error_class
-                            .is_some_and(crate::provider::ErrorClass::is_config_problem)
-                    });
+                    let config_problem = e
+                        .attempts
+                        .iter()
+                        .any(|a| a.error_class.is_some_and(key_rejected))
+                        || e.attempts.iter().all(|a| {
+                            a.error_class
+                                .is_some_and(crate::provider::ErrorClass::is_config_problem)
+                        });
                     Err(Unavailable {
                         reason: e.to_string(),
                         config_problem,
@@ -133,6 +166,23 @@ impl ReviewModel for RouterModel {
                 }
             }
         })
+    }
+}
+
+/// Whether a failure means the key (or its permission) was rejected: never an outage.
+fn key_rejected(c: crate::provider::ErrorClass) -> bool {
+    matches!(
+        c,
+        crate::provider::ErrorClass::Auth | crate::provider::ErrorClass::Permission
+    )
+}
+
+/// The follow-up sent once when an answer is not a findings array (prose, or cut off).
+pub fn repair_prompt(cut: bool) -> &'static str {
+    if cut {
+        "Your answer was cut off at the length limit, so it cannot be read. Answer again with ONLY the JSON array of findings, at most 5 findings with one-sentence explanations. Answer [] when there is nothing to report."
+    } else {
+        "Your answer was not the JSON array of findings the instructions ask for, so it cannot be read. Answer again with ONLY that JSON array, no prose. Answer [] when there is nothing to report."
     }
 }
 
@@ -145,10 +195,49 @@ pub struct Budget {
     pub max_output: u32,
 }
 
-/// The chunk budget for a route: every chunk must fit the smallest context window of the
-/// route (the local model's, often), since any model of the route may end up answering it.
-/// Remote models without a configured window are assumed to have 128k tokens; chunks are
-/// capped at 24k tokens of diff anyway, as reviews of smaller pieces are more thorough.
+/// The route split into review tiers: the models of the primary's kind (cloud or local) in
+/// route order, then the others. Each tier reviews with chunks and answers sized for its own
+/// models, so a local model in the route no longer shrinks the cloud models' chunks; a part
+/// no model of one tier could review is split again for the next. `fallback = "off"` keeps
+/// only the primary.
+pub fn tiers_of(
+    settings: &Settings,
+    route: &[ModelRef],
+    policy: FallbackPolicy,
+) -> Vec<Vec<ModelRef>> {
+    if policy == FallbackPolicy::Off {
+        return vec![route.iter().take(1).cloned().collect()];
+    }
+    let local = |m: &ModelRef| {
+        settings
+            .provider(m)
+            .is_some_and(|p| p.kind == ProviderKind::Local)
+    };
+    let Some(first) = route.first() else {
+        return vec![Vec::new()];
+    };
+    let (same, other): (Vec<ModelRef>, Vec<ModelRef>) = route
+        .iter()
+        .cloned()
+        .partition(|m| local(m) == local(first));
+    let mut tiers = vec![same];
+    if !other.is_empty() {
+        tiers.push(other);
+    }
+    tiers
+}
+
+/// Whether `model` is served by a local provider.
+pub fn is_local(settings: &Settings, model: &ModelRef) -> bool {
+    settings
+        .provider(model)
+        .is_some_and(|p| p.kind == ProviderKind::Local)
+}
+
+/// The chunk budget for the models of one tier: every chunk must fit the smallest context
+/// window among them, since any of them may end up answering it. Remote models without a
+/// configured window are assumed to have 128k tokens; chunks are capped at 24k tokens of
+/// diff anyway, as reviews of smaller pieces are more thorough.
 pub fn budget_for(settings: &Settings, route: &[ModelRef], prompt: &str) -> Budget {
     let window = route
         .iter()
@@ -172,6 +261,18 @@ pub fn budget_for(settings: &Settings, route: &[ModelRef], prompt: &str) -> Budg
     }
 }
 
+/// The system prompt for a local model: the small-model instructions (or the repository's
+/// own), then the contract without example values.
+pub fn small_model_prompt(template: &str, focus: &[String]) -> String {
+    let template = if template == DEFAULT_PROMPT {
+        SMALL_MODEL_PROMPT
+    } else {
+        template
+    };
+    let full = system_prompt(template, focus);
+    full.replacen(OUTPUT_CONTRACT, SMALL_MODEL_CONTRACT, 1)
+}
+
 /// The system prompt: the template with its focus filled in, then the output contract.
 pub fn system_prompt(template: &str, focus: &[String]) -> String {
     let focus = if focus.is_empty() {
@@ -189,17 +290,7 @@ pub fn system_prompt(template: &str, focus: &[String]) -> String {
 
 /// The user message for one chunk; the fence is longer than any backtick run in the diff.
 pub fn chunk_message(chunk: &diff::Chunk, total: usize) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in chunk.text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    let fence = "`".repeat((longest + 1).max(3));
+    let fence = formats::fence_for(&chunk.text);
     format!(
         "Review this diff (part {} of {total}). Line numbers are those of the new file.\n\n{fence}diff\n{}{fence}\n",
         chunk.index + 1,
@@ -228,6 +319,27 @@ pub struct EngineOptions {
     pub max_chunks: usize,
     /// Replaces known secrets in the diff and instructions before they are sent.
     pub redactor: Redactor,
+    /// The lower tiers of the route (see [`tiers_of`]), each with its own prompt and
+    /// budget: parts the tier before could not review are split for and sent to them.
+    pub lower_tiers: Vec<Tier>,
+    /// Models whose findings never fail the step (`--fail-on-tier`); they are reported as
+    /// advisory.
+    pub advisory: Vec<String>,
+    /// Which findings count, by where they point.
+    pub filter_mode: FilterMode,
+    /// The repository root, to make absolute paths in findings relative.
+    pub root: Option<PathBuf>,
+}
+
+/// A lower tier of the route: its models, system prompt and budget.
+#[derive(Clone, Debug)]
+pub struct Tier {
+    /// `provider/model` of each model in it.
+    pub models: Vec<String>,
+    /// The system prompt its models get.
+    pub system: String,
+    /// Its chunk and answer sizes.
+    pub budget: Budget,
 }
 
 /// A finished review plus the part of the diff that was not reviewed (for queueing).
@@ -244,6 +356,8 @@ enum ChunkResult {
         degraded: bool,
         findings: Vec<findings::Finding>,
         dropped: usize,
+        repaired: bool,
+        rejected: Vec<String>,
     },
     Unreadable {
         model: String,
@@ -265,7 +379,9 @@ pub async fn review_diff(
 ) -> anyhow::Result<Outcome> {
     let secrets_redacted = opts.redactor.count(diff_bytes);
     let clean = opts.redactor.scrub_bytes(diff_bytes);
-    let parsed = diff::parse(&clean);
+    let mut parsed = diff::parse(&clean);
+    // `---`/`+++` lines that name no file are not a change to review.
+    parsed.files.retain(|f| !f.path().is_empty());
     if parsed.files.is_empty() && !diff::is_blank(&clean) {
         return Err(not_a_diff(description, &clean));
     }
@@ -282,7 +398,7 @@ pub async fn review_diff(
         }
     }
     let chunked = diff::chunk(&files, opts.budget.diff_tokens, opts.max_chunks);
-    let coverage = Coverage {
+    let mut coverage = Coverage {
         files: parsed.files.len(),
         files_reviewed: 0,
         files_over_budget: chunked.over_budget.len(),
@@ -312,19 +428,14 @@ pub async fn review_diff(
         });
     }
 
-    let total = chunks.len();
-    let requests: Vec<ChatRequest> = chunks
-        .iter()
-        .map(|c| ChatRequest {
-            system: Some(opts.system.clone()),
-            messages: vec![Message::user(chunk_message(c, total))],
-            max_tokens: Some(opts.budget.max_output),
-            temperature: Some(0.0),
-            grammar: Some(findings::FINDINGS_GRAMMAR.to_string()),
-            ..ChatRequest::default()
-        })
-        .collect();
-    let results = run_chunks(model, &requests, opts).await;
+    let requests = requests_for(&chunks, &opts.system, opts.budget);
+    let mut results = run_chunks(model, 0, &requests, opts).await;
+    let mut chunks = chunks;
+    for (t, tier) in opts.lower_tiers.iter().enumerate() {
+        let truncated;
+        (chunks, results, truncated) = next_tier(model, t + 1, tier, chunks, results, opts).await;
+        coverage.lines_truncated += truncated;
+    }
 
     let mut out = assemble(
         &parsed,
@@ -345,6 +456,93 @@ pub async fn review_diff(
     Ok(out)
 }
 
+/// One request per chunk, for a tier's prompt and budget.
+fn requests_for(chunks: &[diff::Chunk], system: &str, budget: Budget) -> Vec<ChatRequest> {
+    let total = chunks.len();
+    chunks
+        .iter()
+        .map(|c| ChatRequest {
+            system: Some(system.to_string()),
+            messages: vec![Message::user(chunk_message(c, total))],
+            max_tokens: Some(budget.max_output),
+            temperature: Some(0.0),
+            grammar: Some(findings::FINDINGS_GRAMMAR.to_string()),
+            ..ChatRequest::default()
+        })
+        .collect()
+}
+
+/// Sends the parts no model of the tiers before could review (unavailable) to `tier`, each
+/// split again for the tier's budget. Returns the parts in order (each retried part replaced
+/// by its pieces, indices renumbered), their results, and the lines cut in the new split.
+async fn next_tier(
+    model: &dyn ReviewModel,
+    index: usize,
+    tier: &Tier,
+    chunks: Vec<diff::Chunk>,
+    results: Vec<Option<ChunkResult>>,
+    opts: &EngineOptions,
+) -> (Vec<diff::Chunk>, Vec<Option<ChunkResult>>, usize) {
+    let failed = |r: &Option<ChunkResult>| matches!(r, Some(ChunkResult::Unavailable(_)));
+    if !results.iter().any(failed) {
+        return (chunks, results, 0);
+    }
+    let mut truncated = 0;
+    let mut pieces: Vec<Vec<diff::Chunk>> = Vec::new();
+    let mut flat: Vec<diff::Chunk> = Vec::new();
+    for (c, r) in chunks.iter().zip(&results) {
+        if !failed(r) {
+            pieces.push(Vec::new());
+            continue;
+        }
+        let parsed = diff::parse(c.text.as_bytes());
+        let files: Vec<&diff::FileDiff> = parsed.files.iter().collect();
+        let split = diff::chunk(&files, tier.budget.diff_tokens, usize::MAX);
+        truncated += split.lines_truncated;
+        let mut mine = Vec::new();
+        for mut piece in split.chunks {
+            piece.index = flat.len();
+            flat.push(piece.clone());
+            mine.push(piece);
+        }
+        pieces.push(mine);
+    }
+    let requests = requests_for(&flat, &tier.system, tier.budget);
+    let mut fresh: Vec<Option<ChunkResult>> = run_chunks(model, index, &requests, opts).await;
+    let mut out_chunks = Vec::new();
+    let mut out_results = Vec::new();
+    let mut taken = 0;
+    for ((c, r), mine) in chunks.into_iter().zip(results).zip(pieces) {
+        if mine.is_empty() {
+            out_chunks.push(c);
+            out_results.push(r);
+            continue;
+        }
+        let before = match r {
+            Some(ChunkResult::Unavailable(u)) => Some(u),
+            _ => None,
+        };
+        for piece in mine {
+            let res = match (fresh[taken].take(), &before) {
+                (Some(ChunkResult::Unavailable(u)), Some(b)) => {
+                    Some(ChunkResult::Unavailable(Unavailable {
+                        reason: format!("{}; then {}", b.reason, u.reason),
+                        config_problem: b.config_problem || u.config_problem,
+                    }))
+                }
+                (other, _) => other,
+            };
+            taken += 1;
+            out_chunks.push(piece);
+            out_results.push(res);
+        }
+    }
+    for (i, c) in out_chunks.iter_mut().enumerate() {
+        c.index = i;
+    }
+    (out_chunks, out_results, truncated)
+}
+
 /// The error for input that is not a unified diff: what was read and what is expected.
 fn not_a_diff(description: &str, input: &[u8]) -> anyhow::Error {
     let head: String = String::from_utf8_lossy(&input[..input.len().min(48)])
@@ -362,6 +560,7 @@ fn not_a_diff(description: &str, input: &[u8]) -> anyhow::Error {
 /// the deadline passes (then the rest are cancelled and stay `None`).
 async fn run_chunks(
     model: &dyn ReviewModel,
+    tier: usize,
     requests: &[ChatRequest],
     opts: &EngineOptions,
 ) -> Vec<Option<ChunkResult>> {
@@ -370,10 +569,7 @@ async fn run_chunks(
     {
         let cancel = &cancel;
         let mut stream = futures_util::stream::iter(requests.iter().enumerate())
-            .map(|(i, req)| async move {
-                let r = model.answer(req, cancel).await;
-                (i, r)
-            })
+            .map(|(i, req)| async move { (i, review_chunk(model, tier, req, cancel).await) })
             .buffer_unordered(opts.concurrency.max(1));
         loop {
             let next = match opts.deadline {
@@ -387,26 +583,81 @@ async fn run_chunks(
                 None => stream.next().await,
             };
             let Some((i, r)) = next else { break };
-            results[i] = Some(match r {
-                Ok(a) => match findings::parse_answer(&a.text) {
-                    Ok(p) => ChunkResult::Reviewed {
-                        model: a.model,
-                        degraded: a.degraded,
-                        findings: p.findings,
-                        dropped: p.dropped,
-                    },
-                    Err(e) => ChunkResult::Unreadable {
-                        model: a.model,
-                        degraded: a.degraded,
-                        error: e.to_string(),
-                    },
-                },
-                Err(u) => ChunkResult::Unavailable(u),
-            });
+            results[i] = Some(r);
         }
     }
 
     results
+}
+
+/// Reviews one chunk: asks the route; an answer that is not a findings array (prose, or
+/// cut at the token limit) gets one repair prompt, and if that is not readable either, the
+/// chunk could not be reviewed (a model did answer: not an outage).
+async fn review_chunk(
+    model: &dyn ReviewModel,
+    tier: usize,
+    req: &ChatRequest,
+    cancel: &CancellationToken,
+) -> ChunkResult {
+    // A lower tier is a fallback even when it answered first in its part of the route.
+    let lower = |mut a: ModelAnswer| {
+        a.degraded |= tier > 0;
+        a
+    };
+    let first = match model.answer(tier, req, cancel).await {
+        Ok(a) => lower(a),
+        Err(u) => return ChunkResult::Unavailable(u),
+    };
+    let first_err = match findings::parse_answer(&first.text) {
+        Ok(p) => return reviewed(first, p, false),
+        Err(e) => e,
+    };
+    let cut = if first.cut {
+        " (cut at the token limit)"
+    } else {
+        ""
+    };
+    let mut repair = req.clone();
+    let shown: String = first.text.chars().take(4_000).collect();
+    repair.messages.push(Message::assistant(shown));
+    repair
+        .messages
+        .push(Message::user(repair_prompt(first.cut)));
+    match model.answer(tier, &repair, cancel).await {
+        Ok(second) => {
+            let second = lower(second);
+            match findings::parse_answer(&second.text) {
+                Ok(p) => reviewed(second, p, true),
+                Err(e) => ChunkResult::Unreadable {
+                    model: second.model,
+                    degraded: second.degraded,
+                    error: format!(
+                        "{first_err}{cut}; the answer to one repair prompt was not readable either ({})",
+                        e.0
+                    ),
+                },
+            }
+        }
+        Err(u) => ChunkResult::Unreadable {
+            model: first.model,
+            degraded: first.degraded,
+            error: format!(
+                "{first_err}{cut}; the repair prompt got no answer ({})",
+                u.reason
+            ),
+        },
+    }
+}
+
+fn reviewed(a: ModelAnswer, p: findings::Parsed, repaired: bool) -> ChunkResult {
+    ChunkResult::Reviewed {
+        model: a.model,
+        degraded: a.degraded,
+        findings: p.findings,
+        dropped: p.dropped,
+        repaired,
+        rejected: a.rejected,
+    }
 }
 
 /// Turns per-chunk results into the report: models, degraded, merged findings, coverage,
@@ -454,6 +705,20 @@ fn assemble(
     let mut reasons: Vec<String> = Vec::new();
     let mut unreviewed = String::new();
     for (i, res) in results.into_iter().enumerate() {
+        let (state, by) = match &res {
+            Some(ChunkResult::Reviewed { model, .. }) => (PartState::Reviewed, Some(model.clone())),
+            Some(ChunkResult::Unreadable { model, .. }) => {
+                (PartState::Unreadable, Some(model.clone()))
+            }
+            Some(ChunkResult::Unavailable(_)) => (PartState::Unavailable, None),
+            None => (PartState::TimedOut, None),
+        };
+        r.parts.push(Part {
+            part: i + 1,
+            files: chunks[i].files.clone(),
+            state,
+            model: by,
+        });
         let note_model = |m: &str, degraded: bool, r: &mut Report| {
             if !r.models.iter().any(|x| x == m) {
                 r.models.push(m.to_string());
@@ -466,9 +731,22 @@ fn assemble(
                 degraded,
                 findings,
                 dropped,
+                repaired,
+                rejected,
             }) => {
                 note_model(&m, degraded, &mut r);
                 r.chunks.reviewed += 1;
+                if repaired {
+                    r.notes.push(format!(
+                        "part {}: {m} answered with prose or a cut answer first; its answer to a repair prompt was used",
+                        i + 1
+                    ));
+                }
+                for x in rejected {
+                    if !r.rejected.contains(&x) {
+                        r.rejected.push(x);
+                    }
+                }
                 if dropped > 0 {
                     r.notes.push(format!(
                         "part {}: {dropped} finding(s) from {m} were unusable (no file, line or known severity) and were dropped",
@@ -504,22 +782,22 @@ fn assemble(
             }
         }
     }
-    let merged = findings::merge(all.iter().map(|(f, _)| f.clone()).collect());
-    r.findings = merged
-        .into_iter()
-        .map(|f| {
-            let m = all
-                .iter()
-                .find(|(g, _)| {
-                    g.file == f.file && g.start_line == f.start_line && g.title == f.title
-                })
-                .map_or("", |(_, m)| m.as_str())
-                .to_string();
-            Reported::new(f, parsed, &m)
-        })
-        .collect();
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for (f, m) in all {
+        match findings::place(f, parsed, opts.filter_mode, opts.root.as_deref()) {
+            Ok(f) => inside.push((f, m, None)),
+            Err(out) => {
+                let (f, why) = *out;
+                outside.push((f, m, Some(why)));
+            }
+        }
+    }
+    r.findings = reported(&inside, parsed, &opts.advisory);
+    r.outside = reported(&outside, parsed, &opts.advisory);
     r.status = status_of(&r.chunks, &reasons, &coverage);
     r.coverage = coverage;
+    r.anchor = parsed.anchor();
     if r.chunks.timed_out > 0 && !reasons.is_empty() {
         r.notes
             .push(format!("models that failed: {}", reasons.join("; ")));
@@ -528,6 +806,31 @@ fn assemble(
         report: r,
         unreviewed,
     }
+}
+
+/// Merges placed findings (see [`findings::merge`]) and wraps each with the model that
+/// reported it and, for one outside the change, why.
+fn reported(
+    list: &[(findings::Finding, String, Option<String>)],
+    parsed: &diff::Diff,
+    advisory: &[String],
+) -> Vec<Reported> {
+    let merged = findings::merge(list.iter().map(|(f, _, _)| f.clone()).collect());
+    merged
+        .into_iter()
+        .map(|f| {
+            let (m, why) = list
+                .iter()
+                .find(|(g, _, _)| {
+                    g.file == f.file && g.start_line == f.start_line && g.title == f.title
+                })
+                .map_or((String::new(), None), |(_, m, w)| (m.clone(), w.clone()));
+            let mut r = Reported::new(f, parsed, &m);
+            r.outside = why;
+            r.advisory = advisory.contains(&m);
+            r
+        })
+        .collect()
 }
 
 /// The status for chunk counts and coverage: complete only when every chunk was reviewed and
@@ -643,6 +946,9 @@ pub fn write_outputs(
     let scrub = |t: String| redactor.scrub(&t).into_owned();
     let mut human = formats::text(report, out.markdown);
     if out.github {
+        // Model and file text must not start a workflow command; our own annotations
+        // (escaped data on one line each) come after.
+        human = formats::defuse_workflow_commands(&human);
         for a in formats::github_annotations(report) {
             human.push_str(&a);
             human.push('\n');
@@ -663,8 +969,12 @@ pub fn write_outputs(
         (&out.gitlab, formats::gitlab),
     ];
     let mut to_stdout: Option<String> = None;
-    for (path, render) in files {
+    for (i, (path, render)) in files.into_iter().enumerate() {
         let Some(p) = path else { continue };
+        if i == 1 && report.is_skipped() {
+            // An empty SARIF upload would close the open code-scanning alerts.
+            continue;
+        }
         let mut value = render(report);
         redactor.scrub_json(&mut value);
         let bytes = formats::to_pretty(&value);
@@ -726,21 +1036,55 @@ pub fn resolve_route(
     Ok(models)
 }
 
-/// Builds the engine options for a route, with `instructions` (see
-/// [`policy::PolicySource::instructions`]) as the template.
+/// Builds the engine options for a route split into `tiers` (see [`tiers_of`]), with
+/// `instructions` (see [`policy::PolicySource::instructions`]) as the template. Each tier
+/// gets its own budget, and a local tier the small-model prompt. Findings of the models
+/// `fail_on_tier` leaves out are advisory.
 pub fn engine_options(
     settings: &Settings,
-    route: &[ModelRef],
+    tiers: &[Vec<ModelRef>],
     focus: &[String],
     deadline: Option<Instant>,
     instructions: &str,
+    fail_on_tier: FailOnTier,
 ) -> EngineOptions {
     let redactor = crate::redact::global().clone();
-    let system = redactor
-        .scrub(&system_prompt(instructions, focus))
-        .into_owned();
+    let prompt_for = |tier: &[ModelRef]| {
+        let text = if tier.first().is_some_and(|m| is_local(settings, m)) {
+            small_model_prompt(instructions, focus)
+        } else {
+            system_prompt(instructions, focus)
+        };
+        redactor.scrub(&text).into_owned()
+    };
+    let empty = Vec::new();
+    let first = tiers.first().unwrap_or(&empty);
+    let system = prompt_for(first);
+    let lower_tiers = tiers
+        .iter()
+        .skip(1)
+        .map(|t| {
+            let system = prompt_for(t);
+            Tier {
+                models: t.iter().map(ToString::to_string).collect(),
+                budget: budget_for(settings, t, &system),
+                system,
+            }
+        })
+        .collect();
+    let route: Vec<&ModelRef> = tiers.iter().flatten().collect();
+    let advisory = route
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| match fail_on_tier {
+            FailOnTier::Any => false,
+            FailOnTier::Cloud => is_local(settings, m),
+            FailOnTier::Primary => *i > 0,
+        })
+        .map(|(_, m)| m.to_string())
+        .collect();
     EngineOptions {
-        budget: budget_for(settings, route, &system),
+        budget: budget_for(settings, first, &system),
         system,
         concurrency: settings.review.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
         deadline,
@@ -752,6 +1096,20 @@ pub fn engine_options(
             .max_chunks
             .unwrap_or(diff::DEFAULT_MAX_CHUNKS),
         redactor,
+        lower_tiers,
+        advisory,
+        filter_mode: FilterMode::default(),
+        root: None,
+    }
+}
+
+/// A warning on stderr; on GitHub Actions with every line that could start a workflow
+/// command defused (it may carry text from a model, a provider or a file).
+fn warn(github: bool, text: &str) {
+    if github {
+        output::warn(&formats::defuse_workflow_commands(text));
+    } else {
+        output::warn(text);
     }
 }
 
@@ -774,13 +1132,30 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             None => budget.map_or(wrap::DEFAULT_TIMEOUT, |b| b / 2),
         };
         match wrap::run_wrapped(&args.wrap, wrap_timeout).await? {
-            wrap::WrapOutcome::Passed(code) => return Ok(exit::code(code)),
+            wrap::WrapOutcome::Passed(code) => {
+                // Its result stands; the step outputs and report files still say so.
+                let report = Report::new(
+                    Status::Wrapped(format!(
+                        "The wrapped review command `{}` reviewed the change and exited {code}; aiw passed its result through and did not review itself.",
+                        args.wrap.join(" ")
+                    )),
+                    "the wrapped review command's review",
+                    route.iter().map(ToString::to_string).collect(),
+                );
+                let redactor = crate::redact::global().clone();
+                let (printed, written) = write_outputs(&report, &outputs, &redactor);
+                // Its own output already went to stdout: aiw's text report goes to stderr.
+                output::raw_stderr(printed.stderr.as_bytes());
+                output::raw_stderr(printed.stdout.as_bytes());
+                written?;
+                return Ok(exit::code(code));
+            }
             wrap::WrapOutcome::Outage(reason) => {
                 let msg = format!(
                     "The wrapped review command `{}` failed like an outage ({reason}); aiw reviewed with its own route instead.",
                     args.wrap.join(" ")
                 );
-                output::warn(&msg);
+                warn(outputs.github, &msg);
                 wrapped_note = Some(msg);
             }
         }
@@ -798,22 +1173,40 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         deadline,
     };
     let gathered = diff::gather(&source, &env, limits).await?;
+    if matches!(source, DiffSource::Stdin) && diff::is_blank(&gathered.bytes) {
+        return Err(usage(
+            "nothing came on standard input (`--diff -`): pipe a unified diff into it, e.g. `git diff origin/main... | aiw review --diff -`".into(),
+        ));
+    }
     let cwd = std::env::current_dir().ok();
     let instructions = ctx.review_policy.instructions(cwd.as_deref())?;
-    let mut opts = engine_options(&ctx.settings, &route, &args.focus, deadline, &instructions);
-    let unexempted = policy::unexempt_marked_files(&ctx.review_policy, &mut opts, &gathered.bytes)?;
     let policy = fallback_policy(&ctx.settings, args.route.as_deref());
+    let tiers = tiers_of(&ctx.settings, &route, policy);
+    let mut opts = engine_options(
+        &ctx.settings,
+        &tiers,
+        &args.focus,
+        deadline,
+        &instructions,
+        args.fail_on_tier,
+    );
+    opts.filter_mode = args.filter_mode;
+    opts.root = cwd
+        .as_deref()
+        .and_then(policy::repo_root)
+        .or_else(|| cwd.clone());
+    let unexempted = policy::unexempt_marked_files(&ctx.review_policy, &mut opts, &gathered.bytes)?;
     let router = Router::new(Arc::new(ctx.settings.clone()))?.with_fallback(policy);
-    let model = RouterModel::new(router, route.clone());
+    let model = RouterModel::new(router, tiers);
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
     if let Some(note) = fallback_note(&report, &route, policy) {
-        output::warn(&note);
+        warn(outputs.github, &note);
         report.notes.push(note);
     }
     for note in ctx.review_policy.notes(cwd.as_deref()) {
-        output::warn(&note);
+        warn(outputs.github, &note);
         report.notes.push(note);
     }
     report
@@ -821,13 +1214,22 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         .extend(policy::coverage_notes(&report, unexempted));
 
     let mut code = report::exit_code(&report, args.fail_on, args.on_unavailable);
-    let c = &report.chunks;
-    if c.unavailable > 0 && c.config_problems == c.unavailable && c.reviewed == 0 {
-        // Not an outage: every model rejected the call. Skipping would hide a broken setup.
+    if report.chunks.config_problems > 0 {
+        // Not an outage: a key was rejected (or every model rejected the call). Skipping
+        // would hide a broken setup, whatever else failed.
         report.notes.push(
-            "every model failed with a configuration problem (API key, permission, model name or request): this is not an outage, so the step fails; fix the configuration shown above".into(),
+            "a model failed with a configuration problem (a rejected API key or permission, or every model rejecting the request): this is not an outage, so the step fails; fix the configuration shown above".into(),
         );
         code = exit::USAGE;
+    }
+    if !report.rejected.is_empty() {
+        warn(
+            outputs.github,
+            &format!(
+                "{} rejected the API key or its permission; a lower tier of the route reviewed instead: fix the key",
+                report.rejected.join(", ")
+            ),
+        );
     }
     let text = if report.is_skipped() {
         // Stored in the state dir for `aiw queue run`: no secret goes in it either.
@@ -837,13 +1239,14 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     };
     // Only what models failed to review is queued: a part left out for good (over the
     // chunk budget) would be left out again.
+    // The unreviewed part of a partial review is queued even when the reviewed part already
+    // fails the step: it still needs a review.
     if args.on_unavailable == OnUnavailable::Queue
         && (report.is_skipped() || report.is_partial())
         && !text.is_empty()
-        && code != exit::FINDINGS
         && code != exit::USAGE
     {
-        let job = queue::Job::new(
+        let mut job = queue::Job::new(
             text,
             gathered.description.clone(),
             queue::JobOptions {
@@ -851,16 +1254,63 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
                 model: args.model.clone(),
                 focus: args.focus.clone(),
                 fail_on: args.fail_on,
+                fail_on_tier: args.fail_on_tier,
+                filter_mode: args.filter_mode,
             },
             cwd.clone(),
         );
-        match queue::Queue::new(&ctx.settings.paths.state_dir).enqueue(&job) {
+        let head = cwd
+            .as_deref()
+            .and_then(|d| policy::git_in(d, &["rev-parse", "HEAD"]).ok())
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+            .filter(|h| !h.is_empty());
+        job.origin = queue::Origin::from_env(&env, head, args.base.clone());
+        let absolute = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .filter(|p| !crate::files::is_stdout(p))
+                .map(|p| match &cwd {
+                    Some(c) if p.is_relative() => c.join(p),
+                    _ => p.clone(),
+                })
+        };
+        job.outputs = queue::JobOutputs {
+            json: absolute(&outputs.json),
+            sarif: absolute(&outputs.sarif),
+            rdjson: absolute(&outputs.rdjson),
+            gitlab: absolute(&outputs.gitlab),
+        };
+        match queue::Queue::configured(&ctx.settings.paths.state_dir, &env).enqueue(&job) {
             Ok(()) => report.queued_job = Some(job.id.clone()),
             Err(e) => {
                 report.notes.push(format!(
                     "could not queue the review ({e:#}); it is NOT stored anywhere, flag it for manual review"
                 ));
                 code = exit::NO_MODEL;
+            }
+        }
+    }
+    if args.github_comment {
+        // The PR conversation: a failure to post is said loudly but never changes the verdict.
+        let posted = match comment::Target::from_env(&env) {
+            Ok(t) => {
+                let body = opts.redactor.scrub(&comment::body(&report)).into_owned();
+                comment::post(&t, &body).await.map(|(id, edited)| {
+                    format!(
+                        "{} the review comment {id} on {} PR #{}",
+                        if edited { "updated" } else { "posted" },
+                        t.repo,
+                        t.pr
+                    )
+                })
+            }
+            Err(e) => Err(e),
+        };
+        match posted {
+            Ok(n) => report.notes.push(n),
+            Err(e) => {
+                let msg = format!("{e:#}");
+                warn(outputs.github, &opts.redactor.scrub(&msg));
+                report.notes.push(format!("no PR comment: {msg}"));
             }
         }
     }
@@ -884,18 +1334,27 @@ pub async fn run_job(
     )?;
     let deadline = Instant::now() + budget - deadline_margin(budget);
     let instructions = policy::PolicySource::Checkout.instructions(job.repo_dir.as_deref())?;
-    let opts = engine_options(
+    let policy = fallback_policy(settings, job.options.route.as_deref());
+    let tiers = tiers_of(settings, &route, policy);
+    let mut opts = engine_options(
         settings,
-        &route,
+        &tiers,
         &job.options.focus,
         Some(deadline),
         &instructions,
+        job.options.fail_on_tier,
     );
-    let policy = fallback_policy(settings, job.options.route.as_deref());
+    opts.root = job.repo_dir.clone();
+    opts.filter_mode = job.options.filter_mode;
     let router = Router::new(Arc::new(settings.clone()))?.with_fallback(policy);
-    let model = RouterModel::new(router, route.clone());
+    let model = RouterModel::new(router, tiers);
     let out = review_diff(&model, job.diff.as_bytes(), &job.description, &opts).await?;
     let mut report = out.report;
+    if let Some(o) = job.origin.summary() {
+        report
+            .notes
+            .insert(0, format!("queued review {} of {o}", job.id));
+    }
     report.notes.extend(fallback_note(&report, &route, policy));
     // The queue keeps the report in the state dir: no secret goes there either.
     report.redact(&opts.redactor);
@@ -932,6 +1391,27 @@ fn fallback_note(report: &Report, route: &[ModelRef], policy: FallbackPolicy) ->
             lower.join(", ")
         }
     ))
+}
+
+/// The outputs a queued job's replay writes: the report files it asked for, and on GitHub
+/// Actions the annotations, summary and step outputs of the job that replays it.
+pub fn job_outputs(job: &queue::Job, env: &dyn Fn(&str) -> Option<String>) -> Outputs {
+    let github = env("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    let path = |k: &str| {
+        env(k)
+            .filter(|v| github && !v.is_empty())
+            .map(PathBuf::from)
+    };
+    Outputs {
+        json: job.outputs.json.clone(),
+        sarif: job.outputs.sarif.clone(),
+        rdjson: job.outputs.rdjson.clone(),
+        gitlab: job.outputs.gitlab.clone(),
+        markdown: false,
+        github,
+        step_summary: path("GITHUB_STEP_SUMMARY"),
+        step_output: path("GITHUB_OUTPUT"),
+    }
 }
 
 /// Whether a finished job's report means it is done (complete or nothing to review).

@@ -68,10 +68,7 @@ pub fn decide(
     let Some(rev) = args.base.clone().or_else(|| diff::ci_base(env)) else {
         return PolicySource::UserOnly;
     };
-    let root = git_in(cwd, &["rev-parse", "--show-toplevel"])
-        .ok()
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim()));
-    match root {
+    match repo_root(cwd) {
         Some(root)
             if git_in(
                 &root,
@@ -275,8 +272,16 @@ fn committed(root: &Path, rev: &str, name: &str, cap: u64) -> anyhow::Result<Opt
         .map_err(|_| refused("it is not UTF-8 text".into()).into())
 }
 
+/// The top of the git work tree `dir` is in, when it is in one.
+pub fn repo_root(dir: &Path) -> Option<PathBuf> {
+    git_in(dir, &["rev-parse", "--show-toplevel"])
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o).trim()))
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
 /// Runs `git -C dir ARGS` and returns its stdout; a failure is an error with git's message.
-fn git_in(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
+pub fn git_in(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

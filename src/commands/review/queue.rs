@@ -1,5 +1,7 @@
 //! The durable queue of reviews that waited for a model (`--on-unavailable queue`), in
-//! `{state_dir}/queue/`: one JSON file per job holding the diff and the options (never keys).
+//! `$AIW_QUEUE_DIR` (a cache path CI keeps between runs) or `{state_dir}/queue/`: one JSON
+//! file per job holding the diff, the options, where the change came from (repository, PR,
+//! head and base) and the report files to write again (never keys).
 //!
 //! Layout and crash safety:
 //! - `pending/ID.json`: waiting; written atomically (temp file, fsync, rename, fsync dir).
@@ -22,7 +24,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::FailOn;
+use crate::cli::{FailOn, FailOnTier, FilterMode};
+
+/// The environment variable that names the queue directory.
+pub const QUEUE_DIR_ENV: &str = "AIW_QUEUE_DIR";
 
 /// Attempts before a job moves to `dead/` when `review.queue_max_attempts` is not set.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -42,6 +47,84 @@ pub struct JobOptions {
     pub focus: Vec<String>,
     /// `--fail-on`.
     pub fail_on: FailOn,
+    /// `--fail-on-tier`.
+    #[serde(default)]
+    pub fail_on_tier: FailOnTier,
+    /// `--filter-mode`.
+    #[serde(default)]
+    pub filter_mode: FilterMode,
+}
+
+/// Where a queued change came from, so the replay's outputs can name it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// `owner/name` (`GITHUB_REPOSITORY`, `CI_PROJECT_PATH`).
+    pub repo: Option<String>,
+    /// The pull or merge request number.
+    pub pr: Option<u64>,
+    /// The head commit reviewed.
+    pub head: Option<String>,
+    /// The base it was compared with (a commit or branch).
+    pub base: Option<String>,
+}
+
+impl Origin {
+    /// From the CI environment (GitHub Actions, GitLab CI) and `head`/`base` found locally.
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        head: Option<String>,
+        base: Option<String>,
+    ) -> Self {
+        let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let pr = get("CI_MERGE_REQUEST_IID")
+            .and_then(|v| v.trim().parse().ok())
+            .or_else(|| {
+                get("GITHUB_REF").and_then(|r| {
+                    r.strip_prefix("refs/pull/")
+                        .and_then(|rest| rest.split('/').next())
+                        .and_then(|n| n.parse().ok())
+                })
+            });
+        Self {
+            repo: get("GITHUB_REPOSITORY").or_else(|| get("CI_PROJECT_PATH")),
+            pr,
+            head: get("GITHUB_SHA").or_else(|| get("CI_COMMIT_SHA")).or(head),
+            base: get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+                .or_else(|| get("GITHUB_BASE_REF"))
+                .or(base),
+        }
+    }
+
+    /// E.g. `org/repo PR #12, head 1a2b3c4d, base main`; `None` when nothing is known.
+    pub fn summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.repo {
+            parts.push(r.clone());
+        }
+        if let Some(n) = self.pr {
+            parts.push(format!("PR #{n}"));
+        }
+        if let Some(h) = &self.head {
+            parts.push(format!("head {}", &h[..h.len().min(12)]));
+        }
+        if let Some(b) = &self.base {
+            parts.push(format!("base {}", &b[..b.len().min(40)]));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// The report files a queued review asked for (absolute paths), written again on replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOutputs {
+    /// `--json`.
+    pub json: Option<PathBuf>,
+    /// `--sarif`.
+    pub sarif: Option<PathBuf>,
+    /// `--rdjson`.
+    pub rdjson: Option<PathBuf>,
+    /// `--gitlab`.
+    pub gitlab: Option<PathBuf>,
 }
 
 /// One queued review.
@@ -65,6 +148,12 @@ pub struct Job {
     pub diff: String,
     /// How to review it.
     pub options: JobOptions,
+    /// Where the change came from.
+    #[serde(default)]
+    pub origin: Origin,
+    /// The report files to write when it is reviewed.
+    #[serde(default)]
+    pub outputs: JobOutputs,
 }
 
 /// Seconds since the Unix epoch.
@@ -102,6 +191,8 @@ impl Job {
             repo_dir,
             diff,
             options,
+            origin: Origin::default(),
+            outputs: JobOutputs::default(),
         }
     }
 }
@@ -179,6 +270,17 @@ impl Queue {
     pub fn new(state_dir: &Path) -> Self {
         Self {
             root: state_dir.join("queue"),
+        }
+    }
+
+    /// The queue in `$AIW_QUEUE_DIR` when set (`env` injected for tests), else under
+    /// `state_dir/queue`.
+    pub fn configured(state_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        match env(QUEUE_DIR_ENV).filter(|v| !v.trim().is_empty()) {
+            Some(dir) => Self {
+                root: PathBuf::from(dir),
+            },
+            None => Self::new(state_dir),
         }
     }
 
@@ -409,6 +511,43 @@ impl Queue {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn origin_from_github_and_gitlab_and_old_jobs_still_load() {
+        let gh = |k: &str| {
+            match k {
+                "GITHUB_REPOSITORY" => Some("org/repo"),
+                "GITHUB_REF" => Some("refs/pull/42/merge"),
+                "GITHUB_SHA" => Some("0123456789abcdef0123"),
+                "GITHUB_BASE_REF" => Some("main"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        let o = Origin::from_env(&gh, None, None);
+        assert_eq!(o.repo.as_deref(), Some("org/repo"));
+        assert_eq!(o.pr, Some(42));
+        assert_eq!(
+            o.summary().as_deref(),
+            Some("org/repo, PR #42, head 0123456789ab, base main")
+        );
+        let gl = |k: &str| {
+            match k {
+                "CI_PROJECT_PATH" => Some("group/proj"),
+                "CI_MERGE_REQUEST_IID" => Some("7"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        let o = Origin::from_env(&gl, Some("abc".into()), Some("origin/main".into()));
+        assert_eq!((o.pr, o.head.as_deref()), (Some(7), Some("abc")));
+        assert_eq!(o.base.as_deref(), Some("origin/main"));
+        // A job stored before these fields existed still loads.
+        let old = r#"{"id":"1-a","created_at":"x","attempts":0,"next_attempt_at":0,"last_error":null,"description":"d","repo_dir":null,"diff":"","options":{"route":null,"model":null,"focus":[],"fail_on":"error"}}"#;
+        let job: Job = serde_json::from_str(old).expect("old job loads");
+        assert_eq!(job.origin, Origin::default());
+        assert_eq!(job.options.filter_mode, FilterMode::DiffContext);
+    }
+
     use super::*;
 
     fn job(diff: &str) -> Job {
@@ -420,6 +559,8 @@ mod tests {
                 model: None,
                 focus: vec!["security".into()],
                 fail_on: FailOn::Error,
+                fail_on_tier: FailOnTier::default(),
+                filter_mode: FilterMode::default(),
             },
             None,
         )

@@ -4,6 +4,8 @@
 //! files, how much of the diff was read ([`Coverage`]), notes; the banner lines every output
 //! starts with; redaction of every text in it; and the exit-status policy.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -28,6 +30,8 @@ pub enum Status {
     Unavailable(String),
     /// There was nothing to review (empty diff, or every file skipped).
     NothingToReview(String),
+    /// The wrapped review command reviewed (its result passed through); aiw did not.
+    Wrapped(String),
 }
 
 impl Status {
@@ -38,6 +42,7 @@ impl Status {
             Self::Partial(_) => "partial",
             Self::Unavailable(_) => "skipped",
             Self::NothingToReview(_) => "empty",
+            Self::Wrapped(_) => "wrapped",
         }
     }
 }
@@ -55,6 +60,11 @@ pub struct Reported {
     pub fingerprint: String,
     /// The model that reported it.
     pub model: String,
+    /// From a model whose findings cannot fail the step (`--fail-on-tier`).
+    pub advisory: bool,
+    /// Why it does not count, for a finding outside the change (see `findings::place`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside: Option<String>,
 }
 
 impl Reported {
@@ -71,6 +81,8 @@ impl Reported {
             in_diff,
             fingerprint,
             model: model.to_string(),
+            advisory: false,
+            outside: None,
         }
     }
 }
@@ -91,6 +103,67 @@ pub fn fingerprint(file: &str, title: &str, snippet: &str) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// How the review of one part (chunk) of the diff ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartState {
+    /// Reviewed; the answer was read.
+    Reviewed,
+    /// A model answered, but not with readable findings (even after a repair prompt).
+    Unreadable,
+    /// No model of the route answered.
+    Unavailable,
+    /// Not finished before the time budget ran out.
+    TimedOut,
+}
+
+impl PartState {
+    /// How the banner says it.
+    fn words(self) -> &'static str {
+        match self {
+            Self::Reviewed => "reviewed",
+            Self::Unreadable => "NOT reviewed (the answer could not be read as findings)",
+            Self::Unavailable => "NOT reviewed (no model answered)",
+            Self::TimedOut => "NOT reviewed (the time budget ran out)",
+        }
+    }
+}
+
+/// One part (chunk) of the diff: its files, how it ended and which model answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Part {
+    /// 1-based part number.
+    pub part: usize,
+    /// The files it carries (wholly or in part).
+    pub files: Vec<String>,
+    /// How it ended.
+    pub state: PartState,
+    /// The model that answered, when one did.
+    pub model: Option<String>,
+}
+
+/// Parts that ended the same way (with the same model): state, model, part numbers, files.
+type PartGroup<'a> = (PartState, Option<&'a str>, Vec<usize>, Vec<&'a str>);
+
+/// `1-3, 5` for sorted part numbers.
+fn ranges(nums: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nums.len() {
+        let mut j = i;
+        while j + 1 < nums.len() && nums[j + 1] == nums[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i {
+            format!("{}-{}", nums[i], nums[j])
+        } else {
+            nums[i].to_string()
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 /// Counts of chunks by how their review ended.
@@ -170,8 +243,17 @@ pub struct Report {
     pub models: Vec<String>,
     /// Whether any chunk was reviewed by a fallback or the local model.
     pub degraded: bool,
-    /// Findings, most severe first.
+    /// Findings inside the change (under the filter mode), most severe first: only these
+    /// count toward `--fail-on` and get annotations.
     pub findings: Vec<Reported>,
+    /// Findings that point outside the change, each with why; listed, never counted.
+    pub outside: Vec<Reported>,
+    /// Every part of the diff sent for review: which model reviewed it, or why none did.
+    pub parts: Vec<Part>,
+    /// Models that rejected their key or permission (a configuration problem).
+    pub rejected: Vec<String>,
+    /// Where review-wide status items go: a line inside the change (see `Diff::anchor`).
+    pub anchor: Option<(String, u32)>,
     /// Files not reviewed, and why.
     pub skipped_files: Vec<Skipped>,
     /// Chunk counts.
@@ -196,6 +278,10 @@ impl Report {
             models: Vec::new(),
             degraded: false,
             findings: Vec::new(),
+            outside: Vec::new(),
+            parts: Vec::new(),
+            rejected: Vec::new(),
+            anchor: None,
             skipped_files: Vec::new(),
             chunks: ChunkStats::default(),
             coverage: Coverage::default(),
@@ -238,6 +324,9 @@ impl Report {
             Status::Unavailable(why) => {
                 out.push(format!("{SKIP_MESSAGE}."));
                 out.push(format!("Why: {why}"));
+                out.push(
+                    "No SARIF file was written: an empty one would close the open code-scanning alerts.".into(),
+                );
                 if let Some(id) = &self.queued_job {
                     out.push(format!(
                         "The review was queued as job {id}; `aiw queue run` replays it when a model is back."
@@ -247,6 +336,7 @@ impl Report {
             Status::NothingToReview(why) => {
                 out.push(format!("Nothing was reviewed: {why}."));
             }
+            Status::Wrapped(what) => out.push(what.clone()),
             Status::Complete | Status::Partial(_) => {
                 let who = if self.models.is_empty() {
                     "no model".to_string()
@@ -274,6 +364,30 @@ impl Report {
                     self.count(Severity::Note),
                     self.description
                 ));
+                let advisory: Vec<&str> = self
+                    .findings
+                    .iter()
+                    .filter(|f| f.advisory)
+                    .map(|f| f.model.as_str())
+                    .fold(Vec::new(), |mut v, m| {
+                        if !v.contains(&m) {
+                            v.push(m);
+                        }
+                        v
+                    });
+                if !advisory.is_empty() {
+                    let n = self.findings.iter().filter(|f| f.advisory).count();
+                    out.push(format!(
+                        "{n} finding(s) from {} are advisory: a lower tier of the route (--fail-on-tier) cannot fail the step.",
+                        advisory.join(", ")
+                    ));
+                }
+                if !self.outside.is_empty() {
+                    out.push(format!(
+                        "{} more finding(s) point outside the change and do not count toward --fail-on (listed under \"Outside the change\").",
+                        self.outside.len()
+                    ));
+                }
                 out.push(format!("{}.", self.coverage.summary()));
                 if let Status::Partial(why) = &self.status {
                     out.push(format!(
@@ -287,6 +401,13 @@ impl Report {
                     }
                 }
             }
+        }
+        out.extend(self.parts_lines());
+        if !self.rejected.is_empty() {
+            out.push(format!(
+                "CONFIGURATION PROBLEM: {} rejected the API key or its permission; fix the key (this is not an outage).",
+                self.rejected.join(", ")
+            ));
         }
         if !self.skipped_files.is_empty() {
             let list: Vec<String> = self
@@ -310,6 +431,54 @@ impl Report {
         out
     }
 
+    /// One line per model that reviewed parts and per reason parts were not reviewed, e.g.
+    /// `Parts 1-3, 5 of 6: reviewed by anthropic/x.` and `Part 4 of 6 (src/a.rs): NOT
+    /// reviewed (no model answered).`; empty when there were no parts.
+    pub fn parts_lines(&self) -> Vec<String> {
+        let total = self.parts.len();
+        let mut groups: Vec<PartGroup<'_>> = Vec::new();
+        for p in &self.parts {
+            let model = p
+                .model
+                .as_deref()
+                .filter(|_| p.state == PartState::Reviewed);
+            let at = if let Some(i) = groups.iter().position(|g| g.0 == p.state && g.1 == model) {
+                i
+            } else {
+                groups.push((p.state, model, Vec::new(), Vec::new()));
+                groups.len() - 1
+            };
+            let g = &mut groups[at];
+            g.2.push(p.part);
+            for f in &p.files {
+                if !g.3.contains(&f.as_str()) {
+                    g.3.push(f);
+                }
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(state, model, nums, files)| {
+                let which = if nums.len() == 1 { "Part" } else { "Parts" };
+                let what = match model {
+                    Some(m) => format!("reviewed by {m}"),
+                    None => state.words().to_string(),
+                };
+                let files = if state == PartState::Reviewed {
+                    String::new()
+                } else {
+                    let more = files.len().saturating_sub(5);
+                    let mut list = files[..files.len().min(5)].join(", ");
+                    if more > 0 {
+                        let _ = write!(list, " and {more} more");
+                    }
+                    format!(" ({list})")
+                };
+                format!("{which} {} of {total}{files}: {what}.", ranges(&nums))
+            })
+            .collect()
+    }
+
     /// Whether part of the diff was left unread for good (over the chunk budget, cut lines):
     /// retrying later will not read it, so this is not an outage.
     pub fn has_gaps(&self) -> bool {
@@ -329,14 +498,17 @@ impl Report {
         };
         match &mut self.status {
             Status::Complete => {}
-            Status::Partial(why) | Status::Unavailable(why) | Status::NothingToReview(why) => {
+            Status::Partial(why)
+            | Status::Unavailable(why)
+            | Status::NothingToReview(why)
+            | Status::Wrapped(why) => {
                 fix(why);
             }
         }
         fix(&mut self.description);
         self.route.iter_mut().for_each(fix);
         self.models.iter_mut().for_each(fix);
-        for f in &mut self.findings {
+        for f in self.findings.iter_mut().chain(self.outside.iter_mut()) {
             let x = &mut f.finding;
             fix(&mut x.file);
             fix(&mut x.title);
@@ -345,9 +517,18 @@ impl Report {
                 fix(s);
             }
             fix(&mut f.model);
+            if let Some(o) = &mut f.outside {
+                fix(o);
+            }
         }
         for s in &mut self.skipped_files {
             fix(&mut s.path);
+        }
+        for p in &mut self.parts {
+            p.files.iter_mut().for_each(fix);
+        }
+        if let Some((a, _)) = &mut self.anchor {
+            fix(a);
         }
         self.notes.iter_mut().for_each(fix);
         if let Some(w) = &mut self.wrapped {
@@ -357,18 +538,21 @@ impl Report {
 
     /// Whether the findings reach the `--fail-on` threshold.
     pub fn blocking(&self, fail_on: FailOn) -> bool {
-        self.findings.iter().any(|f| match fail_on {
-            FailOn::Never => false,
-            FailOn::Error => f.finding.severity == Severity::Error,
-            FailOn::Warning => f.finding.severity <= Severity::Warning,
-        })
+        self.findings
+            .iter()
+            .filter(|f| !f.advisory)
+            .any(|f| match fail_on {
+                FailOn::Never => false,
+                FailOn::Error => f.finding.severity == Severity::Error,
+                FailOn::Warning => f.finding.severity <= Severity::Warning,
+            })
     }
 }
 
 /// The exit status for a report under the two policies. Blocking findings always win (they
 /// were found, even in a partial review); a review that left part of the diff unread for good
-/// (over the chunk budget, cut lines) exits 4, whatever `--on-unavailable` says, since no
-/// outage explains it; a review that could not be done (or not fully) because models were
+/// (over the chunk budget, cut lines) or got an answer it could not read as findings exits
+/// 4, whatever `--on-unavailable` says, since no outage explains it; a review that could not be done (or not fully) because models were
 /// down follows `--on-unavailable`: skip and queue exit 75, warn exits 0 (the outputs say so
 /// loudly), fail exits 3.
 pub fn exit_code(report: &Report, fail_on: FailOn, on_unavailable: OnUnavailable) -> u8 {
@@ -377,17 +561,20 @@ pub fn exit_code(report: &Report, fail_on: FailOn, on_unavailable: OnUnavailable
         OnUnavailable::Warn => exit::OK,
         OnUnavailable::Fail => exit::NO_MODEL,
     };
-    if matches!(report.status, Status::NothingToReview(_)) {
+    if matches!(
+        report.status,
+        Status::NothingToReview(_) | Status::Wrapped(_)
+    ) {
         return exit::OK;
     }
     if report.blocking(fail_on) {
         return exit::FINDINGS;
     }
-    if report.has_gaps() && !report.is_skipped() {
+    if (report.has_gaps() || report.chunks.unreadable > 0) && !report.is_skipped() {
         return exit::PARTIAL;
     }
     match report.status {
-        Status::Complete | Status::NothingToReview(_) => exit::OK,
+        Status::Complete | Status::NothingToReview(_) | Status::Wrapped(_) => exit::OK,
         Status::Partial(_) | Status::Unavailable(_) => unavailable(),
     }
 }

@@ -41,6 +41,7 @@ impl Fake {
 impl ReviewModel for Fake {
     fn answer<'a>(
         &'a self,
+        _tier: usize,
         req: &'a ChatRequest,
         cancel: &'a CancellationToken,
     ) -> BoxFuture<'a, Result<ModelAnswer, Unavailable>> {
@@ -66,6 +67,8 @@ fn answer(text: &str, model: &str, degraded: bool) -> Result<ModelAnswer, Unavai
         text: text.into(),
         model: model.into(),
         degraded,
+        cut: false,
+        rejected: Vec::new(),
     })
 }
 
@@ -106,6 +109,10 @@ fn opts(budget_tokens: usize) -> EngineOptions {
         ],
         max_chunks: diff::DEFAULT_MAX_CHUNKS,
         redactor: Redactor::default(),
+        lower_tiers: Vec::new(),
+        advisory: Vec::new(),
+        filter_mode: crate::cli::FilterMode::default(),
+        root: None,
     }
 }
 
@@ -262,10 +269,14 @@ async fn everything_down_skips_with_the_message_in_every_output() {
         stdout.contains("overloaded: 529"),
         "the attempts are listed: {stdout}"
     );
-    for f in ["r.json", "r.sarif", "r.rdjson", "gl.json", "summary.md"] {
+    for f in ["r.json", "r.rdjson", "gl.json", "summary.md"] {
         let t = std::fs::read_to_string(dir.path().join(f)).expect("file");
         assert!(t.contains(msg), "{f}: {t}");
     }
+    // An empty SARIF would close the open code-scanning alerts: none is written, and the
+    // outputs say so.
+    assert!(!dir.path().join("r.sarif").exists());
+    assert!(stdout.contains("No SARIF file was written"), "{stdout}");
     let o = std::fs::read_to_string(dir.path().join("output.txt")).expect("file");
     assert!(o.contains("skipped<<") && o.contains("status<<"), "{o}");
     let j: serde_json::Value =
@@ -350,15 +361,11 @@ async fn timeout_flushes_what_was_found_so_far() {
     let mut o = opts(100);
     o.concurrency = 1;
     o.deadline = Some(Instant::now() + Duration::from_millis(300));
-    let started = std::time::Instant::now();
     let out = review_diff(&fake, diff_of(3).as_bytes(), "d", &o)
         .await
         .expect("review");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "did not stop at the deadline"
-    );
     let r = out.report;
+    // Had it waited past the deadline, the slow chunks would have been reviewed too.
     assert!(
         matches!(&r.status, Status::Partial(why) if why.contains("time budget")),
         "{:?}",
@@ -477,26 +484,20 @@ fn deadline_margin_is_ten_percent_or_five_seconds() {
     );
 }
 
+/// `aiw review ARGS` as clap parses it.
+fn review_args(args: &[&str]) -> ReviewArgs {
+    use clap::Parser as _;
+    let cli = crate::cli::Cli::try_parse_from([&["aiw", "review"], args].concat())
+        .expect("valid review arguments");
+    match cli.command {
+        crate::cli::Command::Review(a) => a,
+        other => panic!("not a review command: {other:?}"),
+    }
+}
+
 #[test]
 fn github_outputs_only_on_actions() {
-    let args = ReviewArgs {
-        base: None,
-        staged: false,
-        diff: None,
-        route: None,
-        model: None,
-        focus: vec![],
-        fail_on: FailOn::Error,
-        on_unavailable: OnUnavailable::Skip,
-        timeout: None,
-        json: None,
-        sarif: None,
-        rdjson: None,
-        gitlab: None,
-        markdown: false,
-        wrap_timeout: None,
-        wrap: vec![],
-    };
+    let args = review_args(&[]);
     let gh = |k: &str| match k {
         "GITHUB_ACTIONS" => Some("true".to_string()),
         "GITHUB_STEP_SUMMARY" => Some("/tmp/s".to_string()),
@@ -711,4 +712,92 @@ async fn a_report_on_stdout_moves_the_text_to_stderr() {
     };
     let (_, res) = write_outputs(&r, &two, &Redactor::default());
     assert!(res.unwrap_err().to_string().contains("only one report"));
+}
+
+#[tokio::test]
+async fn a_lower_tier_gets_its_own_prompt_budget_and_smaller_parts() {
+    // Tier 0 (cloud) takes the whole diff in one part with long answers; it is down, so the
+    // part is split for the local tier's small budget, each piece with the small prompt.
+    let fake = Fake::new(|_, req| {
+        if req.system.as_deref() == Some("SMALL") {
+            let f = chunk_file(req);
+            (
+                answer(
+                    &finding_json(&f, 2, "error", "e"),
+                    "local/smollm2-135m",
+                    false,
+                ),
+                Duration::ZERO,
+            )
+        } else {
+            (down(), Duration::ZERO)
+        }
+    });
+    let mut o = opts(24_000);
+    o.budget.max_output = 4096;
+    o.lower_tiers = vec![Tier {
+        models: vec!["local/smollm2-135m".into()],
+        system: "SMALL".into(),
+        budget: Budget {
+            diff_tokens: 100,
+            max_output: 256,
+        },
+    }];
+    o.advisory = vec!["local/smollm2-135m".into()];
+    let out = review_diff(&fake, diff_of(3).as_bytes(), "d", &o)
+        .await
+        .expect("review");
+    let reqs = fake.requests.lock().expect("lock").clone();
+    let big: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.system.as_deref() != Some("SMALL"))
+        .collect();
+    let small: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.system.as_deref() == Some("SMALL"))
+        .collect();
+    assert_eq!(big.len(), 1, "one part for the cloud tier");
+    assert_eq!(big[0].max_tokens, Some(4096));
+    assert_eq!(small.len(), 3, "split in three for the local tier");
+    assert!(small.iter().all(|r| r.max_tokens == Some(256)));
+    let r = out.report;
+    assert_eq!(r.status, Status::Complete);
+    assert!(r.degraded, "a lower tier is degraded");
+    assert_eq!(r.parts.len(), 3);
+    assert!(
+        r.parts
+            .iter()
+            .all(|p| p.model.as_deref() == Some("local/smollm2-135m"))
+    );
+    assert_eq!(r.coverage.files_reviewed, 3);
+    // The local model's errors are advisory: they never fail the step.
+    assert_eq!(r.count(findings::Severity::Error), 3);
+    assert!(r.findings.iter().all(|f| f.advisory));
+    assert_eq!(report::exit_code(&r, FailOn::Error, OnUnavailable::Skip), 0);
+    let b = r.banner().join("\n");
+    assert!(
+        b.contains("3 finding(s) from local/smollm2-135m are advisory"),
+        "{b}"
+    );
+    let a = formats::github_annotations(&r);
+    assert!(!a.iter().any(|l| l.starts_with("::error ")), "{a:?}");
+}
+
+#[test]
+fn the_small_model_prompt_has_no_example_to_copy_and_copies_are_dropped() {
+    let p = small_model_prompt(DEFAULT_PROMPT, &[]);
+    for example in ["path/in/repo", "one line", "\"error\" |", "why it matters"] {
+        assert!(!p.contains(example), "{example} in {p}");
+        assert!(OUTPUT_CONTRACT.contains(example) || example == "\"error\" |");
+    }
+    assert!(p.contains("start_line, end_line, severity"), "{p}");
+    // A model that copies the contract's example reports nothing.
+    let copied = r#"[{"file": "path/in/repo", "start_line": 1, "end_line": 1, "severity": "error", "title": "one line", "explanation": "why it matters and how to fix it", "suggestion": null}]"#;
+    let parsed = findings::parse_answer(copied).expect("parses");
+    assert!(parsed.findings.is_empty());
+    assert_eq!(parsed.dropped, 1);
+    // A repository's own instructions are kept, with the contract without examples.
+    let own = small_model_prompt("Only look for SQL injection.", &[]);
+    assert!(own.starts_with("Only look for SQL injection."));
+    assert!(!own.contains("path/in/repo"));
 }

@@ -16,6 +16,7 @@
 //! - `redact`: known secret values replaced in everything aiw sends, logs or prints.
 //! - `files`: atomic writes of regular files only, private (0600/0700) state files.
 //! - `time`: RFC 3339 stamps and times of day (UTC).
+//! - `git`: the one place aiw runs git, its output bounded.
 //!
 //! Which module may use which is written down, lowest first, in `tests/integration/layers.rs`.
 
@@ -35,6 +36,7 @@ pub mod eval;
 pub mod exit;
 pub mod files;
 pub mod gateway;
+pub mod git;
 pub mod logging;
 pub mod output;
 pub mod provider;

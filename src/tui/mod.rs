@@ -195,15 +195,15 @@ async fn git_diff() -> Msg {
         &["diff", "--no-color", "--no-ext-diff", "HEAD"][..],
         &["diff", "--no-color", "--no-ext-diff"][..],
     ] {
-        let out = tokio::process::Command::new("git")
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .await;
+        let owned: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = owned.iter().map(String::as_str).collect();
+            crate::git::run(None, &args, MAX_ATTACH_BYTES)
+        })
+        .await;
         match out {
-            Ok(o) if o.status.success() => {
-                let content = String::from_utf8_lossy(&o.stdout).into_owned();
+            Ok(Ok(stdout)) => {
+                let content = String::from_utf8_lossy(&stdout).into_owned();
                 if content.trim().is_empty() {
                     return Msg::Notice {
                         text: "/diff: no changes (git diff is empty)".into(),
@@ -216,7 +216,14 @@ async fn git_diff() -> Msg {
                     content,
                 });
             }
-            Ok(_) => {}
+            // Not a commit yet (no HEAD): try the next form.
+            Ok(Err(e)) if format!("{e:#}").contains("failed") => {}
+            Ok(Err(e)) => {
+                return Msg::Notice {
+                    text: format!("/diff: {e:#}"),
+                    level: Level::Error,
+                };
+            }
             Err(e) => {
                 return Msg::Notice {
                     text: format!("/diff: cannot run git: {e}"),

@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["exit"]),
     ("config", &["files", "conversation"]),
     ("redact", &["config"]),
+    ("git", &["config"]),
     ("output", &["exit", "redact"]),
     ("logging", &["files", "redact"]),
     (

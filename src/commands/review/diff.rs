@@ -7,9 +7,8 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
@@ -994,13 +993,7 @@ async fn git_diff(extra: &[&str], limits: ReadLimits) -> anyhow::Result<Vec<u8>>
         "--dst-prefix=b/",
     ];
     args.extend_from_slice(extra);
-    let mut child = Command::new("git")
-        .args(&args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .context("cannot run git: is it installed and on PATH?")?;
+    let mut child = crate::git::spawn(None, &args)?;
     let stdout = child
         .stdout
         .take()
@@ -1015,14 +1008,7 @@ async fn git_diff(extra: &[&str], limits: ReadLimits) -> anyhow::Result<Vec<u8>>
             return Err(e);
         }
     };
-    let out = child.wait_with_output().context("cannot wait for git")?;
-    if !out.status.success() {
-        bail!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
+    crate::git::finish(child, &args)?;
     Ok(bytes)
 }
 
@@ -1031,19 +1017,9 @@ pub fn is_blank(input: &[u8]) -> bool {
     input.iter().all(u8::is_ascii_whitespace)
 }
 
+/// git's answer to a question about the repository (a ref, a merge base): small.
 fn git(args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(args)
-        .output()
-        .context("cannot run git: is it installed and on PATH?")?;
-    if !out.status.success() {
-        bail!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(out.stdout)
+    crate::git::run(None, args, 1 << 20)
 }
 
 /// The repository's own review instructions, if it has `.aiw/review.md` in `dir` or a parent.
@@ -1359,7 +1335,7 @@ mod tests {
     async fn a_silent_pipe_is_given_up_at_the_deadline() {
         let dir = tempfile::tempdir().expect("tempdir");
         let fifo = dir.path().join("fifo");
-        let made = Command::new("mkfifo")
+        let made = std::process::Command::new("mkfifo")
             .arg(&fifo)
             .status()
             .expect("mkfifo runs");

@@ -8,9 +8,8 @@
 //! Also the notes that tell the reader which policy was used and what the change tried.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use super::diff::{self, FileFilter, SkipReason};
 use super::report::Report;
@@ -280,22 +279,10 @@ pub fn repo_root(dir: &Path) -> Option<PathBuf> {
         .filter(|p| !p.as_os_str().is_empty())
 }
 
-/// Runs `git -C dir ARGS` and returns its stdout; a failure is an error with git's message.
+/// Runs `git -C dir ARGS` and returns its stdout (at most 16 MiB: what policy reads is
+/// small); a failure is an error with git's message.
 pub fn git_in(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .context("cannot run git: is it installed and on PATH?")?;
-    if !out.status.success() {
-        bail!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            crate::config::clip(String::from_utf8_lossy(&out.stderr).trim())
-        );
-    }
-    Ok(out.stdout)
+    crate::git::run(Some(dir), args, 16 << 20)
 }
 
 #[cfg(test)]

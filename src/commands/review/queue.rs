@@ -164,8 +164,8 @@ pub fn now_unix() -> u64 {
 }
 
 /// RFC 3339 for unix seconds.
-pub fn rfc3339(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+fn rfc3339(secs: u64) -> String {
+    crate::time::rfc3339(secs.saturating_mul(1000))
 }
 
 impl Job {

@@ -64,6 +64,7 @@ fn app_with_turns(n: usize) -> App {
         route_name: "default".into(),
         routes,
         providers: BTreeMap::new(),
+        windows: BTreeMap::new(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),

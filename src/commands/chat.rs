@@ -69,7 +69,8 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
             .as_deref()
             .filter(|r| settings.routes.contains_key(*r))
     });
-    let (route_name, _) = settings.route_for(explicit, "chat")?;
+    let (route_name, route) = settings.route_for(explicit, "chat")?;
+    warnings.extend(first_run_hint(settings, &route_name, &route));
 
     let pinned = match args.model.as_deref() {
         Some(m) => {
@@ -86,11 +87,22 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(name, p)| (name.clone(), p.kind == ProviderKind::Local))
         .collect();
+    let windows = settings
+        .providers
+        .iter()
+        .filter_map(|(name, p)| {
+            let w = p
+                .context_window
+                .or_else(|| p.local.as_ref().map(|l| l.context_size))?;
+            Some((name.clone(), w))
+        })
+        .collect();
     let init = app::Init {
         session,
         route_name,
         routes: settings.routes.clone(),
         providers,
+        windows,
         pinned,
         keymap,
         warnings,
@@ -117,5 +129,63 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
             ));
             Ok(crate::exit::code(crate::exit::INTERRUPTED))
         }
+    }
+}
+
+/// The hint for a first run: no cloud model of the route has its API key set, so only the
+/// local tier (if any) can answer. Says which variables to set.
+fn first_run_hint(
+    settings: &crate::config::Settings,
+    route_name: &str,
+    route: &[crate::config::ModelRef],
+) -> Option<String> {
+    let cloud: Vec<_> = route
+        .iter()
+        .filter_map(|m| settings.provider(m))
+        .filter(|p| p.kind != ProviderKind::Local)
+        .collect();
+    if cloud.is_empty() || cloud.iter().any(|p| p.is_usable()) {
+        return None;
+    }
+    let mut vars: Vec<String> = cloud
+        .iter()
+        .filter_map(|p| p.api_key_env.first().cloned())
+        .collect();
+    vars.dedup();
+    Some(format!(
+        "no API key is set for the cloud models of route `{route_name}`: set {} (or pin a local model with -m local/default)",
+        vars.join(" or ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FileConfig, Paths, Settings};
+
+    fn settings(keys: bool) -> Settings {
+        let dir = std::path::Path::new("/nonexistent");
+        let paths = Paths {
+            config_file: dir.join("config.toml"),
+            data_dir: dir.join("data"),
+            state_dir: dir.join("state"),
+        };
+        let text = "[routes]\ndefault = [\"anthropic/claude-opus-4-8\", \"local/default\"]\n";
+        let cfg = FileConfig::parse(text, &paths.config_file).unwrap();
+        Settings::resolve(cfg, paths, true, Vec::new(), &|k| {
+            (keys && k == "ANTHROPIC_API_KEY").then(|| "k".to_string())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_first_run_without_keys_says_which_to_set() {
+        let s = settings(false);
+        let (name, route) = s.route_for(None, "chat").unwrap();
+        let hint = first_run_hint(&s, &name, &route).expect("a hint");
+        assert!(hint.contains("ANTHROPIC_API_KEY"), "{hint}");
+        let s = settings(true);
+        let (name, route) = s.route_for(None, "chat").unwrap();
+        assert_eq!(first_run_hint(&s, &name, &route), None);
     }
 }

@@ -153,6 +153,9 @@ pub enum Effect {
     SaveSummary(Box<RollingSummary>),
     /// Record that the history was fitted into a smaller model's window.
     SaveFit(FitRecord),
+    /// Capture the mouse (wheel scrolls the transcript) or leave it to the terminal (text
+    /// selection works).
+    MouseCapture(bool),
     /// Leave the chat.
     Quit,
 }
@@ -301,6 +304,9 @@ pub struct Init {
     pub routes: BTreeMap<String, Vec<ModelRef>>,
     /// Every configured provider name, and whether it is the local tier.
     pub providers: BTreeMap<String, bool>,
+    /// Context window in tokens by provider, where known (the local tier's `context_size`,
+    /// or `context_window` in the config).
+    pub windows: BTreeMap<String, u32>,
     /// Start pinned to this model.
     pub pinned: Option<ModelRef>,
     /// Key bindings.
@@ -328,6 +334,8 @@ pub struct App {
     pub routes: BTreeMap<String, Vec<ModelRef>>,
     /// Provider names -> is local.
     pub providers: BTreeMap<String, bool>,
+    /// Provider names -> context window in tokens, where known.
+    pub windows: BTreeMap<String, u32>,
     /// Models offered by the picker: the route first, then other routes' models.
     pub choices: Vec<ModelRef>,
     /// Auto or pinned.
@@ -364,6 +372,8 @@ pub struct App {
     pub quitting: bool,
     /// Messages typed while an answer streams, sent in order once it ends.
     pub queued: std::collections::VecDeque<String>,
+    /// Whether the mouse is captured (off by default, so the terminal selects text).
+    pub mouse: bool,
     /// Rendering cache (wrapped lines per turn, last layout); not state.
     pub cache: Cache,
     next_id: RequestId,
@@ -421,6 +431,7 @@ impl App {
             route,
             routes: init.routes,
             providers: init.providers,
+            windows: init.windows,
             choices: Vec::new(),
             mode: init.pinned.clone().map_or(Mode::Auto, Mode::Pinned),
             last_pinned: init.pinned,
@@ -439,6 +450,7 @@ impl App {
             tokens,
             quitting: false,
             queued: std::collections::VecDeque::new(),
+            mouse: false,
             cache: Cache::default(),
             next_id: 1,
             rev: 0,
@@ -549,6 +561,21 @@ impl App {
             }
         }
         route.into_iter().next()
+    }
+
+    /// How full the active model's context window is: the tokens of the last exchange
+    /// (prompt plus answer, what the next request starts from) and the window, when known.
+    pub fn context_fill(&self) -> Option<(u64, u32)> {
+        let m = self.active_model()?;
+        let window = *self.windows.get(&m.provider)?;
+        let used = self
+            .session
+            .turns
+            .iter()
+            .rev()
+            .find_map(|t| t.answer.as_ref())
+            .map_or(0, |a| a.usage.input_tokens + a.usage.output_tokens);
+        Some((used, window))
     }
 
     /// Tokens including the running request.
@@ -929,30 +956,7 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Reask => reask(app),
-        Action::CopyCode => {
-            let code = app.session.turns.iter().rev().find_map(|t| {
-                t.answer
-                    .as_ref()
-                    .and_then(|a| markdown::last_code_block(&a.text()))
-            });
-            #[expect(clippy::single_match_else, reason = "both arms are real outcomes")]
-            match code {
-                Some(c) => {
-                    app.flash(
-                        format!(
-                            "copied the last code block ({} lines) to the clipboard",
-                            c.lines().count()
-                        ),
-                        Level::Info,
-                    );
-                    vec![Effect::Copy(c)]
-                }
-                None => {
-                    app.flash("no code block to copy yet", Level::Info);
-                    Vec::new()
-                }
-            }
-        }
+        Action::CopyCode => copy_code(app, None),
         Action::Help => {
             app.overlay = Overlay::Help;
             Vec::new()
@@ -1655,6 +1659,30 @@ fn slash(app: &mut App, cmd: &str) -> Vec<Effect> {
             fx
         }
         "save" => vec![Effect::Save],
+        "mouse" => {
+            app.mouse = !app.mouse;
+            let text = if app.mouse {
+                "mouse captured: the wheel scrolls the transcript (/mouse again to select text)"
+            } else {
+                "mouse released: select text with it; scroll with PageUp/PageDown (/mouse captures it)"
+            };
+            app.flash(text, Level::Info);
+            vec![Effect::MouseCapture(app.mouse)]
+        }
+        "copy" | "y" => {
+            if arg.is_empty() {
+                return copy_code(app, None);
+            }
+            if let Ok(n) = arg.parse::<usize>() {
+                copy_code(app, Some(n))
+            } else {
+                app.flash(
+                    "usage: /copy [N] (code block N of the last answer)",
+                    Level::Warn,
+                );
+                Vec::new()
+            }
+        }
         "export" => {
             let path = (!arg.is_empty()).then(|| PathBuf::from(arg));
             vec![Effect::Export {
@@ -1735,6 +1763,47 @@ fn complete_command(app: &mut App) -> bool {
     true
 }
 
+/// Copies code block `n` (1-based; the last one when `None`) of the last answer that has
+/// any to the clipboard.
+fn copy_code(app: &mut App, n: Option<usize>) -> Vec<Effect> {
+    let blocks = app
+        .session
+        .turns
+        .iter()
+        .rev()
+        .filter_map(|t| t.answer.as_ref())
+        .map(|a| markdown::code_blocks(&a.text()))
+        .find(|b| !b.is_empty())
+        .unwrap_or_default();
+    if blocks.is_empty() {
+        app.flash("no code block to copy yet", Level::Info);
+        return Vec::new();
+    }
+    let k = blocks.len();
+    let Some(i) = n.map_or(Some(k - 1), |n| n.checked_sub(1).filter(|&i| i < k)) else {
+        app.flash(
+            format!("the last answer has {k} code block(s): /copy 1..{k}"),
+            Level::Warn,
+        );
+        return Vec::new();
+    };
+    let code = blocks[i].clone();
+    let more = if k > 1 {
+        format!("; /copy 1..{k} picks another")
+    } else {
+        String::new()
+    };
+    app.flash(
+        format!(
+            "copied code block {} of {k} ({} lines) to the clipboard{more}",
+            i + 1,
+            code.lines().count()
+        ),
+        Level::Info,
+    );
+    vec![Effect::Copy(code)]
+}
+
 fn names(ms: &[ModelRef]) -> String {
     ms.iter()
         .map(ToString::to_string)
@@ -1754,10 +1823,18 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("/clear", "new context (the session keeps the history)"),
     ("/save", "flush the session and show where it is"),
     (
+        "/copy [N]",
+        "copy code block N of the last answer (default: the last)",
+    ),
+    (
         "/export [FILE]",
         "write the conversation as markdown (default: the data dir's exports/)",
     ),
     ("/status", "route, health and tokens"),
+    (
+        "/mouse",
+        "capture the mouse for wheel scrolling, or give it back for selecting",
+    ),
     ("/help", "this help"),
     ("/quit", "leave"),
 ];

@@ -43,6 +43,7 @@ pub(crate) fn test_app() -> App {
         route_name: "default".into(),
         routes,
         providers,
+        windows: BTreeMap::from([("local".to_string(), 2048)]),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -643,7 +644,7 @@ fn send_while_busy_queues_the_message_and_sends_it_when_the_answer_ends() {
 #[test]
 fn tab_completes_slash_commands() {
     let mut app = test_app();
-    typed(&mut app, "/mo");
+    typed(&mut app, "/mod");
     update(&mut app, Msg::Action(Action::Insert('\t')));
     assert_eq!(app.editor.text(), "/model ");
     app.editor = Editor::default();
@@ -772,6 +773,21 @@ fn copy_code_copies_the_last_block() {
     );
     let fx = update(&mut app, Msg::Action(Action::CopyCode));
     assert!(matches!(&fx[..], [Effect::Copy(c)] if c == "ls\n"));
+    // Any block, by number.
+    typed(&mut app, "/copy 1");
+    let fx = update(&mut app, Msg::Action(Action::Send));
+    assert!(
+        matches!(&fx[..], [Effect::Copy(c)] if c == "fn a() {}\n"),
+        "{fx:?}"
+    );
+    assert!(
+        flash(&app).starts_with("copied code block 1 of 2"),
+        "{}",
+        flash(&app)
+    );
+    typed(&mut app, "/copy 3");
+    assert!(update(&mut app, Msg::Action(Action::Send)).is_empty());
+    assert!(flash(&app).contains("/copy 1..2"), "{}", flash(&app));
 }
 
 #[test]
@@ -930,6 +946,7 @@ fn resumed_sessions_fill_history_and_mark_partials() {
         route_name: "default".into(),
         routes,
         providers: BTreeMap::new(),
+        windows: BTreeMap::new(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: vec!["line 7 was corrupt".into()],
@@ -1123,6 +1140,7 @@ fn trimmed_history_is_said_and_recorded_with_the_answer() {
         route_name: "default".into(),
         routes: app.routes.clone(),
         providers: app.providers.clone(),
+        windows: app.windows.clone(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -1175,6 +1193,7 @@ fn resumed_sessions_keep_the_failover_reasons() {
         route_name: "default".into(),
         routes: app.routes.clone(),
         providers: app.providers.clone(),
+        windows: app.windows.clone(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -1302,4 +1321,16 @@ fn a_due_summary_starts_in_the_background_and_fits_become_transcript_lines() {
         "{notes:?}"
     );
     assert_eq!(app.session.fits.len(), 1);
+}
+
+#[test]
+fn the_mouse_is_captured_only_when_asked() {
+    let mut app = test_app();
+    assert!(!app.mouse, "text selection works by default");
+    typed(&mut app, "/mouse");
+    let fx = update(&mut app, Msg::Action(Action::Send));
+    assert!(matches!(&fx[..], [Effect::MouseCapture(true)]));
+    typed(&mut app, "/mouse");
+    let fx = update(&mut app, Msg::Action(Action::Send));
+    assert!(matches!(&fx[..], [Effect::MouseCapture(false)]));
 }

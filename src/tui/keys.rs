@@ -124,7 +124,7 @@ const BINDABLE: &[(&str, Action, &str, &[&str])] = &[
     (
         "reask",
         Action::Reask,
-        "ask the last prompt on another model",
+        "ask the last prompt once on another model",
         &["ctrl-r"],
     ),
     (

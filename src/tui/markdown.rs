@@ -347,9 +347,10 @@ pub fn to_blocks(md: &str) -> Vec<Block> {
     b.blocks
 }
 
-/// The text of the last fenced (or indented) code block in `md`.
-pub fn last_code_block(md: &str) -> Option<String> {
-    let mut last = None;
+/// The texts of the fenced (or indented) code blocks in `md`, in order (an unclosed last
+/// one included).
+pub fn code_blocks(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
     let mut cur: Option<String> = None;
     for ev in Parser::new(md) {
         match ev {
@@ -359,11 +360,12 @@ pub fn last_code_block(md: &str) -> Option<String> {
                     c.push_str(&t);
                 }
             }
-            Event::End(TagEnd::CodeBlock) => last = cur.take(),
+            Event::End(TagEnd::CodeBlock) => out.extend(cur.take()),
             _ => {}
         }
     }
-    last.or(cur)
+    out.extend(cur);
+    out
 }
 
 /// Display width of spans.
@@ -888,9 +890,9 @@ mod tests {
     }
 
     #[test]
-    fn last_code_block_is_found() {
+    fn code_blocks_are_found_in_order() {
         let md = "```\na\n```\ntext\n```sh\nls -l\n```";
-        assert_eq!(last_code_block(md).as_deref(), Some("ls -l\n"));
-        assert_eq!(last_code_block("no code"), None);
+        assert_eq!(code_blocks(md), ["a\n", "ls -l\n"]);
+        assert!(code_blocks("no code").is_empty());
     }
 }

@@ -117,13 +117,9 @@ impl TerminalGuard {
         enable_raw_mode().context("cannot switch the terminal to raw mode")?;
         let guard = Self;
         let mut out = io::stdout();
-        execute!(
-            out,
-            EnterAlternateScreen,
-            EnableBracketedPaste,
-            EnableMouseCapture
-        )
-        .context("cannot set up the terminal")?;
+        // The mouse is left to the terminal (text selection works) until `/mouse` asks.
+        execute!(out, EnterAlternateScreen, EnableBracketedPaste)
+            .context("cannot set up the terminal")?;
         // Lets terminals that support it report Shift+Enter distinctly.
         if crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false) {
             let _ = execute!(
@@ -389,6 +385,17 @@ impl Runner {
                 let _ = out.write_all(osc52(&text).as_bytes());
                 let _ = out.flush();
                 None
+            }
+            Effect::MouseCapture(on) => {
+                let r = if on {
+                    execute!(out, EnableMouseCapture)
+                } else {
+                    execute!(out, DisableMouseCapture)
+                };
+                r.err().map(|e| Msg::Notice {
+                    text: format!("cannot change mouse capture: {e}"),
+                    level: Level::Error,
+                })
             }
             Effect::Quit => None,
         }

@@ -230,8 +230,21 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
     for (n, seg) in segments.iter().enumerate() {
         if n == 0 {
             let mut label = vec![Span::styled(format!("● {}", seg.model), MODEL)];
-            if turn.answer.as_ref().is_some_and(|a| a.partial) && streaming.is_none() {
-                label.push(Span::styled(" (partial)", SEAM));
+            if let Some(a) = turn.answer.as_ref().filter(|_| streaming.is_none()) {
+                if a.partial {
+                    label.push(Span::styled(" (partial)", SEAM));
+                }
+                let u = a.usage;
+                if u.input_tokens + u.output_tokens > 0 {
+                    label.push(Span::styled(
+                        format!(
+                            " · {} in / {} out tokens",
+                            fmt_tokens(u.input_tokens),
+                            fmt_tokens(u.output_tokens)
+                        ),
+                        DIM,
+                    ));
+                }
             }
             out.push(Line::from(label));
         } else {
@@ -564,6 +577,20 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(" │ ", DIM),
         Span::raw(format!("{} tok", fmt_tokens(app.tokens_used()))),
     ];
+    // How full the active model's window is, when its size is known.
+    if let Some((used, window)) = app.context_fill() {
+        let pct = used.saturating_mul(100) / u64::from(window.max(1));
+        let style = match pct {
+            0..=69 => DIM,
+            70..=89 => Style::new().fg(Color::Yellow),
+            _ => Style::new().fg(Color::Red),
+        };
+        tail.push(Span::styled(" │ ", DIM));
+        tail.push(Span::styled(
+            format!("ctx {pct}% of {}", fmt_tokens(u64::from(window))),
+            style,
+        ));
+    }
     if !app.session.attachments.is_empty() {
         tail.push(Span::styled(" │ ", DIM));
         tail.push(Span::raw(format!(
@@ -695,9 +722,13 @@ fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
             ));
             spans.push(Span::raw(format!(" {desc}")));
         }
-        let mut flow = markdown::wrap(&Block::plain(spans), inner);
-        tail(&mut flow);
-        flow
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            cmds.join("  "),
+            Style::new().fg(Color::Yellow),
+        ));
+        spans.push(Span::styled(" · keys: [chat.keys]. Esc closes.", DIM));
+        markdown::wrap(&Block::plain(spans), inner)
     };
     draw_box("help", lines, area, buf, w);
 }

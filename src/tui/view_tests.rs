@@ -306,3 +306,43 @@ fn streaming_render_matches_a_full_render() {
         );
     }
 }
+
+/// Each finished answer says what it cost in tokens, next to the model that wrote it.
+#[test]
+fn answers_show_their_tokens() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(OPUS, "hello", false)),
+        },
+    );
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("● anthropic/claude-opus-4-8 · 100 in / 20 out tokens"),
+        "{s}"
+    );
+}
+
+/// The status bar shows how full the active model's window is, when its size is known.
+#[test]
+fn the_status_bar_shows_the_context_fill_of_the_active_model() {
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Pin(3)));
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(LOCAL, "hello", false)),
+        },
+    );
+    // 100 + 20 tokens of a 2048-token window.
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("ctx 5% of 2.0k"), "{s}");
+    // A model whose window is not known shows no gauge.
+    update(&mut app, Msg::Action(Action::Pin(1)));
+    assert!(!screen(&app, 120, 40).contains("ctx "));
+}

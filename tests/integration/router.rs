@@ -1079,7 +1079,8 @@ async fn a_due_probe_runs_first_when_only_the_local_tier_is_left() {
     assert_eq!(router.health(&route)[0].state, HealthState::Open);
     emu.set_script("primary", Script::reply("primary is back"));
     emu.clear_requests();
-    clock.advance(Duration::from_millis(900));
+    // Past the longest open period (`max_open`): its probe is due.
+    clock.advance(Duration::from_secs(6));
     let (res, events) = ask(&router, &route, "hi").await;
     let a = res.expect("answered");
     assert_eq!(a.model, "anthropic/primary");

@@ -498,6 +498,13 @@ async fn bad_eval_files_are_usage_errors_naming_file_and_line() {
         "{}",
         describe(&out)
     );
+    let out = aiw(&sb, &["eval", "--json", "--junit", "-"]).await;
+    assert_eq!(code(&out), Some(2), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("both write to standard output"),
+        "{}",
+        describe(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

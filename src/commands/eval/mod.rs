@@ -112,6 +112,13 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         message,
         code: exit::USAGE,
     };
+    let junit_to_stdout = args.junit.as_deref().is_some_and(crate::files::is_stdout);
+    if junit_to_stdout && args.json {
+        return Err(usage(
+            "--json and --junit - both write to standard output; give --junit a file name".into(),
+        )
+        .into());
+    }
     let paths = if args.file.is_empty() {
         let cwd = std::env::current_dir().context("no current directory")?;
         file::discover(&cwd).context("cannot list .aiw/evals")?
@@ -268,7 +275,7 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         Scores::record(state, &scores).and_then(|()| store::save_run(state, started_ms, &report));
     if let Some(path) = &args.junit {
         let xml = junit::render(&report);
-        if crate::files::is_stdout(path) {
+        if junit_to_stdout {
             output::raw_stdout(xml.as_bytes())?;
         } else {
             crate::files::write_atomic(path, xml.as_bytes(), crate::files::Access::Public)
@@ -279,7 +286,7 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         let mut value = serde_json::to_value(&report)?;
         crate::redact::global().scrub_json(&mut value);
         output::line(&serde_json::to_string_pretty(&value)?)?;
-    } else {
+    } else if !junit_to_stdout {
         print_table(&report)?;
     }
     match stored {

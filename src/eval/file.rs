@@ -300,7 +300,17 @@ impl EvalFile {
             let mut checks = Vec::new();
             for c in rc.check {
                 let cspan = c.span();
-                let check = build_check(c.into_inner()).map_err(|m| err(Some(cspan), m))?;
+                let check = build_check(c.into_inner()).map_err(|m| err(Some(cspan.clone()), m))?;
+                if let Check::ToolCall { name, .. } = &check
+                    && !rc.tools.iter().any(|t| &t.name == name)
+                {
+                    return Err(err(
+                        Some(cspan),
+                        format!(
+                            "tool_call = \"{name}\": the case offers no such tool; declare it in [[case.tools]] (name, description, input_schema)"
+                        ),
+                    ));
+                }
                 checks.push(check);
             }
             cases.push(Case {
@@ -594,6 +604,10 @@ max_latency = "2s"
             (
                 "[[case]]\nname = \"a\"\nprompt = \"p\"\n[[case.check]]\nmax_latency = \"soon\"\n",
                 "/x/team.toml:4: max_latency = \"soon\"",
+            ),
+            (
+                "[[case]]\nname = \"a\"\nprompt = \"p\"\n[[case.check]]\ntool_call = \"edit\"\n",
+                "/x/team.toml:4: tool_call = \"edit\": the case offers no such tool",
             ),
             ("x = 1\n", "/x/team.toml:1: unknown field `x`"),
             ("", "/x/team.toml: no cases"),

@@ -253,9 +253,21 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         models: model_results,
     };
 
+    // A model that gave no answer at all (no key, down) has no score to keep: storing 0/N
+    // would keep it out of fallback under `min_eval_score` for a reason that is not quality.
     let scores: BTreeMap<String, Score> = report
         .models
         .iter()
+        .filter(|m| {
+            let answered = m.cases.iter().any(|c| c.error.is_none());
+            if !answered {
+                output::warn(&format!(
+                    "{} gave no answer to any case; its last score is kept as it was",
+                    m.model
+                ));
+            }
+            answered
+        })
         .map(|m| {
             (
                 m.model.clone(),

@@ -66,7 +66,7 @@ arguments = { type = "object", required = ["path"], properties = { path = { type
 name = "max_latency"
 prompt = "K-max_latency: quick!"
 [[case.check]]
-max_latency = "2s"
+max_latency = "4s"
 "#;
 
 fn good_script() -> Script {
@@ -111,7 +111,7 @@ fn bad_script() -> Script {
         )
         .when(
             "K-max_latency",
-            Action::Reply(Reply::new("slow").first_token_delay(Duration::from_millis(2600))),
+            Action::Reply(Reply::new("slow").first_token_delay(Duration::from_millis(4500))),
         )
 }
 
@@ -193,7 +193,7 @@ async fn every_check_kind_passes_on_good_answers_and_fails_on_bad_ones() {
         detail("tool_call")
     );
     assert!(
-        detail("max_latency").contains("more than 2000 ms"),
+        detail("max_latency").contains("more than 4000 ms"),
         "{}",
         detail("max_latency")
     );

@@ -4,6 +4,10 @@
 //! start-up time.
 //!
 //! Run: `cargo bench --no-default-features --bench ask`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark writes its fixtures and drives the gateway with a plain client"
+)]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::process::{Command, Stdio};

@@ -5,6 +5,10 @@
 //! - 32 concurrent streams through the gateway (target: none fails).
 //!
 //! Run: `cargo bench --no-default-features --bench gateway`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark writes its fixtures and drives the gateway with a plain client"
+)]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::time::{Duration, Instant};

@@ -7,6 +7,10 @@
 //! throughout: `[limits] answer = "8 MiB"`, `diff = "64 MiB"`, SSE events 4 MiB.
 //!
 //! Run: `cargo bench --no-default-features --bench hostile`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark writes its fixtures and drives the gateway with a plain client"
+)]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 #[path = "../tests/integration/hostile_bounds/server.rs"]

@@ -10,8 +10,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aiw::config::ModelRef;
 use aiw::config::{FileConfig, Paths, Settings};
-use aiw::provider::{ChatRequest, Message, ModelRef};
+use aiw::provider::{ChatRequest, Message};
 use aiw::router::health::HealthStore;
 use aiw::router::journal::Journal;
 use aiw::router::{Router, RouterEvent};

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use aiw::provider::{Block, ModelRef, Usage};
+use aiw::config::ModelRef;
+use aiw::provider::{Block, Usage};
 use aiw::router::{RouterEvent, Segment};
 use aiw::tui::app::{App, Effect, Init, Msg, update};
 use aiw::tui::keys::{Action, KeyMap};

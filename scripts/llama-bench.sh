@@ -5,7 +5,7 @@
 #
 # The crate does not ship llama-bench's source; it comes from the PyPI sdist of
 # llama-cpp-python (a very close llama.cpp revision), cached outside the repository.
-# See: ../shared/reference/llama-cpp-2.md section 5. Never commit the result.
+# The result is for the benchmark's ratios only: never commit it.
 #
 # Usage: scripts/llama-bench.sh [--build-only] [MODEL.gguf] [THREADS]
 # Env:   CARGO_TARGET_DIR (default: target), AIW_CACHE (default: ~/.cache/aiw)

@@ -34,7 +34,7 @@ pub struct Cli {
     /// Config file to use instead of the default.
     // It must exist (except for `aiw config init` and `aiw config path`); `AIW_CONFIG`, read
     // by `Paths::resolve` rather than clap so the two can be told apart, names the default
-    // location, which may not exist yet. See: issue 13.
+    // location, which may not exist yet.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// More detail on stderr (repeat for more).

@@ -16,6 +16,14 @@
 //! - `redact`: known secret values replaced in everything aiw sends, logs or prints.
 //! - `files`: atomic writes of regular files only, private (0600/0700) state files.
 
+#![cfg_attr(
+    test,
+    allow(
+        clippy::disallowed_methods,
+        reason = "tests write fixtures with std::fs::write and talk to the emulator with plain clients"
+    )
+)]
+
 pub mod cli;
 pub mod commands;
 pub mod config;

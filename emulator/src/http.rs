@@ -3,6 +3,7 @@
 //! response/chunk byte builders, and the socket-level fault primitives (RST, waiting for
 //! the client to leave).
 
+use std::fmt::Write as _;
 use std::io;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -74,14 +75,11 @@ impl Conn {
     }
 
     async fn fill(&mut self) -> Result<usize, ReadError> {
-        let mut tmp = [0u8; 16 * 1024];
-        let n = self
-            .stream
-            .read(&mut tmp)
+        self.buf.reserve(16 * 1024);
+        self.stream
+            .read_buf(&mut self.buf)
             .await
-            .map_err(|_| ReadError::Io)?;
-        self.buf.extend_from_slice(&tmp[..n]);
-        Ok(n)
+            .map_err(|_| ReadError::Io)
     }
 
     /// Reads one request (head and `Content-Length` body).
@@ -246,7 +244,7 @@ pub(crate) fn full_response(
     close: bool,
 ) -> Vec<u8> {
     let mut s = head(status, headers, close);
-    s.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    let _ = write!(s, "content-length: {}\r\n\r\n", body.len());
     let mut out = s.into_bytes();
     out.extend_from_slice(body);
     out

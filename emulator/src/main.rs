@@ -1,6 +1,12 @@
 //! The standalone `aiw-emulator` binary: parses `--port`/`--scripts`, starts the
 //! emulator, prints `listening on http://127.0.0.1:PORT`, and runs until SIGINT/SIGTERM.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line prints its help, its address and its errors"
+)]
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -406,45 +406,46 @@ async fn generate(
         } else {
             None
         };
-    let (rejection, action) = match rejection {
-        Some(r) => (Some(r), None),
-        None => {
-            let mut scripts = lock(&shared.scripts);
-            let st = scripts.get_mut(&model);
-            let validation = st
-                .as_ref()
-                .map_or(ToolValidation::Provider, |st| st.script.tool_validation);
-            let invalid = || match validation {
-                ToolValidation::Provider => protocol::validate_tools(protocol, &ctx, &turns),
-                ToolValidation::Off => None,
-            };
-            match st {
-                Some(st)
-                    if host == Host::Direct
-                        && st.script.require_key.as_ref().is_some_and(|k| {
-                            presented_key(protocol, &req).as_deref() != Some(k.as_str())
-                        }) =>
-                {
-                    (Some(protocol::auth_error(protocol, &ctx)), None)
+    let (rejection, action) = if let Some(r) = rejection {
+        (Some(r), None)
+    } else {
+        let mut scripts = lock(&shared.scripts);
+        let st = scripts.get_mut(&model);
+        let validation = st
+            .as_ref()
+            .map_or(ToolValidation::Provider, |st| st.script.tool_validation);
+        let invalid = || match validation {
+            ToolValidation::Provider => protocol::validate_tools(protocol, &ctx, &turns),
+            ToolValidation::Off => None,
+        };
+        match st {
+            Some(st)
+                if host == Host::Direct
+                    && st.script.require_key.as_ref().is_some_and(|k| {
+                        presented_key(protocol, &req).as_deref() != Some(k.as_str())
+                    }) =>
+            {
+                (Some(protocol::auth_error(protocol, &ctx)), None)
+            }
+            st => {
+                if let Some(e) = invalid() {
+                    (Some(e), None)
+                } else {
+                    let prompt = turns
+                        .iter()
+                        .rev()
+                        .find(|t| t.role == record::TurnRole::User)
+                        .map(|t| Block::texts(&t.blocks))
+                        .unwrap_or_default();
+                    (
+                        None,
+                        st.and_then(|st| st.action_for(Instant::now(), &prompt)),
+                    )
                 }
-                st => match invalid() {
-                    Some(e) => (Some(e), None),
-                    None => {
-                        let prompt = turns
-                            .iter()
-                            .rev()
-                            .find(|t| t.role == record::TurnRole::User)
-                            .map(|t| Block::texts(&t.blocks))
-                            .unwrap_or_default();
-                        (
-                            None,
-                            st.and_then(|st| st.action_for(Instant::now(), &prompt)),
-                        )
-                    }
-                },
             }
         }
     };
+
     let rec = record(req, protocol, host, json, &model, stream, action.clone());
     lock(&shared.requests).push(rec);
 

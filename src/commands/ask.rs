@@ -12,9 +12,10 @@ use tokio_util::sync::CancellationToken;
 use super::Context;
 use crate::cli::AskArgs;
 use crate::config::FallbackPolicy;
+use crate::config::ModelRef;
 use crate::exit;
 use crate::output::{self, Exit, Spinner};
-use crate::provider::{ChatRequest, Message, ModelRef, StopReason};
+use crate::provider::{ChatRequest, Message, StopReason};
 use crate::router::{AllModelsFailed, Answer, Attempt, Outcome, Router, RouterEvent, Segment};
 
 /// The `--json` output. Scripts rely on this shape; it is documented in the README.

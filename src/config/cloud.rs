@@ -16,7 +16,18 @@ use super::{
     BedrockSettings, CloudSettings, ConfigError, ProfileOrigin, ProviderKind, Secret,
     VertexSettings, validate,
 };
-use crate::provider::aws::sigv4::Credentials;
+
+/// Long-term or temporary AWS credentials. The secret key and session token are [`Secret`]s:
+/// they never print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsCredentials {
+    /// The access key id (`AKIA…` / `ASIA…`); not a secret, it names the key.
+    pub access_key_id: String,
+    /// The secret access key: only ever used to derive the signing key.
+    pub secret_access_key: Secret,
+    /// The session token of temporary credentials, sent as `x-amz-security-token`.
+    pub session_token: Option<Secret>,
+}
 
 /// The location Vertex uses when none is configured: the global endpoint, which serves every
 /// current Claude model and routes to whichever region has capacity.
@@ -106,7 +117,7 @@ pub(crate) fn resolve(
                 (None, None) => ("default".to_string(), ProfileOrigin::Default),
             };
             let env_credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-                (Some(access_key_id), Some(secret)) => Some(Credentials {
+                (Some(access_key_id), Some(secret)) => Some(AwsCredentials {
                     access_key_id,
                     secret_access_key: Secret::new(secret),
                     session_token: var("AWS_SESSION_TOKEN").map(Secret::new),

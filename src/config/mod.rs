@@ -8,7 +8,9 @@
 
 mod cloud;
 mod file;
+mod model_ref;
 pub mod project;
+mod resolve;
 mod secret;
 pub mod trust;
 mod validate;
@@ -19,15 +21,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use cloud::AwsCredentials;
 pub use file::{
     DEFAULT_CONFIG_TEMPLATE, FallbackFile, FileConfig, GpuLayersFile, OneOrMany, ProviderFile,
     SizeFile,
 };
+pub use model_ref::ModelRef;
 pub use project::{ProjectFile, RepoFile, ReviewPolicy};
 pub use secret::Secret;
 pub use validate::{MAX_CONFIG_BYTES, clip};
-
-use crate::provider::ModelRef;
 
 /// The kind of API a provider speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +133,7 @@ pub struct BedrockSettings {
     /// else `~/.aws/credentials`).
     pub credentials_file: Option<PathBuf>,
     /// Keys from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, when set.
-    pub env_credentials: Option<crate::provider::aws::sigv4::Credentials>,
+    pub env_credentials: Option<AwsCredentials>,
     /// `[providers.NAME.models]`: model name in routes -> Bedrock model id.
     pub models: BTreeMap<String, String>,
 }
@@ -578,419 +580,6 @@ impl Settings {
         })
     }
 
-    /// Builds settings from an already-merged file; `env` looks up environment variables
-    /// (injected so tests are hermetic).
-    pub fn resolve(
-        mut cfg: FileConfig,
-        paths: Paths,
-        config_file_found: bool,
-        mut warnings: Vec<String>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let user_file = paths.config_file.clone();
-        let mut providers = BTreeMap::new();
-        // Built-in providers exist even without a file.
-        for name in ["anthropic", "openai", "gemini", "local"] {
-            providers.insert(name.to_string(), ProviderFile::default());
-        }
-        providers.extend(std::mem::take(&mut cfg.providers));
-        let mut resolved = BTreeMap::new();
-        for (name, p) in providers {
-            let origin = cfg
-                .origin_of(&format!("providers.{name}"), &user_file)
-                .to_path_buf();
-            let Some(kind) = p.kind.or_else(|| ProviderKind::from_builtin_name(&name)) else {
-                return Err(ConfigError::Invalid {
-                        path: origin.clone(),
-                        what: format!("providers.{name}"),
-                        message: "has no `kind`: set kind = \"anthropic\", \"openai\", \"gemini\", \"openai-compatible\", \"bedrock\", \"vertex\" or \"local\"".into(),
-                    });
-            };
-            let cloud = cloud::resolve(&name, kind, &p, &origin, env, &mut warnings)?;
-            // The URL itself was checked when the file was parsed.
-            let base_url = match (&p.base_url, kind.default_base_url()) {
-                (Some(u), _) => u.trim_end_matches('/').to_string(),
-                (None, Some(d)) => d.to_string(),
-                (None, None) if kind == ProviderKind::Local => String::new(),
-                (None, None) if kind.is_cloud() => cloud::default_base_url(cloud.as_ref()),
-                (None, None) => {
-                    return Err(ConfigError::Invalid {
-                        path: origin.clone(),
-                        what: format!("providers.{name}"),
-                        message: "an openai-compatible provider needs base_url, e.g. base_url = \"http://localhost:11434/v1\"".into(),
-                    });
-                }
-            };
-            let api_key_env: Vec<String> = match &p.api_key_env {
-                Some(v) => vec![v.clone()],
-                None => kind
-                    .default_key_envs()
-                    .iter()
-                    .map(|s| (*s).to_string())
-                    .collect(),
-            };
-            let api_key = api_key_env
-                .iter()
-                .find_map(|var| env(var).filter(|v| !v.trim().is_empty()))
-                .map(|v| Secret::new(v.trim()));
-            let key = |f: &str| format!("providers.{name}.{f}");
-            let num = |f: &str, v: Option<i64>, range| -> Result<Option<u32>, ConfigError> {
-                v.map(|v| validate::int(&origin, &key(f), v, range))
-                    .transpose()
-            };
-            let local = if kind == ProviderKind::Local {
-                Some(LocalSettings {
-                    model: p
-                        .model
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_LOCAL_MODEL.to_string()),
-                    gpu_layers: match p.gpu_layers {
-                        None | Some(GpuLayersFile::Auto(_)) => None,
-                        Some(GpuLayersFile::Count(n)) => {
-                            num("gpu_layers", Some(n), validate::GPU_LAYERS)?
-                        }
-                    },
-                    threads: num("threads", p.threads, validate::THREADS)?
-                        .unwrap_or_else(default_threads),
-                    context_size: num("context_size", p.context_size, validate::CONTEXT_SIZE)?
-                        .unwrap_or(4096),
-                    batch_size: num("batch_size", p.batch_size, validate::BATCH_SIZE)?
-                        .unwrap_or(512),
-                })
-            } else {
-                None
-            };
-            let context_window = num("context_window", p.context_window, validate::CONTEXT_WINDOW)?;
-            resolved.insert(
-                name.clone(),
-                ProviderSettings {
-                    name,
-                    kind,
-                    base_url,
-                    api_key_env,
-                    api_key,
-                    status_page: p.status_page.clone(),
-                    context_window,
-                    local,
-                    cloud,
-                },
-            );
-        }
-
-        let mut timeouts = Timeouts::default();
-        let t = &cfg.timeouts;
-        let origin = cfg.origin_of("timeouts", &user_file);
-        for (field, value, slot, range) in [
-            (
-                "connect",
-                &t.connect,
-                &mut timeouts.connect,
-                validate::CONNECT,
-            ),
-            (
-                "first_token",
-                &t.first_token,
-                &mut timeouts.first_token,
-                validate::STREAM_WAIT,
-            ),
-            (
-                "stall",
-                &t.stall,
-                &mut timeouts.stall,
-                validate::STREAM_WAIT,
-            ),
-            ("total", &t.total, &mut timeouts.total, validate::TOTAL),
-        ] {
-            if let Some(v) = value {
-                *slot = validate::duration(origin, &format!("timeouts.{field}"), v, range)?;
-            }
-        }
-
-        let mut health = HealthSettings::default();
-        let h = &cfg.health;
-        let origin = cfg.origin_of("health", &user_file);
-        if let Some(v) = h.failure_threshold {
-            health.failure_threshold = validate::int(
-                origin,
-                "health.failure_threshold",
-                v,
-                validate::FAILURE_THRESHOLD,
-            )?;
-        }
-        if let Some(v) = h.failure_rate {
-            health.failure_rate =
-                validate::float(origin, "health.failure_rate", v, validate::FAILURE_RATE)?;
-        }
-        if let Some(v) = h.latency_factor {
-            health.latency_factor =
-                validate::float(origin, "health.latency_factor", v, validate::LATENCY_FACTOR)?;
-        }
-        if let Some(v) = h.quality_failure_threshold {
-            health.quality_failure_threshold = validate::int(
-                origin,
-                "health.quality_failure_threshold",
-                v,
-                validate::QUALITY_THRESHOLD,
-            )?;
-        }
-        health.store = env("AIW_HEALTH_STORE")
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| h.store.clone());
-        if let Some(url) = &health.store {
-            let scheme = url.split("://").next().unwrap_or("");
-            if !matches!(scheme, "redis" | "rediss" | "valkey") || !url.contains("://") {
-                return Err(ConfigError::Invalid {
-                    path: origin.to_path_buf(),
-                    what: "health.store".into(),
-                    message: format!(
-                        "= `{}` is not a Redis or Valkey URL: write it like redis://127.0.0.1:6379/0 (or set AIW_HEALTH_STORE)",
-                        crate::router::fleet::shown_url(url)
-                    ),
-                });
-            }
-        }
-        if let Some(v) = h.min_output_ratio {
-            health.min_output_ratio =
-                validate::float(origin, "health.min_output_ratio", v, validate::OUTPUT_RATIO)?;
-        }
-        if let Some(v) = h.min_eval_score {
-            health.min_eval_score = Some(validate::float(
-                origin,
-                "health.min_eval_score",
-                v,
-                validate::OUTPUT_RATIO,
-            )?);
-        }
-        if let Some(v) = h.retry_budget_per_minute {
-            health.retry_budget_per_minute = validate::int(
-                origin,
-                "health.retry_budget_per_minute",
-                v,
-                validate::RETRY_BUDGET,
-            )?;
-        }
-        for (field, value, slot, range) in [
-            ("window", &h.window, &mut health.window, validate::WINDOW),
-            (
-                "base_open",
-                &h.base_open,
-                &mut health.base_open,
-                validate::OPEN,
-            ),
-            (
-                "max_open",
-                &h.max_open,
-                &mut health.max_open,
-                validate::OPEN,
-            ),
-            (
-                "max_retry_wait",
-                &h.max_retry_wait,
-                &mut health.max_retry_wait,
-                validate::RETRY_WAIT,
-            ),
-            (
-                "probe_timeout",
-                &h.probe_timeout,
-                &mut health.probe_timeout,
-                validate::PROBE,
-            ),
-        ] {
-            if let Some(v) = value {
-                *slot = validate::duration(origin, &format!("health.{field}"), v, range)?;
-            }
-        }
-
-        // Routes: from the file, or the built-in default made of usable providers.
-        let mut routes = BTreeMap::new();
-        for (name, entries) in &cfg.routes {
-            let origin = cfg
-                .origin_of(&format!("routes.{name}"), &user_file)
-                .to_path_buf();
-            if entries.is_empty() {
-                return Err(ConfigError::Invalid {
-                    path: origin.clone(),
-                    what: format!("routes.{name}"),
-                    message: "is empty: list at least one model, e.g. [\"anthropic/claude-sonnet-4-6\", \"local/smollm2-135m\"]".into(),
-                });
-            }
-            let mut models = Vec::new();
-            for e in entries {
-                let m = ModelRef::parse(e).map_err(|message| ConfigError::Invalid {
-                    path: origin.clone(),
-                    what: format!("routes.{name}"),
-                    message,
-                })?;
-                if !resolved.contains_key(&m.provider) {
-                    return Err(ConfigError::Invalid {
-                        path: origin.clone(),
-                        what: format!("routes.{name}"),
-                        message: format!(
-                            "`{m}` names provider `{}`, which is not configured; known providers: {}",
-                            m.provider,
-                            resolved.keys().cloned().collect::<Vec<_>>().join(", ")
-                        ),
-                    });
-                }
-                models.push(m);
-            }
-            routes.insert(name.clone(), models);
-        }
-        let default_route = cfg
-            .default_route
-            .clone()
-            .unwrap_or_else(|| "default".into());
-        if !routes.contains_key(&default_route) {
-            if cfg.default_route.is_some() {
-                return Err(ConfigError::Invalid {
-                    path: cfg.origin_of("default_route", &user_file).to_path_buf(),
-                    what: "default_route".into(),
-                    message: format!(
-                        "names route `{default_route}`, which is not defined under [routes]"
-                    ),
-                });
-            }
-            routes.insert(default_route.clone(), builtin_route(&resolved));
-        }
-        for model in routes.values().flatten() {
-            if let Some(p) = resolved.get(&model.provider)
-                && !p.is_usable()
-            {
-                let msg = format!(
-                    "route model {model} has no API key: set {}",
-                    p.api_key_env.join(" or ")
-                );
-                if !warnings.contains(&msg) {
-                    warnings.push(msg);
-                }
-            }
-        }
-
-        let fallback = resolve_fallback(&cfg, &routes, &user_file)?;
-
-        let chat_keys = std::mem::take(&mut cfg.chat.keys)
-            .into_iter()
-            .map(|(k, v)| (k, v.into_vec()))
-            .collect();
-        let origin = cfg.origin_of("review", &user_file).to_path_buf();
-        let review = ReviewSettings {
-            concurrency: cfg
-                .review
-                .concurrency
-                .map(|v| validate::int(&origin, "review.concurrency", v, validate::CONCURRENCY))
-                .transpose()?,
-            queue_max_attempts: cfg
-                .review
-                .queue_max_attempts
-                .map(|v| {
-                    validate::int(
-                        &origin,
-                        "review.queue_max_attempts",
-                        v,
-                        validate::QUEUE_ATTEMPTS,
-                    )
-                })
-                .transpose()?,
-            max_chunks: cfg
-                .review
-                .max_chunks
-                .map(|v| validate::int(&origin, "review.max_chunks", v, validate::MAX_CHUNKS))
-                .transpose()?,
-            exclude: std::mem::take(&mut cfg.review.exclude),
-            include: std::mem::take(&mut cfg.review.include),
-        };
-        let mut limits = Limits::default();
-        for (field, value, slot) in [
-            ("answer", &cfg.limits.answer, &mut limits.answer_bytes),
-            ("diff", &cfg.limits.diff, &mut limits.diff_bytes),
-        ] {
-            if let Some(v) = value {
-                *slot = parse_size(v).map_err(|message| ConfigError::Invalid {
-                    path: user_file.clone(),
-                    what: format!("limits.{field}"),
-                    message,
-                })?;
-            }
-        }
-        let g = &cfg.gateway;
-        let route_exists = |key: &str, name: &str| {
-            if routes.contains_key(name) {
-                Ok(name.to_string())
-            } else {
-                Err(ConfigError::Invalid {
-                    path: user_file.clone(),
-                    what: key.to_string(),
-                    message: format!(
-                        "names route `{}`, which is not defined under [routes]",
-                        validate::clip(name)
-                    ),
-                })
-            }
-        };
-        let mut gw_models = Vec::with_capacity(g.models.len());
-        for (glob, route) in &g.models {
-            if globset::Glob::new(glob).is_err() {
-                return Err(ConfigError::Invalid {
-                    path: user_file.clone(),
-                    what: format!("gateway.models.{}", validate::clip(glob)),
-                    message: "is not a valid glob: use * and ? like \"claude-opus-*\"".into(),
-                });
-            }
-            gw_models.push((
-                glob.clone(),
-                route_exists(&format!("gateway.models.{glob}"), route)?,
-            ));
-        }
-        let gateway = GatewaySettings {
-            models: gw_models,
-            route: match &g.route {
-                Some(r) => route_exists("gateway.route", r)?,
-                None => default_route.clone(),
-            },
-            max_body: g
-                .max_body_mib
-                .map(|v| {
-                    validate::int::<usize>(
-                        &user_file,
-                        "gateway.max_body_mib",
-                        v,
-                        validate::GATEWAY_BODY_MIB,
-                    )
-                })
-                .transpose()?
-                .unwrap_or(32)
-                * 1024
-                * 1024,
-            max_streams: g
-                .max_streams
-                .map(|v| {
-                    validate::int::<usize>(
-                        &user_file,
-                        "gateway.max_streams",
-                        v,
-                        validate::GATEWAY_STREAMS,
-                    )
-                })
-                .transpose()?
-                .unwrap_or(64),
-        };
-        Ok(Self {
-            providers: resolved,
-            routes,
-            default_route,
-            timeouts,
-            health,
-            fallback,
-            chat_keys,
-            review,
-            limits,
-            gateway,
-            paths,
-            config_file_found,
-            warnings,
-        })
-    }
-
     /// The route for a use (`ask`, `chat`, `review`): an explicit name, else the route named
     /// like the use if defined, else the default route.
     pub fn route_for(
@@ -1073,74 +662,12 @@ impl Settings {
     }
 }
 
-/// The `[fallback]` table resolved; a route policy must name a defined route.
-fn resolve_fallback(
-    cfg: &FileConfig,
-    routes: &BTreeMap<String, Vec<ModelRef>>,
-    user_file: &Path,
-) -> Result<FallbackSettings, ConfigError> {
-    let f = &cfg.fallback;
-    let origin = cfg.origin_of("fallback", user_file);
-    for name in f.routes.keys() {
-        if !routes.contains_key(name) {
-            return Err(ConfigError::Invalid {
-                path: origin.to_path_buf(),
-                what: format!("fallback.routes.{name}"),
-                message: format!(
-                    "names route `{name}`, which is not defined; defined routes: {}",
-                    routes.keys().cloned().collect::<Vec<_>>().join(", ")
-                ),
-            });
-        }
-    }
-    let commands = [("ask", f.ask), ("chat", f.chat), ("review", f.review)]
-        .into_iter()
-        .filter_map(|(c, p)| p.map(|p| (c.to_string(), p)))
-        .collect();
-    Ok(FallbackSettings {
-        default: f.default.unwrap_or_default(),
-        commands,
-        routes: f.routes.clone(),
-    })
-}
-
 /// The cloud models of aiw's built-in route, in order (each used when its key is set).
 pub(crate) const BUILTIN_CLOUD_MODELS: [(&str, &str); 3] = [
     ("anthropic", "claude-sonnet-4-6"),
     ("openai", "gpt-5.5"),
     ("gemini", "gemini-2.5-flash"),
 ];
-
-/// The route aiw uses with no config: Claude first, then the other cloud providers whose key
-/// is set, then the local model.
-fn builtin_route(providers: &BTreeMap<String, ProviderSettings>) -> Vec<ModelRef> {
-    let mut route = Vec::new();
-    for (provider, model) in BUILTIN_CLOUD_MODELS {
-        if providers
-            .get(provider)
-            .is_some_and(ProviderSettings::is_usable)
-        {
-            route.push(ModelRef {
-                provider: provider.into(),
-                model: model.into(),
-            });
-        }
-    }
-    let local_model = providers
-        .get("local")
-        .and_then(|p| p.local.as_ref())
-        .map_or_else(|| DEFAULT_LOCAL_MODEL.to_string(), |l| l.model.clone());
-    route.push(ModelRef {
-        provider: "local".into(),
-        model: local_model,
-    });
-    route
-}
-
-/// Threads for the local model: the machine's cores, at most 8 (more rarely helps on CPU).
-fn default_threads() -> u32 {
-    std::thread::available_parallelism().map_or(4, |n| n.get().min(8) as u32)
-}
 
 /// Parses a duration like `30s`, `1m 30s`, `250ms`, or a bare number of seconds. Never
 /// panics: values too large for a `Duration` (`1e20`) are an error like any other.
@@ -1297,6 +824,19 @@ pub enum ConfigError {
         "cannot find a home directory for aiw's files: set AIW_CONFIG, AIW_DATA_DIR and AIW_STATE_DIR"
     )]
     NoHome,
+}
+
+/// `url` with any password replaced, for messages and status.
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(unparsable store URL)".into(),
+    }
 }
 
 #[cfg(test)]

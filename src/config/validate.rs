@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::ConfigError;
 use super::file::{FileConfig, GpuLayersFile, ProviderFile};
-use crate::provider::ModelRef;
+use crate::config::ModelRef;
 
 /// Largest config file read (user or project): real ones are a few KiB.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;

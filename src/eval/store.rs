@@ -144,7 +144,10 @@ pub fn save_run(
     crate::files::private_dir(&dir(state_dir))?;
     crate::files::private_dir(&runs)?;
     // `2026-12-03T05-40-00Z`: sortable, and no `:` for file systems that refuse it.
-    let name = crate::router::health::rfc3339(started_ms).replace(':', "-");
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(started_ms);
+    let name = humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replace(':', "-");
     let mut path = runs.join(format!("{name}.json"));
     let mut n = 1;
     while path.exists() {

@@ -32,8 +32,9 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::ModelRef;
 use crate::config::{Secret, Settings};
-use crate::provider::{ChatRequest, ErrorClass, ModelRef};
+use crate::provider::{ChatRequest, ErrorClass};
 use crate::router::{AllModelsFailed, Answer, Outcome, Router, RouterEvent};
 
 /// The response header that names the model that really answered.

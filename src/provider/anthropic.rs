@@ -4,8 +4,7 @@
 //! (`message_start` … `message_stop`, `ping`, `error`; text, thinking, signature and
 //! `input_json_delta` deltas) to [`ChatEvent`]s, and [`classify`] for its error responses.
 //!
-//! See: `shared/reference/wire-formats.md` §1 and
-//! <https://platform.claude.com/docs/en/build-with-claude/streaming>.
+//! See: <https://platform.claude.com/docs/en/build-with-claude/streaming>.
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -903,49 +902,39 @@ mod tests {
         assert!(b.get("top_p").is_none() && b.get("stop_sequences").is_none());
     }
 
-    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
-        let bytes = http::fixture(&format!("anthropic/{name}"));
-        http::map_transcript(&bytes, chunk, Mode::Standard, AnthropicMapper::default()).await
-    }
-
     #[tokio::test]
     async fn text_stream_maps_to_events() {
-        for chunk in [1, 7, 4096] {
-            let got: Vec<ChatEvent> = run("text.txt", chunk)
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert_eq!(
-                got,
-                vec![
-                    ChatEvent::Started {
-                        model: Some("claude-3-opus-latest".into())
-                    },
-                    ChatEvent::Usage(Usage {
-                        input_tokens: 11,
-                        output_tokens: 1
-                    }),
-                    ChatEvent::Text("Hello".into()),
-                    ChatEvent::Text(" there".into()),
-                    ChatEvent::Text("!".into()),
-                    ChatEvent::BlockStop,
-                    ChatEvent::Usage(Usage {
-                        input_tokens: 11,
-                        output_tokens: 6
-                    }),
-                    ChatEvent::Done {
-                        stop: StopReason::EndTurn
-                    },
-                ],
-                "chunk {chunk}"
-            );
-        }
+        let got = http::replay_ok::<AnthropicMapper>("anthropic/text.txt", 7, Mode::Standard).await;
+        assert_eq!(
+            got,
+            vec![
+                ChatEvent::Started {
+                    model: Some("claude-3-opus-latest".into())
+                },
+                ChatEvent::Usage(Usage {
+                    input_tokens: 11,
+                    output_tokens: 1
+                }),
+                ChatEvent::Text("Hello".into()),
+                ChatEvent::Text(" there".into()),
+                ChatEvent::Text("!".into()),
+                ChatEvent::BlockStop,
+                ChatEvent::Usage(Usage {
+                    input_tokens: 11,
+                    output_tokens: 6
+                }),
+                ChatEvent::Done {
+                    stop: StopReason::EndTurn
+                },
+            ]
+        );
     }
 
     #[tokio::test]
     async fn missing_final_blank_line_is_truncated() {
-        let got = run("no_final_blank_line.txt", 5).await;
+        let got =
+            http::replay::<AnthropicMapper>("anthropic/no_final_blank_line.txt", 5, Mode::Standard)
+                .await;
         let last = got.last().unwrap().as_ref().unwrap_err();
         assert_eq!(last.class, ErrorClass::Truncated);
         assert!(got.iter().all(|e| !matches!(e, Ok(ChatEvent::Done { .. }))));
@@ -953,7 +942,8 @@ mod tests {
 
     #[tokio::test]
     async fn error_event_is_classified() {
-        let got = run("error_event.txt", 3).await;
+        let got =
+            http::replay::<AnthropicMapper>("anthropic/error_event.txt", 3, Mode::Standard).await;
         assert_eq!(got[2].as_ref().unwrap(), &ChatEvent::Text("Hel".into()));
         let e = got.last().unwrap().as_ref().unwrap_err();
         assert_eq!(e.class, ErrorClass::Overloaded);

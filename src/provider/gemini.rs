@@ -10,8 +10,7 @@
 //! connection closes. A clean EOF after a `finishReason` is success; without one it is a
 //! truncation.
 //!
-//! See: `shared/reference/wire-formats.md` §3 and
-//! <https://ai.google.dev/gemini-api/docs/troubleshooting>.
+//! See: <https://ai.google.dev/gemini-api/docs/troubleshooting>.
 
 use std::collections::HashMap;
 
@@ -986,50 +985,40 @@ mod tests {
         );
     }
 
-    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
-        let bytes = http::fixture(&format!("gemini/{name}"));
-        http::map_transcript(&bytes, chunk, Mode::WithBareJson, GeminiMapper::default()).await
-    }
-
     #[tokio::test]
     async fn text_stream_maps_to_events() {
-        for chunk in [1, 20, 4096] {
-            let got: Vec<ChatEvent> = run("text.txt", chunk)
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert_eq!(
-                got,
-                vec![
-                    ChatEvent::Started {
-                        model: Some("gemini-2.0-flash".into())
-                    },
-                    ChatEvent::Text("The".into()),
-                    ChatEvent::Usage(Usage {
-                        input_tokens: 7,
-                        output_tokens: 0
-                    }),
-                    ChatEvent::Thinking("thinking...".into()),
-                    ChatEvent::BlockStop,
-                    ChatEvent::Text(" capital of Wyoming".into()),
-                    ChatEvent::Text(" is **Cheyenne**.\n".into()),
-                    ChatEvent::Usage(Usage {
-                        input_tokens: 7,
-                        output_tokens: 10
-                    }),
-                    ChatEvent::Done {
-                        stop: StopReason::EndTurn
-                    },
-                ],
-                "chunk {chunk}"
-            );
-        }
+        let got = http::replay_ok::<GeminiMapper>("gemini/text.txt", 20, Mode::WithBareJson).await;
+        assert_eq!(
+            got,
+            vec![
+                ChatEvent::Started {
+                    model: Some("gemini-2.0-flash".into())
+                },
+                ChatEvent::Text("The".into()),
+                ChatEvent::Usage(Usage {
+                    input_tokens: 7,
+                    output_tokens: 0
+                }),
+                ChatEvent::Thinking("thinking...".into()),
+                ChatEvent::BlockStop,
+                ChatEvent::Text(" capital of Wyoming".into()),
+                ChatEvent::Text(" is **Cheyenne**.\n".into()),
+                ChatEvent::Usage(Usage {
+                    input_tokens: 7,
+                    output_tokens: 10
+                }),
+                ChatEvent::Done {
+                    stop: StopReason::EndTurn
+                },
+            ]
+        );
     }
 
     #[tokio::test]
     async fn bare_json_error_mid_stream() {
-        let got = run("error_mid_stream.txt", 7).await;
+        let got =
+            http::replay::<GeminiMapper>("gemini/error_mid_stream.txt", 7, Mode::WithBareJson)
+                .await;
         assert_eq!(got[1].as_ref().unwrap(), &ChatEvent::Text("The".into()));
         let e = got.last().unwrap().as_ref().unwrap_err();
         assert_eq!(e.class, ErrorClass::ServerError);
@@ -1038,7 +1027,7 @@ mod tests {
 
     #[tokio::test]
     async fn eof_without_finish_reason_is_truncated() {
-        let got = run("truncated.txt", 7).await;
+        let got = http::replay::<GeminiMapper>("gemini/truncated.txt", 7, Mode::WithBareJson).await;
         assert_eq!(
             got.last().unwrap().as_ref().unwrap_err().class,
             ErrorClass::Truncated
@@ -1047,7 +1036,9 @@ mod tests {
 
     #[tokio::test]
     async fn blocked_prompt_ends_with_content_filter() {
-        let got = run("prompt_blocked.txt", 4096).await;
+        let got =
+            http::replay::<GeminiMapper>("gemini/prompt_blocked.txt", 4096, Mode::WithBareJson)
+                .await;
         assert_eq!(
             got.last().unwrap().as_ref().unwrap(),
             &ChatEvent::Done {

@@ -47,6 +47,10 @@ pub fn download_client(connect_timeout: Duration) -> Result<reqwest::Client, Pro
         .map_err(|e| setup_error(&e))
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place aiw builds an HTTP client"
+)]
 fn builder(connect_timeout: Duration) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder().no_proxy();
     for proxy in env_proxies(&|name| std::env::var(name).ok()) {
@@ -709,6 +713,40 @@ pub(crate) async fn map_decoded<D: Decoder, M: StreamMapper>(
 #[cfg(test)]
 pub(crate) fn body_json(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("request body is not JSON: {e}"))
+}
+
+/// A recorded transcript, `tests/fixtures/sse/PROVIDER/NAME`, through a fresh mapper `M` in
+/// `chunk`-byte pieces.
+#[cfg(test)]
+pub(crate) async fn replay<M: StreamMapper + Default>(
+    path: &str,
+    chunk: usize,
+    mode: Mode,
+) -> Vec<Result<ChatEvent, ProviderError>> {
+    map_transcript(&fixture(path), chunk, mode, M::default()).await
+}
+
+/// The events of a transcript that streams without an error: the same whether it arrives a
+/// byte at a time, in `chunk`-byte pieces or whole (a split that differs is named).
+#[cfg(test)]
+pub(crate) async fn replay_ok<M: StreamMapper + Default>(
+    path: &str,
+    chunk: usize,
+    mode: Mode,
+) -> Vec<ChatEvent> {
+    let mut first: Option<Vec<ChatEvent>> = None;
+    for pieces in [1, chunk, usize::MAX] {
+        let got = replay::<M>(path, pieces, mode)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_else(|e| panic!("{path} in {pieces}-byte pieces: {e}"));
+        match &first {
+            Some(f) => assert_eq!(&got, f, "{path} in {pieces}-byte pieces"),
+            None => first = Some(got),
+        }
+    }
+    first.unwrap_or_default()
 }
 
 /// Reads a fixture under `tests/fixtures/sse/`.

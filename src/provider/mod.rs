@@ -26,7 +26,6 @@ pub mod vertex;
 #[cfg(test)]
 mod wire_props;
 
-use std::fmt;
 use std::pin::Pin;
 
 use futures_util::Stream;
@@ -107,53 +106,6 @@ impl ChatRequest {
 
 /// A stream of answer events from one model.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, ProviderError>> + Send>>;
-
-/// A model reference `provider/model-id`, split at the first `/` so
-/// `openrouter/anthropic/claude-sonnet-4.6` names model `anthropic/claude-sonnet-4.6` of
-/// provider `openrouter`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ModelRef {
-    /// Provider name: a key of the config's `[providers]` table.
-    pub provider: String,
-    /// The model id as the provider knows it.
-    pub model: String,
-}
-
-impl ModelRef {
-    /// Parses `provider/model-id`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        match s.split_once('/') {
-            Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok(Self {
-                provider: p.to_string(),
-                model: m.to_string(),
-            }),
-            _ => Err(format!(
-                "`{s}` is not a model reference: write it as provider/model-id, e.g. anthropic/claude-sonnet-4-6"
-            )),
-        }
-    }
-}
-
-impl TryFrom<String> for ModelRef {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ModelRef> for String {
-    fn from(m: ModelRef) -> String {
-        m.to_string()
-    }
-}
-
-impl fmt::Display for ModelRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.provider, self.model)
-    }
-}
 
 /// A client for one configured provider. Static dispatch over the provider kinds.
 #[derive(Clone)]

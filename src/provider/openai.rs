@@ -6,8 +6,7 @@
 //! [`classify`] for its error responses. Only base URL, auth and a few body fields differ
 //! between the two kinds.
 //!
-//! See: `shared/reference/wire-formats.md` §2 and
-//! <https://developers.openai.com/docs/guides/error-codes>.
+//! See: <https://developers.openai.com/docs/guides/error-codes>.
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
@@ -883,43 +882,31 @@ mod tests {
         assert_eq!(b["top_k"], 5);
     }
 
-    async fn run(name: &str, chunk: usize) -> Vec<Result<ChatEvent, ProviderError>> {
-        let bytes = http::fixture(&format!("openai/{name}"));
-        http::map_transcript(&bytes, chunk, Mode::Standard, OpenAiMapper::default()).await
-    }
-
     #[tokio::test]
     async fn text_stream_maps_to_events() {
-        for chunk in [1, 9, 4096] {
-            let got: Vec<ChatEvent> = run("text.txt", chunk)
-                .await
-                .into_iter()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert_eq!(
-                got,
-                vec![
-                    ChatEvent::Started {
-                        model: Some("gpt-4o-2024-08-06".into())
-                    },
-                    ChatEvent::Text("Foo".into()),
-                    ChatEvent::Text("Bar".into()),
-                    ChatEvent::Usage(Usage {
-                        input_tokens: 9,
-                        output_tokens: 2
-                    }),
-                    ChatEvent::Done {
-                        stop: StopReason::EndTurn
-                    },
-                ],
-                "chunk {chunk}"
-            );
-        }
+        let got = http::replay_ok::<OpenAiMapper>("openai/text.txt", 9, Mode::Standard).await;
+        assert_eq!(
+            got,
+            vec![
+                ChatEvent::Started {
+                    model: Some("gpt-4o-2024-08-06".into())
+                },
+                ChatEvent::Text("Foo".into()),
+                ChatEvent::Text("Bar".into()),
+                ChatEvent::Usage(Usage {
+                    input_tokens: 9,
+                    output_tokens: 2
+                }),
+                ChatEvent::Done {
+                    stop: StopReason::EndTurn
+                },
+            ]
+        );
     }
 
     #[tokio::test]
     async fn finish_reason_then_clean_eof_is_complete() {
-        let got = run("no_done.txt", 11).await;
+        let got = http::replay::<OpenAiMapper>("openai/no_done.txt", 11, Mode::Standard).await;
         assert_eq!(
             got.last().unwrap().as_ref().unwrap(),
             &ChatEvent::Done {
@@ -943,12 +930,13 @@ mod tests {
 
     #[tokio::test]
     async fn error_events_are_classified() {
-        let got = run("error_event.txt", 5).await;
+        let got = http::replay::<OpenAiMapper>("openai/error_event.txt", 5, Mode::Standard).await;
         assert_eq!(
             got.last().unwrap().as_ref().unwrap_err().class,
             ErrorClass::ServerError
         );
-        let got = run("vllm_error_event.txt", 5).await;
+        let got =
+            http::replay::<OpenAiMapper>("openai/vllm_error_event.txt", 5, Mode::Standard).await;
         assert_eq!(
             got.last().unwrap().as_ref().unwrap_err().class,
             ErrorClass::ContextTooLong

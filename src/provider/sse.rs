@@ -3,7 +3,7 @@
 //! events to [`ChatEvent`](super::ChatEvent)s.
 //!
 //! Rules (WHATWG `text/event-stream`, as the official Anthropic/OpenAI SDK decoders implement
-//! them; see `shared/reference/wire-formats.md` §0):
+//! them):
 //! - lines end at LF, CRLF or a lone CR; a CR that ends one chunk and an LF that starts the next
 //!   are one line break;
 //! - `field: value` with one leading space stripped; fields `event`, `data` (repeated lines

@@ -8,8 +8,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::config::FallbackPolicy;
+use crate::config::ModelRef;
 use crate::conversation::text_of;
-use crate::provider::{Block, ErrorClass, ModelRef, ProviderError, StopReason, Usage};
+use crate::provider::{Block, ErrorClass, ProviderError, StopReason, Usage};
 
 /// How one attempt on one model ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

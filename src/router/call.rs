@@ -11,10 +11,11 @@ use tokio_util::sync::CancellationToken;
 use super::events::RouterEvent;
 use super::seam::SeamFilter;
 use super::tier::TierPolicy;
+use crate::config::ModelRef;
 use crate::config::Timeouts;
 use crate::conversation::{AssembleError, Assembler};
 use crate::provider::{
-    Block, ChatEvent, ChatRequest, Client, ErrorClass, ModelRef, ProviderError, StopReason, Usage,
+    Block, ChatEvent, ChatRequest, Client, ErrorClass, ProviderError, StopReason, Usage,
 };
 
 /// The event sink every part of the router writes to.

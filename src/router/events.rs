@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::config::FallbackPolicy;
-use crate::provider::{Block, ModelRef, ProviderError, Usage};
+use crate::config::ModelRef;
+use crate::provider::{Block, ProviderError, Usage};
 
 /// What happened while answering, in order, for live display.
 #[derive(Clone, Debug)]

@@ -29,8 +29,9 @@ use super::quality;
 use super::retry;
 use super::tier::TierPolicy;
 use crate::config::FallbackPolicy;
+use crate::config::ModelRef;
 use crate::conversation::text_of;
-use crate::provider::{ChatRequest, ErrorClass, ModelRef, ProviderError, StopReason};
+use crate::provider::{ChatRequest, ErrorClass, ProviderError, StopReason};
 
 /// How a visit to one candidate ended.
 enum Step {

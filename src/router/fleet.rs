@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::health::ModelRecord;
+use crate::config::shown_url;
 
 /// Key namespace; bump the version when the value format changes.
 const PREFIX: &str = "aiw:v1:model:";
@@ -87,19 +88,6 @@ pub struct FleetStatus {
     pub latency_ms: Option<f64>,
     /// Why not, when it did not.
     pub error: Option<String>,
-}
-
-/// `url` with any password replaced, for messages and status.
-pub fn shown_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "(unparsable store URL)".into(),
-    }
 }
 
 impl Fleet {

@@ -48,8 +48,9 @@ pub use events::RouterEvent;
 pub use snapshot::{HealthState, ModelHealth};
 
 pub use crate::config::FallbackPolicy;
+use crate::config::ModelRef;
 use crate::config::Settings;
-use crate::provider::{ChatRequest, Client, ModelRef, ProviderError};
+use crate::provider::{ChatRequest, Client, ProviderError};
 use health::HealthStore;
 use journal::Journal;
 use retry::RetryBudget;

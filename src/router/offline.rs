@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::Router;
 use super::plan::Candidate;
-use crate::provider::{ErrorClass, ModelRef, ProviderError};
+use crate::config::ModelRef;
+use crate::provider::{ErrorClass, ProviderError};
 
 impl Router {
     /// Checks in parallel whether the remote providers of `failed` and `rest` can be reached

@@ -9,8 +9,9 @@
 //! called later in this request (after a short provider-requested wait, or as a last resort
 //! when its breaker is open and nothing else answered).
 
+use crate::config::ModelRef;
 use crate::config::{FallbackPolicy, ProviderSettings};
-use crate::provider::{Client, ErrorClass, ModelRef, ProviderError};
+use crate::provider::{Client, ErrorClass, ProviderError};
 
 use super::Router;
 use super::answer::HeldBack;

@@ -11,7 +11,8 @@ use super::answer::{Attempt, Outcome};
 use super::call::timeout_error;
 use super::clock::millis;
 use super::tier::TierPolicy;
-use crate::provider::{ChatEvent, ChatRequest, ErrorClass, ModelRef, ProviderError};
+use crate::config::ModelRef;
+use crate::provider::{ChatEvent, ChatRequest, ErrorClass, ProviderError};
 
 impl Router {
     /// Starts a background probe of a model whose open period is over, unless another process

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::Router;
 use super::health::{Availability, rfc3339};
 use super::tier::TierPolicy;
-use crate::provider::{ErrorClass, ModelRef};
+use crate::config::ModelRef;
+use crate::provider::ErrorClass;
 
 /// What the router knows about one model right now.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

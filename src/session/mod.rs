@@ -5,8 +5,6 @@
 //! thinking and tool calls as they were. Persistence (append-only JSONL, crash salvage,
 //! locking) lives in [`store`]; fitting a long history into a small window is
 //! `conversation::fit`.
-//!
-//! See: issue 5, "Sessions".
 
 pub mod store;
 

@@ -16,8 +16,6 @@
 //!   wrote `text`; such files still load).
 //! - `attach`: an attachment (`at`, `attachment`).
 //! - `clear`: `/clear`; a load starts over from here, the history before it stays in the file.
-//!
-//! See: issue 5, "Sessions".
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::provider::{Block, ChatRequest, ModelRef, ProviderError, Usage};
+use crate::config::ModelRef;
+use crate::provider::{Block, ChatRequest, ProviderError, Usage};
 use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
 
 use super::editor::{Editor, History};

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::provider::{Block, ErrorClass, Message, ModelRef, ProviderError, Role, Usage};
+use crate::config::ModelRef;
+use crate::provider::{Block, ErrorClass, Message, ProviderError, Role, Usage};
 use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
 
 use super::*;

@@ -37,7 +37,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::provider::ModelRef;
+use crate::config::ModelRef;
 use crate::router::Router;
 
 use app::{App, Effect, Level, Msg};

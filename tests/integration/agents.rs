@@ -3,8 +3,7 @@
 //! while the Anthropic primary answers 529, and the official Python SDKs (`anthropic`,
 //! `openai` from PyPI) streaming text and tool calls through the gateway. The clients are
 //! installed by `scripts/setup-test-env.sh` (`AIW_TEST_CLAUDE`, `AIW_TEST_PYTHON`); where they
-//! are missing the tests say so and return, unless `AIW_REQUIRE_AGENTS=1` (as `scripts/test.sh`
-//! sets it), where that is a failure.
+//! are missing the tests fail, saying how to install them.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -15,27 +14,14 @@ use aiw_emulator::{Action, Emulator, ErrorKind, Reply, Script};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{config_text, router, settings};
+use crate::support::{config_text, required_file, router, settings};
 
-/// A client binary from the environment variable `var` or the test cache, or `None` (said on
-/// stderr) when it is not installed and not required.
-#[allow(
-    clippy::print_stderr,
-    reason = "a client that is not installed is said why"
-)]
-fn client(var: &str, cached: &str) -> Option<PathBuf> {
-    let from_env = std::env::var_os(var).map(PathBuf::from);
+/// A client binary from the environment variable `var` or the test cache; a missing one fails
+/// the test.
+fn client(var: &str, cached: &str) -> PathBuf {
     let home =
         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/aiw/test").join(cached));
-    if let Some(p) = [from_env, home].into_iter().flatten().find(|p| p.is_file()) {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("AIW_REQUIRE_AGENTS").is_err(),
-        "AIW_REQUIRE_AGENTS is set but {var} is not installed: run scripts/setup-test-env.sh"
-    );
-    eprintln!("not run: {var} is not installed (scripts/setup-test-env.sh installs it)");
-    None
+    required_file(var, &[std::env::var_os(var).map(PathBuf::from), home])
 }
 
 fn routes_config(emu: &Emulator) -> String {
@@ -51,9 +37,7 @@ fn routes_config(emu: &Emulator) -> String {
 
 #[test]
 fn claude_code_finishes_a_tool_task_through_an_anthropic_outage() {
-    let Some(claude) = client("AIW_TEST_CLAUDE", "npm/node_modules/.bin/claude") else {
-        return;
-    };
+    let claude = client("AIW_TEST_CLAUDE", "npm/node_modules/.bin/claude");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let emu = rt.block_on(Emulator::start()).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -145,9 +129,7 @@ fn claude_code_finishes_a_tool_task_through_an_anthropic_outage() {
 /// The Python SDKs stream text and tool calls through `aiw serve` with no parse error.
 #[test]
 fn the_official_python_sdks_stream_through_the_gateway() {
-    let Some(python) = client("AIW_TEST_PYTHON", "venv/bin/python") else {
-        return;
-    };
+    let python = client("AIW_TEST_PYTHON", "venv/bin/python");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let emu = rt.block_on(Emulator::start()).unwrap();
     let dir = tempfile::tempdir().unwrap();

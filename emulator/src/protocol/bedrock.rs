@@ -8,6 +8,7 @@
 //! This file has its own SigV4 and event-stream code on purpose: it must not share a bug
 //! with the client it tests.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -166,7 +167,10 @@ pub(crate) fn check_body(json: &Value, ctx: &Ctx) -> Option<HttpError> {
 // ---------------------------------------------------------------------- SigV4
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -246,17 +250,17 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (n(0..4)?, n(4..6)?, n(6..8)?);
-    let (h, mi, se) = (n(9..11)?, n(11..13)?, n(13..15)?);
+    let (year, month, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
+    let (hour, minute, second) = (n(9..11)?, n(11..13)?, n(13..15)?);
     // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se;
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
     Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
 }
 
@@ -280,7 +284,7 @@ fn expected_signature(req: &Request, a: &Authorization, amz_date: &str, secret: 
             .filter(|(n, _)| n == name)
             .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect();
-        headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        let _ = writeln!(headers, "{name}:{}", values.join(","));
     }
     let path = if req.path.is_empty() { "/" } else { &req.path };
     let canonical = format!(

@@ -9,6 +9,7 @@ use super::plan::Plan;
 use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
 use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::{ErrorKind, ErrorReply};
+use std::fmt::Write as _;
 
 /// The `RetryInfo.retryDelay`: the scripted `retry_delay` as is, else derived from the
 /// scripted `retry_after` (seconds) or `retry_after_ms`, e.g. `"30s"`, `"1.5s"`.
@@ -78,7 +79,7 @@ fn kind_parts(
             ];
             let mut message = QUOTA_MESSAGE.to_owned();
             if let Some(d) = delay {
-                message.push_str(&format!(" Please retry in {d}."));
+                let _ = write!(message, " Please retry in {d}.");
                 details.push(format!(
                     "{{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":{}}}",
                     q(&d)
@@ -232,10 +233,11 @@ fn call_parts(plan: &Plan) -> (String, Vec<(usize, usize)>) {
             c.id.as_deref()
                 .map(|i| format!("\"id\":{},", q(i)))
                 .unwrap_or_default();
-        s.push_str(&format!(
+        let _ = write!(
+            s,
             "{{\"functionCall\":{{{id}\"name\":{},\"args\":",
             q(&c.name)
-        ));
+        );
         offsets.push((k, s.len()));
         s.push_str(&c.args);
         let sig = if k == 0 {
@@ -243,7 +245,7 @@ fn call_parts(plan: &Plan) -> (String, Vec<(usize, usize)>) {
         } else {
             None
         };
-        s.push_str(&format!("}}{}}}", sig_field(sig)));
+        let _ = write!(s, "}}{}}}", sig_field(sig));
     }
     (s, offsets)
 }

@@ -8,6 +8,7 @@ use super::plan::Plan;
 use super::{Ctx, Event, EventKind, FullBody, HttpError, Usage, q};
 use crate::record::{Block, Protocol, Turn, TurnRole};
 use crate::script::ErrorKind;
+use std::fmt::Write as _;
 
 /// Status, message, type, param, code for `kind`.
 fn kind_parts(
@@ -274,11 +275,12 @@ pub(crate) fn completion(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
             if k > 0 {
                 text.push(',');
             }
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "{{\"id\":{},\"type\":\"function\",\"function\":{{\"name\":{},\"arguments\":",
                 q(c.id.as_deref().unwrap_or_default()),
                 q(&c.name)
-            ));
+            );
             arg_offsets.push(text.len());
             text.push_str(&q(&c.args));
             text.push_str("}}");
@@ -286,12 +288,13 @@ pub(crate) fn completion(ctx: &Ctx, plan: &Plan, usage: Usage) -> FullBody {
         text.push(']');
     }
     let finish = plan.stop_reason(Protocol::OpenAi);
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         ",\"refusal\":null,\"annotations\":[]}},\"logprobs\":null,\"finish_reason\":\"{finish}\"}}],\"usage\":{{\"prompt_tokens\":{},\"completion_tokens\":{},\"total_tokens\":{}}},\"service_tier\":\"default\",\"system_fingerprint\":null}}",
         usage.input,
         usage.output,
         usage.input + usage.output
-    ));
+    );
     FullBody { text, arg_offsets }
 }
 

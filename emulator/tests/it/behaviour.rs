@@ -406,7 +406,7 @@ async fn many_concurrent_connections() {
         Script::always(
             aiw_emulator::Reply::new("abcdefgh")
                 .chunk_chars(2)
-                .interval(Duration::from_millis(50))
+                .first_token_delay(Duration::from_secs(2))
                 .into(),
         ),
     );
@@ -421,14 +421,17 @@ async fn many_concurrent_connections() {
             tokio::spawn(async move { generate(addr, p, "slow", true).await.status() })
         })
         .collect();
-    let t0 = std::time::Instant::now();
     for t in tasks {
         assert_eq!(t.await.expect("task"), 200);
     }
-    assert!(
-        t0.elapsed() < Duration::from_secs(3),
-        "served concurrently despite a hung connection"
-    );
     assert_eq!(emu.count("slow"), 40);
+    // Each answer waits 2 s before its first token: served one at a time, the last request
+    // would have been read 78 s after the first. Concurrently, all arrive within the delay.
+    let at: Vec<_> = emu.requests_for("slow").iter().map(|r| r.at).collect();
+    let spread = *at.iter().max().unwrap() - *at.iter().min().unwrap();
+    assert!(
+        spread < Duration::from_secs(2),
+        "not served concurrently despite a hung connection: arrivals {spread:?} apart"
+    );
     drop(hung);
 }

@@ -2,6 +2,7 @@
 //! head, each chunk of a chunked body separately, and socket errors (RST, EOF) as they
 //! happen, so faults are observable at the byte level.
 
+use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -74,9 +75,9 @@ impl Client {
     pub async fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) {
         let mut req = format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\n");
         for (n, v) in headers {
-            req.push_str(&format!("{n}: {v}\r\n"));
+            let _ = write!(req, "{n}: {v}\r\n");
         }
-        req.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+        let _ = write!(req, "content-length: {}\r\n\r\n{body}", body.len());
         self.stream
             .write_all(req.as_bytes())
             .await
@@ -268,7 +269,7 @@ pub async fn start_stream(
                 ANTHROPIC,
                 &anthropic_body(model, true),
             )
-            .await
+            .await;
         }
         aiw_emulator::Protocol::OpenAi => {
             c.send(
@@ -281,7 +282,7 @@ pub async fn start_stream(
         }
         aiw_emulator::Protocol::Gemini => {
             c.send("POST", &gemini_path(model, true), GEMINI, &gemini_body())
-                .await
+                .await;
         }
     }
     c

@@ -67,7 +67,7 @@ async fn stall_after_chunks() {
         let head = c.read_head().await.expect("head");
         assert_eq!(head.status, 200);
         assert_eq!(head.header("connection"), Some("close"));
-        for _ in 0..preamble(p) + 1 {
+        for _ in 0..=preamble(p) {
             let chunk = tokio::time::timeout(T, c.next_chunk())
                 .await
                 .expect("chunk in time");
@@ -117,7 +117,7 @@ async fn cut_clean_and_abrupt() {
         );
         let mut c = start_stream(emu.addr(), p, "m").await;
         c.read_head().await.expect("head");
-        for _ in 0..preamble(p) + 1 {
+        for _ in 0..=preamble(p) {
             assert!(c.next_chunk().await.expect("chunk").is_some());
         }
         let err = tokio::time::timeout(T, c.next_chunk())

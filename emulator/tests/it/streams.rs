@@ -213,7 +213,7 @@ async fn pacing_is_observable() {
         Script::always(
             Reply::new("abcdef")
                 .chunk_chars(2)
-                .first_token_delay(Duration::from_millis(400))
+                .first_token_delay(Duration::from_secs(1))
                 .interval(Duration::from_millis(100))
                 .into(),
         ),
@@ -225,13 +225,16 @@ async fn pacing_is_observable() {
     for _ in 0..3 {
         c.next_chunk().await.expect("preamble chunk");
     }
-    assert!(
-        t0.elapsed() < Duration::from_millis(150),
-        "head and preamble at once"
-    );
+    // Head and preamble come at once, before the first-token delay: the first text is still
+    // at least half the delay away.
+    let preamble = t0.elapsed();
     c.next_chunk().await.expect("first text");
     let first = t0.elapsed();
-    assert!(first >= Duration::from_millis(400), "{first:?}");
+    assert!(first >= Duration::from_secs(1), "{first:?}");
+    assert!(
+        first >= preamble + Duration::from_millis(500),
+        "the preamble waited for the first token: {preamble:?} then {first:?}"
+    );
     c.next_chunk().await.expect("second text");
     c.next_chunk().await.expect("third text");
     let third = t0.elapsed();

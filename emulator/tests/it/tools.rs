@@ -292,7 +292,7 @@ async fn openai_parallel_calls_sequential_and_interleaved() {
                     format!("start{}", t["index"])
                 } else {
                     assert_eq!(
-                        t.as_object().map(|o| o.len()),
+                        t.as_object().map(serde_json::Map::len),
                         Some(2),
                         "only index and function: {t}"
                     );

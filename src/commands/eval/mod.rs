@@ -21,11 +21,12 @@ use tokio_util::sync::CancellationToken;
 use super::Context;
 use crate::cli::EvalArgs;
 use crate::config::FallbackPolicy;
+use crate::config::ModelRef;
 use crate::conversation::Block;
 use crate::eval::{Case, CheckOutcome, EvalFile, Observed, Score, Scores, file, store};
 use crate::exit;
 use crate::output::{self, Exit};
-use crate::provider::{ChatRequest, Message, ModelRef};
+use crate::provider::{ChatRequest, Message};
 use crate::router::Router;
 
 /// One case on one model.

@@ -30,10 +30,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use crate::cli::{FailOn, OnUnavailable, ReviewArgs};
+use crate::config::ModelRef;
 use crate::config::{FallbackPolicy, ProviderKind, Settings, parse_duration};
 use crate::exit;
 use crate::output;
-use crate::provider::{ChatRequest, Message, ModelRef};
+use crate::provider::{ChatRequest, Message};
 use crate::redact::Redactor;
 use crate::router::Router;
 use diff::{DiffSource, FileFilter, Skipped};

@@ -10,14 +10,14 @@
 //! `aws configure export-credentials --format env`) or name a profile that holds keys.
 //! See: <https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html>
 
-use super::sigv4::Credentials;
+use crate::config::AwsCredentials;
 use crate::config::{BedrockSettings, ProfileOrigin, Secret};
 use crate::provider::cloud::read_credentials_file;
 use crate::provider::{ErrorClass, ProviderError};
 
 /// The credentials for a Bedrock provider, or an [`ErrorClass::Auth`] error that says which
 /// sources were tried and how to provide one.
-pub async fn resolve(name: &str, s: &BedrockSettings) -> Result<Credentials, ProviderError> {
+pub async fn resolve(name: &str, s: &BedrockSettings) -> Result<AwsCredentials, ProviderError> {
     if s.profile_origin != ProfileOrigin::Config
         && let Some(c) = &s.env_credentials
     {
@@ -77,7 +77,7 @@ fn missing(name: &str, s: &BedrockSettings, why: &str) -> ProviderError {
 
 /// The keys of `[wanted]` in an INI-style credentials file; `Ok(None)` when there is no such
 /// profile, `Err` (a phrase for a message) when it exists but holds no usable keys.
-pub fn profile(text: &str, wanted: &str) -> Result<Option<Credentials>, String> {
+pub fn profile(text: &str, wanted: &str) -> Result<Option<AwsCredentials>, String> {
     let mut in_profile = false;
     let mut found = false;
     let (mut id, mut secret, mut token) = (None, None, None);
@@ -119,7 +119,7 @@ pub fn profile(text: &str, wanted: &str) -> Result<Option<Credentials>, String> 
         id.filter(|i| !i.is_empty()),
         secret.filter(|s| !s.expose().is_empty()),
     ) {
-        (Some(access_key_id), Some(secret_access_key)) => Ok(Some(Credentials {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Some(AwsCredentials {
             access_key_id,
             secret_access_key,
             session_token: token.filter(|t| !t.expose().is_empty()),
@@ -190,7 +190,7 @@ region = us-west-2
                 ProfileOrigin::Env
             },
             credentials_file: Some(dir.join("credentials")),
-            env_credentials: env.then(|| Credentials {
+            env_credentials: env.then(|| AwsCredentials {
                 access_key_id: "AKIDENV".into(),
                 secret_access_key: Secret::new("env-secret"),
                 session_token: None,

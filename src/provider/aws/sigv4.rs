@@ -15,24 +15,12 @@ use std::time::SystemTime;
 
 use ring::hmac;
 
-use crate::config::Secret;
 use crate::config::trust::sha256_hex;
+use crate::config::{AwsCredentials, Secret};
 use crate::provider::local::catalogue::hex;
 
 /// The algorithm name in the string to sign and the `Authorization` header.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-
-/// Long-term or temporary AWS credentials. The secret key and session token are [`Secret`]s:
-/// they never print.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credentials {
-    /// The access key id (`AKIA…` / `ASIA…`); not a secret, it names the key.
-    pub access_key_id: String,
-    /// The secret access key: only ever used to derive the signing key.
-    pub secret_access_key: Secret,
-    /// The session token of temporary credentials, sent as `x-amz-security-token`.
-    pub session_token: Option<Secret>,
-}
 
 /// Where a signature is valid: region and service.
 #[derive(Clone, Copy, Debug)]
@@ -197,7 +185,7 @@ fn signing_key(secret: &Secret, date: &str, scope: Scope<'_>) -> hmac::Key {
 /// The `Authorization` header value for `req` signed at `amz_date` (`20150830T123600Z`).
 pub fn authorization(
     req: &Request<'_>,
-    creds: &Credentials,
+    creds: &AwsCredentials,
     scope: Scope<'_>,
     amz_date: &str,
 ) -> String {
@@ -224,7 +212,7 @@ pub fn sign(
     url: &reqwest::Url,
     headers: &mut Vec<(String, String)>,
     body: &[u8],
-    creds: &Credentials,
+    creds: &AwsCredentials,
     scope: Scope<'_>,
     now: SystemTime,
 ) {
@@ -268,8 +256,8 @@ mod tests {
 
     const DATE: &str = "20150830T123600Z";
 
-    fn creds(token: Option<&str>) -> Credentials {
-        Credentials {
+    fn creds(token: Option<&str>) -> AwsCredentials {
+        AwsCredentials {
             access_key_id: "AKIDEXAMPLE".into(),
             secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
             session_token: token.map(Secret::new),

@@ -5,7 +5,7 @@
 //! Why a thread: llama.cpp calls block for tens of milliseconds per token and `LlamaContext`
 //! is not `Sync`; keeping model and context on one thread keeps them loaded between turns,
 //! serializes context creation (which mutates the model, see llama-cpp-2's `new_context`), and
-//! keeps the tokio runtime free. See: /work/shared/reference/llama-cpp-2.md §3–4.
+//! keeps the tokio runtime free.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};

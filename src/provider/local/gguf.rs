@@ -489,21 +489,7 @@ mod tests {
 
     #[test]
     fn the_real_test_model_passes_and_its_truncated_copy_does_not() {
-        let Some(model) = [
-            std::env::var_os("AIW_TEST_MODEL").map(std::path::PathBuf::from),
-            std::env::var_os("HOME").map(|h| {
-                std::path::PathBuf::from(h).join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")
-            }),
-        ]
-        .into_iter()
-        .flatten()
-        .find(|p| p.is_file()) else {
-            assert!(
-                std::env::var("AIW_REQUIRE_MODEL").is_err(),
-                "AIW_REQUIRE_MODEL is set but no test model was found"
-            );
-            return;
-        };
+        let model = crate::provider::local::tests::model_path();
         let info = inspect(&model).unwrap();
         assert!(info.tensors > 10, "{info:?}");
         assert!(info.data_end <= info.file_size);

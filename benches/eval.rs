@@ -6,6 +6,10 @@
 //! Run: `cargo bench --no-default-features --bench eval`.
 #![allow(clippy::disallowed_methods, reason = "a benchmark writes its fixtures")]
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "a benchmark writes its fixtures into a temporary directory"
+)]
 
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};

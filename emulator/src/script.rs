@@ -933,6 +933,20 @@ mod tests {
     }
 
     #[test]
+    fn prompt_rules_come_first_and_leave_the_sequence_alone() {
+        let mut s = ScriptState::new(
+            Script::sequence(vec![Action::reply("a"), Action::reply("b")])
+                .when("weather", Action::reply("sunny"))
+                .when("wea", Action::reply("never: the first rule wins")),
+        );
+        let now = Instant::now();
+        assert_eq!(text(s.action_for(now, "the weather?")), "sunny");
+        assert_eq!(text(s.action_for(now, "hello")), "a");
+        assert_eq!(text(s.action_for(now, "weather again")), "sunny");
+        assert_eq!(text(s.action_for(now, "hello")), "b");
+    }
+
+    #[test]
     fn phases_follow_the_clock() {
         let script = Script {
             phases: vec![

@@ -240,6 +240,14 @@ fn resolve_health(
         health.min_output_ratio =
             validate::float(origin, "health.min_output_ratio", v, validate::OUTPUT_RATIO)?;
     }
+    if let Some(v) = h.min_eval_score {
+        health.min_eval_score = Some(validate::float(
+            origin,
+            "health.min_eval_score",
+            v,
+            validate::OUTPUT_RATIO,
+        )?);
+    }
     if let Some(v) = h.retry_budget_per_minute {
         health.retry_budget_per_minute = validate::int(
             origin,

@@ -1121,3 +1121,12 @@ fn only_a_trusted_project_or_the_base_branch_sets_fallback_policies() {
     assert_eq!(merged.fallback.review, Some(FallbackPolicy::Off));
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+#[test]
+fn min_eval_score_is_a_fraction_and_unset_by_default() {
+    assert_eq!(resolve("", &[]).unwrap().health.min_eval_score, None);
+    let s = resolve("[health]\nmin_eval_score = 0.7\n", &[]).unwrap();
+    assert_eq!(s.health.min_eval_score, Some(0.7));
+    let msg = invalid("[health]\nmin_eval_score = 7\n");
+    assert!(msg.contains("health.min_eval_score = 7"), "{msg}");
+}

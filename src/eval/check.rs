@@ -323,7 +323,9 @@ mod tests {
     use crate::eval::EvalFile;
 
     fn checks(toml: &str) -> Vec<Check> {
-        let text = format!("[[case]]\nname = \"c\"\nprompt = \"p\"\n{toml}");
+        let text = format!(
+            "[[case]]\nname = \"c\"\nprompt = \"p\"\n[[case.tools]]\nname = \"read_file\"\ninput_schema = {{ type = \"object\" }}\n{toml}"
+        );
         EvalFile::parse(Path::new("t.toml"), &text)
             .unwrap()
             .cases

@@ -233,7 +233,7 @@ impl EvalFile {
         let stem = path
             .file_stem()
             .map_or_else(|| "eval".into(), |s| s.to_string_lossy().into_owned());
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = project_root(path);
         for (model, rate) in &raw.required {
             if !(0.0..=1.0).contains(rate) {
                 return Err(err(
@@ -282,8 +282,7 @@ impl EvalFile {
             }
             let mut prompt = rc.prompt;
             for f in &rc.files {
-                let p = base.join(f);
-                let body = read_attached(&p)
+                let body = read_attached(&base, f)
                     .map_err(|m| err(Some(span.clone()), format!("files: `{f}`: {m}")))?;
                 let _ = write!(prompt, "\n\n`{f}`:\n```\n{body}\n```");
             }
@@ -301,7 +300,17 @@ impl EvalFile {
             let mut checks = Vec::new();
             for c in rc.check {
                 let cspan = c.span();
-                let check = build_check(c.into_inner()).map_err(|m| err(Some(cspan), m))?;
+                let check = build_check(c.into_inner()).map_err(|m| err(Some(cspan.clone()), m))?;
+                if let Check::ToolCall { name, .. } = &check
+                    && !rc.tools.iter().any(|t| &t.name == name)
+                {
+                    return Err(err(
+                        Some(cspan),
+                        format!(
+                            "tool_call = \"{name}\": the case offers no such tool; declare it in [[case.tools]] (name, description, input_schema)"
+                        ),
+                    ));
+                }
                 checks.push(check);
             }
             cases.push(Case {
@@ -323,15 +332,57 @@ impl EvalFile {
     }
 }
 
-fn read_attached(p: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(p).map_err(|e| format!("cannot read it: {e}"))?;
+/// Where attached files are looked up: the repository of an eval file in `.aiw/evals/` (the
+/// directory that holds `.aiw`), else the eval file's own directory.
+fn project_root(path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let in_evals = dir.file_name().is_some_and(|n| n == "evals")
+        && dir
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == ".aiw");
+    match dir.parent().and_then(Path::parent) {
+        Some(root) if in_evals => root.to_path_buf(),
+        _ => dir.to_path_buf(),
+    }
+}
+
+/// Reads an attached file, which must stay inside `base` (no absolute paths, no `..`, no
+/// symbolic link out): an eval file from a cloned repository must not send `~/.ssh` to a
+/// model.
+fn read_attached(base: &Path, rel: &str) -> Result<String, String> {
+    let relative = Path::new(rel);
+    if relative.is_absolute()
+        || relative.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
+    {
+        return Err(format!(
+            "attached files are named relative to {} and stay inside it (no absolute paths, no `..`)",
+            base.display()
+        ));
+    }
+    let p = base.join(relative);
+    let meta = std::fs::metadata(&p).map_err(|e| format!("cannot read it: {e}"))?;
+    let (Ok(resolved), Ok(root)) = (p.canonicalize(), base.canonicalize()) else {
+        return Err("cannot resolve its path".into());
+    };
+    if !resolved.starts_with(&root) {
+        return Err(format!(
+            "it leads outside {} (a symbolic link?); attach only files inside it",
+            base.display()
+        ));
+    }
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
     if meta.len() > MAX_ATTACHED_BYTES {
         return Err(format!("larger than {MAX_ATTACHED_BYTES} bytes"));
     }
-    std::fs::read_to_string(p).map_err(|e| format!("cannot read it as UTF-8 text: {e}"))
+    std::fs::read_to_string(&p).map_err(|e| format!("cannot read it as UTF-8 text: {e}"))
 }
 
 fn schema(what: &str, v: &Value) -> Result<Arc<jsonschema::Validator>, String> {
@@ -553,6 +604,10 @@ max_latency = "2s"
             (
                 "[[case]]\nname = \"a\"\nprompt = \"p\"\n[[case.check]]\nmax_latency = \"soon\"\n",
                 "/x/team.toml:4: max_latency = \"soon\"",
+            ),
+            (
+                "[[case]]\nname = \"a\"\nprompt = \"p\"\n[[case.check]]\ntool_call = \"edit\"\n",
+                "/x/team.toml:4: tool_call = \"edit\": the case offers no such tool",
             ),
             ("x = 1\n", "/x/team.toml:1: unknown field `x`"),
             ("", "/x/team.toml: no cases"),

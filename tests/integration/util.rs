@@ -43,6 +43,7 @@ pub const SCRUBBED_VARS: &[&str] = &[
     "XDG_DATA_HOME",
     "XDG_STATE_HOME",
     "XDG_CACHE_HOME",
+    "AIW_DRILL_DIR",
 ];
 
 /// The variable that emulator configs name as every provider's key source, and its value.

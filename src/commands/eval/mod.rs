@@ -113,6 +113,13 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         message,
         code: exit::USAGE,
     };
+    let junit_to_stdout = args.junit.as_deref().is_some_and(crate::files::is_stdout);
+    if junit_to_stdout && args.json {
+        return Err(usage(
+            "--json and --junit - both write to standard output; give --junit a file name".into(),
+        )
+        .into());
+    }
     let paths = if args.file.is_empty() {
         let cwd = std::env::current_dir().context("no current directory")?;
         file::discover(&cwd).context("cannot list .aiw/evals")?
@@ -247,9 +254,21 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         models: model_results,
     };
 
+    // A model that gave no answer at all (no key, down) has no score to keep: storing 0/N
+    // would keep it out of fallback under `min_eval_score` for a reason that is not quality.
     let scores: BTreeMap<String, Score> = report
         .models
         .iter()
+        .filter(|m| {
+            let answered = m.cases.iter().any(|c| c.error.is_none());
+            if !answered {
+                output::warn(&format!(
+                    "{} gave no answer to any case; its last score is kept as it was",
+                    m.model
+                ));
+            }
+            answered
+        })
         .map(|m| {
             (
                 m.model.clone(),
@@ -269,7 +288,7 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         Scores::record(state, &scores).and_then(|()| store::save_run(state, started_ms, &report));
     if let Some(path) = &args.junit {
         let xml = junit::render(&report);
-        if crate::files::is_stdout(path) {
+        if junit_to_stdout {
             output::raw_stdout(xml.as_bytes())?;
         } else {
             crate::files::write_atomic(path, xml.as_bytes(), crate::files::Access::Public)
@@ -280,7 +299,7 @@ pub async fn run(ctx: &Context, args: EvalArgs) -> anyhow::Result<ExitCode> {
         let mut value = serde_json::to_value(&report)?;
         crate::redact::global().scrub_json(&mut value);
         output::line(&serde_json::to_string_pretty(&value)?)?;
-    } else {
+    } else if !junit_to_stdout {
         print_table(&report)?;
     }
     match stored {

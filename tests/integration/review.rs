@@ -982,6 +982,31 @@ async fn a_rejected_key_is_a_configuration_failure_whatever_else_fails() {
         stdout(&o)
     );
     no_keys(&o);
+
+    // The fallback reviews, but the primary's key was rejected: still a failure to fix,
+    // said in every output, not a quiet degraded pass on every PR.
+    emu.set_script("fallback", Script::reply("[]"));
+    let json = dir.path().join("r.json");
+    let o = run(
+        dir.path(),
+        &[
+            "review",
+            "--diff",
+            diff.to_str().expect("utf8"),
+            "--json",
+            json.to_str().expect("utf8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("CONFIGURATION PROBLEM: anthropic/primary rejected the API key"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(read_json(&json)["rejected_keys"][0], "anthropic/primary");
+    no_keys(&o);
 }
 
 #[tokio::test(flavor = "multi_thread")]

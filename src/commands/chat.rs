@@ -103,6 +103,8 @@ pub async fn run(ctx: &Context, args: ChatArgs) -> anyhow::Result<ExitCode> {
         routes: settings.routes.clone(),
         providers,
         windows,
+        evals: crate::eval::Scores::load(&settings.paths.state_dir)
+            .notes(crate::router::Clock::system().now_ms()),
         pinned,
         keymap,
         warnings,

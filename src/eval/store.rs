@@ -68,13 +68,7 @@ pub fn age(ms: u64) -> String {
 /// For a fallback notice: `9/10 on your evals, 3 days ago`, or `None` when `model` was never
 /// evaluated.
 pub fn eval_note(state_dir: &Path, model: &str, now_ms: u64) -> Option<String> {
-    Scores::load(state_dir).get(model).map(|s| {
-        format!(
-            "{} on your evals, {}",
-            s.fraction(),
-            age(now_ms.saturating_sub(s.at_ms))
-        )
-    })
+    Scores::load(state_dir).note(model, now_ms)
 }
 
 /// Every model's last score.
@@ -90,6 +84,25 @@ fn dir(state_dir: &Path) -> PathBuf {
 }
 
 impl Scores {
+    /// `model`'s score as a fallback notice says it: `9/10 on your evals, 3 days ago`.
+    pub fn note(&self, model: &str, now_ms: u64) -> Option<String> {
+        self.get(model).map(|s| {
+            format!(
+                "{} on your evals, {}",
+                s.fraction(),
+                age(now_ms.saturating_sub(s.at_ms))
+            )
+        })
+    }
+
+    /// Every evaluated model's [`Scores::note`].
+    pub fn notes(&self, now_ms: u64) -> BTreeMap<String, String> {
+        self.models
+            .keys()
+            .filter_map(|m| self.note(m, now_ms).map(|n| (m.clone(), n)))
+            .collect()
+    }
+
     /// `{state_dir}/evals/scores.json`.
     pub fn path(state_dir: &Path) -> PathBuf {
         dir(state_dir).join("scores.json")

@@ -307,6 +307,9 @@ pub struct Init {
     /// Context window in tokens by provider, where known (the local tier's `context_size`,
     /// or `context_window` in the config).
     pub windows: BTreeMap<String, u32>,
+    /// Each evaluated model's last `aiw eval` score, as a fallback banner says it
+    /// (`9/10 on your evals, 3 days ago`).
+    pub evals: BTreeMap<String, String>,
     /// Start pinned to this model.
     pub pinned: Option<ModelRef>,
     /// Key bindings.
@@ -336,6 +339,8 @@ pub struct App {
     pub providers: BTreeMap<String, bool>,
     /// Provider names -> context window in tokens, where known.
     pub windows: BTreeMap<String, u32>,
+    /// Each evaluated model's last eval score (see [`Init::evals`]).
+    pub evals: BTreeMap<String, String>,
     /// Models offered by the picker: the route first, then other routes' models.
     pub choices: Vec<ModelRef>,
     /// Auto or pinned.
@@ -432,6 +437,7 @@ impl App {
             routes: init.routes,
             providers: init.providers,
             windows: init.windows,
+            evals: init.evals,
             choices: Vec::new(),
             mode: init.pinned.clone().map_or(Mode::Auto, Mode::Pinned),
             last_pinned: init.pinned,
@@ -650,11 +656,14 @@ impl App {
             .as_deref()
             .map(|w| format!(" ({w})"))
             .unwrap_or_default();
-        let how = if self.is_local(to) {
+        let mut how = if self.is_local(to) {
             format!("answering locally with {to}")
         } else {
             format!("answering with {to}")
         };
+        if let Some(score) = self.evals.get(&to.to_string()) {
+            how = format!("{how} ({score})");
+        }
         let text = match self.health_of(from) {
             HealthState::Open | HealthState::Probing => {
                 format!("{from} is down{why}: {how}")

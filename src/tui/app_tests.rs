@@ -44,6 +44,7 @@ pub(crate) fn test_app() -> App {
         routes,
         providers,
         windows: BTreeMap::from([("local".to_string(), 2048)]),
+        evals: BTreeMap::new(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -947,6 +948,7 @@ fn resumed_sessions_fill_history_and_mark_partials() {
         routes,
         providers: BTreeMap::new(),
         windows: BTreeMap::new(),
+        evals: BTreeMap::new(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: vec!["line 7 was corrupt".into()],
@@ -1141,6 +1143,7 @@ fn trimmed_history_is_said_and_recorded_with_the_answer() {
         routes: app.routes.clone(),
         providers: app.providers.clone(),
         windows: app.windows.clone(),
+        evals: app.evals.clone(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -1194,6 +1197,7 @@ fn resumed_sessions_keep_the_failover_reasons() {
         routes: app.routes.clone(),
         providers: app.providers.clone(),
         windows: app.windows.clone(),
+        evals: app.evals.clone(),
         pinned: None,
         keymap: KeyMap::default(),
         warnings: Vec::new(),
@@ -1333,4 +1337,25 @@ fn the_mouse_is_captured_only_when_asked() {
     typed(&mut app, "/mouse");
     let fx = update(&mut app, Msg::Action(Action::Send));
     assert!(matches!(&fx[..], [Effect::MouseCapture(false)]));
+}
+
+#[test]
+fn a_fallback_banner_gives_the_fallbacks_eval_score() {
+    let mut app = test_app();
+    app.evals
+        .insert(GPT.to_string(), "9/10 on your evals, 3 days ago".into());
+    let id = ask(&mut app, "hi");
+    update(
+        &mut app,
+        failover(id, OPUS, GPT, err(ErrorClass::Overloaded, Some(529)), false),
+    );
+    let banner = app
+        .banner
+        .as_ref()
+        .map(|b| b.text.clone())
+        .unwrap_or_default();
+    assert!(
+        banner.ends_with("answering with openai/gpt-5.5 (9/10 on your evals, 3 days ago)"),
+        "{banner}"
+    );
 }

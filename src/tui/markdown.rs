@@ -8,9 +8,10 @@
 //! models write most (Rust, Python, JS/TS, Go, C/C++/Java, shell, JSON/TOML/YAML, SQL).
 //!
 //! Choices: a single newline inside a paragraph is kept as a line break (models write lists
-//! and tables that way and expect them to show), and tables are shown as their source text.
+//! that way and expect them to show); GitHub-style tables are drawn with their columns
+//! aligned (by display width) and a rule under the header.
 
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
@@ -56,6 +57,16 @@ struct Builder {
     bullet: Option<String>,
     code: Option<(String, String)>,
     link: Option<String>,
+    table: Option<Table>,
+}
+
+/// A table being read: its rows of cells (each cell's spans), the header row first.
+#[derive(Default)]
+struct Table {
+    align: Vec<Alignment>,
+    rows: Vec<Vec<Vec<Span<'static>>>>,
+    row: Vec<Vec<Span<'static>>>,
+    has_head: bool,
 }
 
 impl Builder {
@@ -144,6 +155,60 @@ impl Builder {
         }
     }
 
+    /// Draws the finished table: columns as wide as their widest cell, `│` between them, a
+    /// `─┼─` rule under the header. Wider than the screen, its lines wrap like any other.
+    fn end_table(&mut self) {
+        let Some(t) = self.table.take() else {
+            return;
+        };
+        let cols = t.rows.iter().map(Vec::len).max().unwrap_or(0);
+        let mut widths = vec![0usize; cols];
+        for row in &t.rows {
+            for (i, cell) in row.iter().enumerate() {
+                widths[i] = widths[i].max(spans_width(cell));
+            }
+        }
+        let bar = Style::new().fg(Color::DarkGray);
+        let (prefix, _) = self.prefixes();
+        for (r, row) in t.rows.into_iter().enumerate() {
+            let mut spans = prefix.clone();
+            for (i, width) in widths.iter().enumerate() {
+                if i > 0 {
+                    spans.push(Span::styled(" │ ", bar));
+                }
+                let cell = row.get(i).cloned().unwrap_or_default();
+                let pad = width.saturating_sub(spans_width(&cell));
+                let (left, right) = match t.align.get(i) {
+                    Some(Alignment::Right) => (pad, 0),
+                    Some(Alignment::Center) => (pad / 2, pad - pad / 2),
+                    _ => (0, pad),
+                };
+                if left > 0 {
+                    spans.push(Span::raw(" ".repeat(left)));
+                }
+                let header = r == 0 && t.has_head;
+                spans.extend(cell.into_iter().map(|s| {
+                    if header {
+                        let style = s.style.add_modifier(Modifier::BOLD);
+                        s.style(style)
+                    } else {
+                        s
+                    }
+                }));
+                if right > 0 && i + 1 < widths.len() {
+                    spans.push(Span::raw(" ".repeat(right)));
+                }
+            }
+            self.blocks.push(Block::plain(spans));
+            if r == 0 && t.has_head {
+                let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+                let mut line = prefix.clone();
+                line.push(Span::styled(rule.join("─┼─"), bar));
+                self.blocks.push(Block::plain(line));
+            }
+        }
+    }
+
     fn end_code(&mut self) {
         let Some((lang, code)) = self.code.take() else {
             return;
@@ -185,7 +250,7 @@ impl Builder {
 #[expect(clippy::too_many_lines, reason = "one arm per markdown event")]
 pub fn to_blocks(md: &str) -> Vec<Block> {
     let mut b = Builder::default();
-    let opts = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let opts = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
     for ev in Parser::new_ext(md, opts) {
         match ev {
             Event::Start(tag) => match tag {
@@ -233,6 +298,18 @@ pub fn to_blocks(md: &str) -> Vec<Block> {
                         _ => "• ".to_string(),
                     };
                     b.bullet = Some(bullet);
+                }
+                Tag::Table(align) => {
+                    b.flush();
+                    b.table = Some(Table {
+                        align,
+                        ..Table::default()
+                    });
+                }
+                Tag::TableHead => {
+                    if let Some(t) = b.table.as_mut() {
+                        t.has_head = true;
+                    }
                 }
                 Tag::Emphasis => b.styles.push(Style::new().add_modifier(Modifier::ITALIC)),
                 Tag::Strong => b.styles.push(Style::new().add_modifier(Modifier::BOLD)),
@@ -288,6 +365,24 @@ pub fn to_blocks(md: &str) -> Vec<Block> {
                     }
                 }
                 TagEnd::Item => b.flush(),
+                TagEnd::TableCell => {
+                    let cell = std::mem::take(&mut b.line);
+                    if let Some(t) = b.table.as_mut() {
+                        t.row.push(cell);
+                    }
+                }
+                TagEnd::TableHead | TagEnd::TableRow => {
+                    if let Some(t) = b.table.as_mut() {
+                        let row = std::mem::take(&mut t.row);
+                        t.rows.push(row);
+                    }
+                }
+                TagEnd::Table => {
+                    b.end_table();
+                    if b.lists.is_empty() {
+                        b.blank();
+                    }
+                }
                 TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
                     b.styles.pop();
                 }
@@ -809,6 +904,30 @@ mod tests {
     fn render(md: &str, width: u16) -> Vec<String> {
         let lines: Vec<Line<'static>> = to_blocks(md).iter().flat_map(|b| wrap(b, width)).collect();
         text_of(&lines)
+    }
+
+    #[test]
+    fn tables_are_drawn_with_aligned_columns_and_a_header_rule() {
+        let md = "| model | pass | note |\n|---|---:|:---:|\n| gpt-5.5 | 9/10 | ok |\n| 小模型 | 3/10 | x |\n\nafter";
+        assert_eq!(
+            render(md, 80),
+            vec![
+                "model   │ pass │ note",
+                "────────┼──────┼─────",
+                "gpt-5.5 │ 9/10 │  ok",
+                "小模型  │ 3/10 │  x",
+                "",
+                "after",
+            ]
+        );
+        let blocks = to_blocks(md);
+        assert!(
+            blocks[0]
+                .spans
+                .iter()
+                .any(|s| s.content == "model" && s.style.add_modifier.contains(Modifier::BOLD)),
+            "the header is bold"
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod queue;
 pub mod report;
 pub mod wrap;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -1235,7 +1235,7 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let outcome = review_diff(&model, &gathered.bytes, &gathered.description, &opts).await?;
     let mut report = outcome.report;
     report.wrapped = wrapped_note;
-    if let Some(note) = fallback_note(&report, &route, policy) {
+    if let Some(note) = fallback_note(&report, &route, policy, &ctx.settings.paths.state_dir) {
         warn(outputs.github, &note);
         report.notes.push(note);
     }
@@ -1389,7 +1389,12 @@ pub async fn run_job(
             .notes
             .insert(0, format!("queued review {} of {o}", job.id));
     }
-    report.notes.extend(fallback_note(&report, &route, policy));
+    report.notes.extend(fallback_note(
+        &report,
+        &route,
+        policy,
+        &settings.paths.state_dir,
+    ));
     // The queue keeps the report in the state dir: no secret goes there either.
     report.redact(&opts.redactor);
     Ok(report)
@@ -1406,16 +1411,27 @@ fn fallback_policy(settings: &Settings, route: Option<&str>) -> FallbackPolicy {
 
 /// Under `fallback = "notify"`, the summary line that says a lower tier reviewed (part of)
 /// the change.
-fn fallback_note(report: &Report, route: &[ModelRef], policy: FallbackPolicy) -> Option<String> {
+/// What a degraded review says about its fallback, each lower model with its last eval score
+/// when it has one (`openai/gpt-5.5 (9/10 on your evals, 3 days ago)`).
+fn fallback_note(
+    report: &Report,
+    route: &[ModelRef],
+    policy: FallbackPolicy,
+    state_dir: &Path,
+) -> Option<String> {
     if policy != FallbackPolicy::Notify || !report.degraded {
         return None;
     }
     let primary = route.first().map(ToString::to_string).unwrap_or_default();
-    let lower: Vec<&str> = report
+    let now = crate::router::Clock::system().now_ms();
+    let lower: Vec<String> = report
         .models
         .iter()
-        .map(String::as_str)
-        .filter(|m| *m != primary)
+        .filter(|m| **m != primary)
+        .map(|m| match crate::eval::store::eval_note(state_dir, m, now) {
+            Some(score) => format!("{m} ({score})"),
+            None => m.clone(),
+        })
         .collect();
     Some(format!(
         "fallback: reviewed by {} instead of the primary model {primary} (a lower tier of the route; fallback = \"notify\")",

@@ -229,6 +229,58 @@ async fn degraded_review_is_reported_everywhere() {
 }
 
 #[tokio::test]
+async fn a_degraded_reviews_fallback_note_gives_the_fallbacks_eval_score() {
+    let fake = Fake::new(|_, req| {
+        let f = chunk_file(req);
+        (
+            answer(&finding_json(&f, 2, "warning", "w"), "openai/gpt-5.5", true),
+            Duration::ZERO,
+        )
+    });
+    let r = review_diff(&fake, diff_of(1).as_bytes(), "d", &opts(100))
+        .await
+        .expect("review")
+        .report;
+    let route = [
+        ModelRef::parse("anthropic/claude-sonnet-4-6").expect("model"),
+        ModelRef::parse("openai/gpt-5.5").expect("model"),
+    ];
+    let state = tempfile::tempdir().expect("tempdir");
+    let plain = fallback_note(&r, &route, FallbackPolicy::Notify, state.path()).expect("note");
+    assert!(
+        plain.starts_with("fallback: reviewed by openai/gpt-5.5 instead of"),
+        "{plain}"
+    );
+    let three_days_ago = crate::router::Clock::system()
+        .now_ms()
+        .saturating_sub(3 * 24 * 3600 * 1000 + 60_000);
+    let score = crate::eval::Score {
+        passed: 9,
+        total: 10,
+        at_ms: three_days_ago,
+        p50_ms: None,
+        input_tokens: 0,
+        output_tokens: 0,
+    };
+    crate::eval::Scores::record(
+        state.path(),
+        &std::collections::BTreeMap::from([("openai/gpt-5.5".to_string(), score)]),
+    )
+    .expect("scores");
+    let note = fallback_note(&r, &route, FallbackPolicy::Notify, state.path()).expect("note");
+    assert!(
+        note.starts_with(
+            "fallback: reviewed by openai/gpt-5.5 (9/10 on your evals, 3 days ago) instead of"
+        ),
+        "{note}"
+    );
+    assert_eq!(
+        fallback_note(&r, &route, FallbackPolicy::Auto, state.path()),
+        None
+    );
+}
+
+#[tokio::test]
 async fn everything_down_skips_with_the_message_in_every_output() {
     let fake = Fake::new(|_, _| (down(), Duration::ZERO));
     let r = review_diff(&fake, diff_of(2).as_bytes(), "d", &opts(100))

@@ -148,6 +148,14 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         RouterEvent::HistoryFitted { model, report } => {
             spinner.println(&report.describe(&model.to_string()));
         }
+        RouterEvent::ReduceFailed { model, why } => {
+            spinner.println(&format!(
+                "{model} could not summarise the history ({why}): the oldest turns are left out"
+            ));
+        }
+        RouterEvent::Reducing { model, done, of } => {
+            spinner.set_message(&format!("{model} is summarising the history ({done}/{of})"));
+        }
         RouterEvent::Thinking { model, .. } if !shown_any => {
             spinner.set_message(&format!("{model} is thinking"));
         }

@@ -1130,3 +1130,52 @@ fn min_eval_score_is_a_fraction_and_unset_by_default() {
     let msg = invalid("[health]\nmin_eval_score = 7\n");
     assert!(msg.contains("health.min_eval_score = 7"), "{msg}");
 }
+
+#[test]
+fn summary_settings_default_resolve_and_are_checked() {
+    let s = resolve("", &[]).unwrap();
+    assert_eq!(s.summary, crate::config::SummarySettings::default());
+    assert!(s.summary.enabled && s.summary.every_turns == 8 && s.summary.every_tokens == 4000);
+    let s = resolve(
+        "[summary]\nenabled = false\nevery_turns = 3\nevery_tokens = 500\nmodel = \"anthropic/claude-haiku-4-5\"\n",
+        &[("ANTHROPIC_API_KEY", "k")],
+    )
+    .unwrap();
+    assert!(!s.summary.enabled);
+    assert_eq!((s.summary.every_turns, s.summary.every_tokens), (3, 500));
+    assert_eq!(
+        s.summary.model.as_ref().map(ToString::to_string).as_deref(),
+        Some("anthropic/claude-haiku-4-5")
+    );
+    for (text, needle) in [
+        ("[summary]\nevery_turns = 0\n", "summary.every_turns = 0"),
+        ("[summary]\nevery_tokens = 5\n", "summary.every_tokens = 5"),
+        ("[summary]\nmodel = \"nope\"\n", "summary.model"),
+        ("[summary]\nmodel = \"nope/x\"\n", "`nope`"),
+        (
+            "[summary]\nmodel = \"local/default\"\n",
+            "name a cloud model",
+        ),
+        ("[summary]\nevery = 3\n", "every"),
+    ] {
+        let msg = match resolve(text, &[]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{text} was accepted"),
+        };
+        assert!(msg.contains(needle), "{text}: {msg}");
+    }
+}
+
+#[test]
+fn a_project_file_cannot_set_the_summary() {
+    let (merged, warnings) = untrusted(
+        "[summary]\nevery_turns = 4\n",
+        "[summary]\nmodel = \"anthropic/x\"\nevery_turns = 1\n",
+    );
+    assert_eq!(merged.summary.every_turns, Some(4));
+    assert_eq!(merged.summary.model, None);
+    assert!(
+        warnings.iter().any(|w| w.contains("summary")),
+        "{warnings:?}"
+    );
+}

@@ -226,7 +226,8 @@ impl Gateway {
         }
     }
 
-    /// Calls `f` with one line whenever an answer did not come from the route's first model.
+    /// Calls `f` with one line whenever an answer did not come from the route's first model,
+    /// and when a request's history was fitted into a smaller window or reduced.
     #[must_use]
     pub fn on_failover(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.notify = Some(Box::new(f));
@@ -412,7 +413,27 @@ impl Gateway {
         let run_cancel = cancel.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let notify = gw.notify.as_ref();
             let mut on_event = |ev: RouterEvent| {
+                // The agent cannot see how its history was fitted; the person running it can.
+                if let Some(n) = notify {
+                    match &ev {
+                        RouterEvent::HistoryFitted { model, report } => {
+                            n(&format!("aiw: {}", report.describe(&model.to_string())));
+                        }
+                        RouterEvent::ReduceFailed { model, why } => {
+                            n(&format!(
+                                "aiw: {model} could not summarise the agent's history ({why}); its oldest turns are left out"
+                            ));
+                        }
+                        RouterEvent::Reducing { model, done, of } if done == of => {
+                            n(&format!(
+                                "aiw: {model} summarised the agent's history ({of} parts)"
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
                 let _ = tx.send(Out::Event(ev));
             };
             let result = gw

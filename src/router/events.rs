@@ -111,6 +111,23 @@ pub enum RouterEvent {
         /// What fitting did.
         report: FitReport,
     },
+    /// Reducing a history no summary covers on `model` itself before it answers: `done` of
+    /// `of` chunks summarised (sent before the first chunk and after the last).
+    Reducing {
+        /// The model summarising.
+        model: ModelRef,
+        /// Chunks done.
+        done: usize,
+        /// Chunks in all.
+        of: usize,
+    },
+    /// The reduction on `model` could not finish: the oldest turns are left out instead.
+    ReduceFailed {
+        /// The model.
+        model: ModelRef,
+        /// Why.
+        why: String,
+    },
     /// Usage reported by the model currently answering.
     Usage {
         /// The model.

@@ -228,6 +228,7 @@ impl Run<'_> {
             } else {
                 Cow::Owned(continuation(self.req, &prior))
             };
+            let request = self.reduce_for(c, request, on_event, cancel).await;
             let request = match self.fit_for(c, request, on_event) {
                 Ok(r) => r,
                 Err(error) => {
@@ -324,6 +325,47 @@ impl Run<'_> {
                     c.model
                 ),
             )),
+        }
+    }
+
+    /// The request as the local model `c` gets it when its history is over the local window
+    /// and no summary is ready: with a summary made on that model itself
+    /// ([`super::reduce`]), or as it is when that cannot be done.
+    async fn reduce_for<'q>(
+        &self,
+        c: &Candidate<'_>,
+        request: Cow<'q, ChatRequest>,
+        on_event: OnEvent<'_>,
+        cancel: &CancellationToken,
+    ) -> Cow<'q, ChatRequest> {
+        if c.policy.remote {
+            return request;
+        }
+        let window = self
+            .router
+            .inner
+            .settings
+            .providers
+            .get(&c.model.provider)
+            .and_then(|p| p.local.as_ref())
+            .map(|l| l.context_size as usize);
+        let Some(window) = window.filter(|w| super::reduce::needed(&request, *w)) else {
+            return request;
+        };
+        match super::reduce::reduce(c.client, c.model, &request, window, on_event, cancel).await {
+            Ok(summary) => {
+                let mut r = request.into_owned();
+                r.summary = Some(summary);
+                Cow::Owned(r)
+            }
+            Err(why) => {
+                tracing::warn!(model = %c.model, why, "history reduction failed");
+                on_event(RouterEvent::ReduceFailed {
+                    model: c.model.clone(),
+                    why,
+                });
+                request
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 //! - `call`: one streamed call to one model with its tier's timeouts;
 //! - `continuation` and `seam`: carrying on an answer another model started;
 //! - `quality`: the tripwire for 200-but-bad answers;
+//! - `reduce`: multi-pass reduction of a history on the local model when no summary is ready;
 //! - `answer`: the accounting and the result types; `events`: what callers see live;
 //! - `health` (the shared state file), `probe`, `offline`, `statuspage`, `snapshot` (status
 //!   displays), `journal` (one line per attempt);
@@ -29,6 +30,7 @@ mod offline;
 mod plan;
 mod probe;
 mod quality;
+pub mod reduce;
 pub mod retry;
 pub mod seam;
 pub mod snapshot;

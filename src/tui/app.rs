@@ -1430,6 +1430,26 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             });
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
+        RouterEvent::Reducing { model, done, of } => {
+            note = Some(Note {
+                text: if done < of {
+                    format!(
+                        "no summary ready: {model} is summarising the history ({done}/{of} parts)"
+                    )
+                } else {
+                    format!("{model} summarised the history ({of} parts)")
+                },
+                level: Level::Info,
+            });
+        }
+        RouterEvent::ReduceFailed { model, why } => {
+            note = Some(Note {
+                text: format!(
+                    "{model} could not summarise the history ({why}): the oldest turns are left out"
+                ),
+                level: Level::Warn,
+            });
+        }
         RouterEvent::HistoryFitted { model, report } => {
             note = Some(Note {
                 text: report.describe(&model.to_string()),

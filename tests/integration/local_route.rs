@@ -494,3 +494,82 @@ async fn all_cloud_down_the_local_model_gets_the_summary_with_the_planted_facts(
         .position(|e| matches!(e, RouterEvent::Text { model, .. } if model.provider == "local"));
     assert!(text_at.is_none_or(|t| fit_at < t));
 }
+
+/// No summary ready (the outage came before the first one): the local model reduces the
+/// history itself, chunk by chunk with a progress event per chunk, and its request is the
+/// merged summary + the last turns, fitted exactly into its window.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_summary_ready_the_local_model_reduces_the_history_itself() {
+    use crate::summary::{config, long_session};
+    let model = test_model();
+    let _one_at_a_time = MODEL_LOCK.lock().await;
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config(
+        &emu.base_url(),
+        128_000,
+        &format!(
+            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
+            model.display()
+        ),
+    )
+    .replace("first_token = \"2s\"", "first_token = \"300s\"")
+    .replace("stall = \"2s\"", "stall = \"300s\"")
+    .replace("total = \"20s\"", "total = \"600s\"");
+    for name in ["primary", "fallback"] {
+        emu.set_script(name, Script::always(Action::error(ErrorKind::Unavailable)));
+    }
+    let r = router(settings(&text, dir.path()));
+    // About 1,300 estimated tokens: a few chunks for a 1k window.
+    let session = long_session(8, 30);
+    let mut req = session.to_request(Some("What is the project codename?"));
+    req.max_tokens = Some(16);
+    req.temperature = Some(0.0);
+    assert!(req.summary.is_none());
+    let mut events = Vec::new();
+    let mut on = |e: RouterEvent| events.push(e);
+    let route = [
+        m("anthropic/primary"),
+        m("openai/fallback"),
+        m("local/default"),
+    ];
+    let a = r
+        .run(&route, &req, &mut on, &CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(a.model, "local/default");
+    let progress: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|e| match e {
+            RouterEvent::Reducing { done, of, .. } => Some((*done, *of)),
+            _ => None,
+        })
+        .collect();
+    let failed: Vec<&RouterEvent> = events
+        .iter()
+        .filter(|e| matches!(e, RouterEvent::ReduceFailed { .. }))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    let of = progress.first().map(|p| p.1).unwrap();
+    assert!(of >= 2, "{progress:?}");
+    assert_eq!(progress, (0..=of).map(|d| (d, of)).collect::<Vec<_>>());
+    let report = events
+        .iter()
+        .find_map(|e| match e {
+            RouterEvent::HistoryFitted { report, .. } => Some(report.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(report.exact && report.summarised, "{report:?}");
+    assert!(report.tokens <= report.budget && report.budget == 1024 - 16);
+    // The reduction ran on the local model before its answer, and only then was it fitted.
+    let last_progress = events
+        .iter()
+        .rposition(|e| matches!(e, RouterEvent::Reducing { .. }))
+        .unwrap();
+    let fit_at = events
+        .iter()
+        .position(|e| matches!(e, RouterEvent::HistoryFitted { .. }))
+        .unwrap();
+    assert!(last_progress < fit_at);
+}

@@ -156,9 +156,14 @@ async fn main() {
     let (mut fit_with, mut fit_without) = (None, None);
     for rep in 0..REPS {
         let (t, f) = first_local_token(&r, &request(&summarised, rep * 2)).await;
+        println!("  run {rep}: with a summary {:8.1} ms", ms(t));
         with.push(t);
         fit_with = f;
         let (t, f) = first_local_token(&r, &request(&plain, rep * 2 + 1)).await;
+        println!(
+            "  run {rep}: without        {:8.1} ms (reduces on the local model)",
+            ms(t)
+        );
         without.push(t);
         fit_without = f;
     }

@@ -1,0 +1,117 @@
+//! `aiw review` benchmark (not a timed test): how many cloud calls a 2.6k-line diff takes with
+//! and without the local model in the route (target: equal, since a local tier must not shrink
+//! the cloud model's chunks and answer limit), and how long the local model alone takes to
+//! review a 516-line diff (target <= 60 s on this 2-core machine).
+//!
+//! Run: `cargo bench --bench review` (the test model comes from `AIW_TEST_MODEL`, as
+//! `scripts/setup-test-env.sh` exports it, else the usual cache).
+#![allow(clippy::disallowed_methods, reason = "a benchmark writes its fixtures")]
+#![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use aiw_emulator::{Emulator, Script};
+
+/// A unified diff adding `files` files of `lines` lines each.
+fn diff(files: usize, lines: usize) -> String {
+    let mut d = String::new();
+    for f in 0..files {
+        let _ = write!(
+            d,
+            "diff --git a/src/part{f}.rs b/src/part{f}.rs\nnew file mode 100644\n--- /dev/null\n+++ b/src/part{f}.rs\n@@ -0,0 +1,{lines} @@\n"
+        );
+        for i in 0..lines {
+            let _ = writeln!(
+                d,
+                "+pub fn step_{f}_{i}(x: u32) -> u32 {{ x.wrapping_mul({i}) / {} }}",
+                i % 7
+            );
+        }
+    }
+    d
+}
+
+fn model() -> PathBuf {
+    std::env::var_os("AIW_TEST_MODEL").map_or_else(
+        || {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Runs `aiw review --diff FILE` with `route` as the review route; returns the exit status.
+fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> Option<i32> {
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[providers.anthropic]\nbase_url = \"{base}\"\n[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 4096\n[routes]\ndefault = [{route}]\n[timeouts]\ntotal = \"30m\"\n",
+            model().display()
+        ),
+    )
+    .expect("config");
+    Command::new(env!("CARGO_BIN_EXE_aiw"))
+        .args(["review", "--diff"])
+        .arg(diff_file)
+        .args(["--timeout", "30m"])
+        .env("AIW_CONFIG", dir.join("config.toml"))
+        .env("AIW_DATA_DIR", dir.join("data"))
+        .env("AIW_STATE_DIR", dir.join("state"))
+        .env("ANTHROPIC_API_KEY", "bench-key")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITLAB_CI")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("spawn aiw")
+        .code()
+}
+
+#[tokio::main]
+async fn main() {
+    assert!(
+        model().is_file(),
+        "the test model is missing: run scripts/setup-test-env.sh"
+    );
+    let emu = Emulator::start().await.expect("emulator");
+    emu.set_script("primary", Script::reply("[]"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = emu.base_url();
+
+    // Cloud calls for a 2.6k-line diff, with and without the local model in the route.
+    let big = dir.path().join("big.diff");
+    std::fs::write(&big, diff(26, 100)).expect("diff");
+    let mut calls = Vec::new();
+    for route in [
+        r#""anthropic/primary""#,
+        r#""anthropic/primary", "local/default""#,
+    ] {
+        emu.clear_requests();
+        let code = review(dir.path(), &base, route, &big);
+        calls.push(emu.count("primary"));
+        println!(
+            "2,600-line diff, route [{route}]: {} cloud calls (exit {code:?})",
+            emu.count("primary")
+        );
+    }
+    println!(
+        "cloud calls with the local model in the route / without: {} / {} (target: equal)",
+        calls[1], calls[0]
+    );
+
+    // The local model alone on a 516-line diff.
+    let small = dir.path().join("small.diff");
+    std::fs::write(&small, diff(6, 86)).expect("diff");
+    let start = Instant::now();
+    let code = review(dir.path(), &base, r#""local/default""#, &small);
+    let took = start.elapsed().as_secs_f64();
+    println!(
+        "516-line diff on the local model alone: {took:.1} s (exit {code:?}; target <= 60 s, ratio {:.2})",
+        took / 60.0
+    );
+}

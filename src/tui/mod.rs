@@ -186,51 +186,42 @@ async fn read_attachment(path: PathBuf) -> Msg {
     }
 }
 
+/// `/diff`: the working tree against `HEAD` (against the index in a repository with no
+/// commit yet), at most [`MAX_ATTACH_BYTES`]; git's own message when it fails.
 async fn git_diff() -> Msg {
-    for args in [
-        &["diff", "--no-color", "--no-ext-diff", "HEAD"][..],
-        &["diff", "--no-color", "--no-ext-diff"][..],
-    ] {
-        let owned: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
-        let out = tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = owned.iter().map(String::as_str).collect();
-            crate::git::run(None, &args, MAX_ATTACH_BYTES)
-        })
-        .await;
-        match out {
-            Ok(Ok(stdout)) => {
-                let content = String::from_utf8_lossy(&stdout).into_owned();
-                if content.trim().is_empty() {
-                    return Msg::Notice {
-                        text: "/diff: no changes (git diff is empty)".into(),
-                        level: Level::Info,
-                    };
-                }
-                return Msg::Attached(Attachment {
-                    name: "git diff".into(),
-                    pinned: content.len() <= app::PIN_LIMIT_BYTES,
-                    content,
-                });
-            }
-            // Not a commit yet (no HEAD): try the next form.
-            Ok(Err(e)) if format!("{e:#}").contains("failed") => {}
-            Ok(Err(e)) => {
-                return Msg::Notice {
-                    text: format!("/diff: {e:#}"),
-                    level: Level::Error,
-                };
-            }
-            Err(e) => {
-                return Msg::Notice {
-                    text: format!("/diff: cannot run git: {e}"),
-                    level: Level::Error,
-                };
-            }
+    let out = tokio::task::spawn_blocking(|| {
+        let has_head =
+            crate::git::run(None, &["rev-parse", "--verify", "-q", "HEAD"], 1024).is_ok();
+        let mut args = vec!["diff", "--no-color", "--no-ext-diff"];
+        if has_head {
+            args.push("HEAD");
         }
-    }
-    Msg::Notice {
-        text: "/diff: git diff failed: is this a git repository?".into(),
-        level: Level::Error,
+        crate::git::run(None, &args, MAX_ATTACH_BYTES)
+    })
+    .await;
+    match out {
+        Ok(Ok(stdout)) => {
+            let content = String::from_utf8_lossy(&stdout).into_owned();
+            if content.trim().is_empty() {
+                return Msg::Notice {
+                    text: "/diff: no changes (git diff is empty)".into(),
+                    level: Level::Info,
+                };
+            }
+            Msg::Attached(Attachment {
+                name: "git diff".into(),
+                pinned: content.len() <= app::PIN_LIMIT_BYTES,
+                content,
+            })
+        }
+        Ok(Err(e)) => Msg::Notice {
+            text: format!("/diff: {e:#}"),
+            level: Level::Error,
+        },
+        Err(e) => Msg::Notice {
+            text: format!("/diff: cannot run git: {e}"),
+            level: Level::Error,
+        },
     }
 }
 

@@ -13,7 +13,7 @@ use aiw::router::{RouterEvent, Segment};
 use aiw::tui::app::{App, Effect, Init, Msg, update};
 use aiw::tui::keys::{Action, KeyMap};
 use aiw::tui::session::{AnswerRecord, Session, Turn};
-use aiw::tui::view::render;
+use aiw::tui::view::{Cache, render};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -74,8 +74,9 @@ fn app_with_turns(n: usize) -> App {
     })
 }
 
-fn draw(t: &mut Terminal<TestBackend>, app: &App) {
-    t.draw(|f| render(app, f)).expect("draw into TestBackend");
+fn draw(t: &mut Terminal<TestBackend>, app: &App, cache: &mut Cache) {
+    t.draw(|f| render(app, cache, f))
+        .expect("draw into TestBackend");
 }
 
 fn main() {
@@ -84,13 +85,14 @@ fn main() {
 
     // 1. A 5,000-turn transcript.
     let mut app = app_with_turns(5000);
+    let mut cache = Cache::default();
     let start = Instant::now();
-    draw(&mut t, &app);
+    draw(&mut t, &app, &mut cache);
     let cold = start.elapsed();
     let frames = 300;
     let start = Instant::now();
     for _ in 0..frames {
-        draw(&mut t, &app);
+        draw(&mut t, &app, &mut cache);
     }
     let steady = start.elapsed() / frames;
     let start = Instant::now();
@@ -100,8 +102,8 @@ fn main() {
         } else {
             Action::ScrollUp
         };
-        update(&mut app, Msg::Action(a));
-        draw(&mut t, &app);
+        update(&mut app, Msg::Action(a), cache.metrics());
+        draw(&mut t, &app, &mut cache);
     }
     let scrolling = start.elapsed() / frames;
     println!("5,000-turn transcript at {w}x{h}:");
@@ -122,11 +124,12 @@ fn main() {
     // every `per_frame` tokens (the event loop drains pending messages before each frame).
     for per_frame in [1usize, 8, 33] {
         let mut app = app_with_turns(5000);
-        draw(&mut t, &app);
+        let mut cache = Cache::default();
+        draw(&mut t, &app, &mut cache);
         for c in "explain streaming".chars() {
-            update(&mut app, Msg::Action(Action::Insert(c)));
+            update(&mut app, Msg::Action(Action::Insert(c)), cache.metrics());
         }
-        let id = update(&mut app, Msg::Action(Action::Send))
+        let id = update(&mut app, Msg::Action(Action::Send), cache.metrics())
             .into_iter()
             .find_map(|e| match e {
                 Effect::Start { id, .. } => Some(id),
@@ -156,10 +159,11 @@ fn main() {
                         text: words[i % words.len()].to_string(),
                     },
                 },
+                cache.metrics(),
             );
             if (i + 1) % per_frame == 0 {
                 let f = Instant::now();
-                draw(&mut t, &app);
+                draw(&mut t, &app, &mut cache);
                 worst = worst.max(f.elapsed());
             }
         }

@@ -1,12 +1,14 @@
-//! `aiw chat`'s full-screen interface, in The Elm Architecture: `app.rs` holds the state and
-//! the pure `update`, `keys.rs` turns key presses into actions, `view.rs` draws, `markdown.rs`
-//! renders answers, `editor.rs` is the input box. This file is the only part that touches the
+//! `aiw chat`'s full-screen interface, in The Elm Architecture: `app/` holds the state and
+//! the pure `update` (one file per concern), `command.rs` parses slash commands, `keys.rs`
+//! turns key presses into actions, `view.rs` draws (with a layout cache this loop owns),
+//! `markdown.rs` renders answers, `editor.rs` is the input box. This file is the only part that touches the
 //! world: it sets the terminal up (and always restores it: on return, error, panic, Ctrl+C,
 //! SIGTERM/SIGHUP), runs the one event loop that owns the terminal, turns terminal events,
 //! router events, health and clock ticks into `Msg`s, and carries out the `Effect`s that
 //! `update` returns (router requests, session writes, files, clipboard).
 
 pub mod app;
+pub mod command;
 pub mod editor;
 pub mod keys;
 pub mod markdown;
@@ -439,6 +441,9 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
         writer,
     } = chat;
     let mut app = App::new(init);
+    // The view's layout cache belongs to this loop: drawing fills it, scrolling reads its
+    // measurements through `update`'s argument.
+    let mut cache = view::Cache::default();
     if router.settings().summary.enabled
         && let Some(model) = session::summary::pick_model(&app.route, router.settings())
     {
@@ -476,7 +481,7 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| view::render(&app, f))
+                .draw(|f| view::render(&app, &mut cache, f))
                 .context("cannot draw on the terminal")?;
             last_draw = Instant::now();
             dirty = false;
@@ -535,7 +540,7 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
                 runner.running.remove(id);
             }
             dirty = true;
-            for fx in app::update(&mut app, m) {
+            for fx in app::update(&mut app, m, cache.metrics()) {
                 if let Some(back) = runner.execute(fx, terminal.backend_mut()) {
                     queue.push_back(back);
                 }

@@ -1,9 +1,8 @@
-//! Drawing only: [`render`]`(&App, &mut Frame)`. Reads the state, never changes it — except
-//! the [`Cache`] of wrapped lines per turn (keyed by the turn's revision and the width), which
-//! is what keeps a 5,000-turn transcript fast: only the turn being streamed is re-wrapped, and
-//! only the visible window is drawn.
-
-use std::cell::{Cell, RefCell};
+//! Drawing only: [`render`]`(&App, &mut Cache, &mut Frame)`. Reads the state, never changes
+//! it. The [`Cache`] of wrapped lines per turn (keyed by the turn's revision and the width),
+//! owned by the event loop, is what keeps a 5,000-turn transcript fast: only the turn being
+//! streamed is re-wrapped, and only the visible window is drawn. It also measures the frame
+//! ([`Cache::metrics`]), which the event loop hands to `app::update` for scrolling.
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -15,17 +14,9 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::router::{HealthState, Segment};
 
-use super::app::{self, App, Level, Mode, Overlay, Phase, Scroll};
+use super::app::{self, App, Level, Metrics, Mode, Overlay, Phase, Scroll};
+use super::command;
 use super::markdown::{self, Block};
-
-/// Layout facts from the last frame that scrolling needs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Metrics {
-    /// Transcript lines in total at the last width.
-    pub total: usize,
-    /// Transcript rows on screen.
-    pub height: usize,
-}
 
 #[derive(Debug, Default)]
 struct CachedTurn {
@@ -36,25 +27,21 @@ struct CachedTurn {
 /// Rendered lines of a streaming answer's settled text: (segment, text length, width, lines).
 type SettledPrefix = (usize, usize, u16, Vec<Line<'static>>);
 
-/// Wrapped lines per turn, rebuilt when a turn changes or the width does.
+/// Wrapped lines per turn, rebuilt when a turn changes or the width does; the event loop
+/// keeps one and passes it to every [`render`].
 #[derive(Debug, Default)]
 pub struct Cache {
-    width: Cell<u16>,
-    turns: RefCell<Vec<CachedTurn>>,
-    metrics: Cell<Metrics>,
+    width: u16,
+    turns: Vec<CachedTurn>,
+    metrics: Metrics,
     /// The settled part of the answer being streamed.
-    stream_prefix: RefCell<Option<SettledPrefix>>,
+    stream_prefix: Option<SettledPrefix>,
 }
 
 impl Cache {
     /// Layout facts from the last frame.
     pub fn metrics(&self) -> Metrics {
-        self.metrics.get()
-    }
-
-    /// Records the layout of a frame (the view does this; tests may too).
-    pub(crate) fn set_metrics(&self, m: Metrics) {
-        self.metrics.set(m);
+        self.metrics
     }
 }
 
@@ -93,7 +80,7 @@ fn health_word(s: HealthState) -> &'static str {
 }
 
 /// Draws the whole screen.
-pub fn render(app: &App, f: &mut Frame) {
+pub fn render(app: &App, cache: &mut Cache, f: &mut Frame) {
     let area = f.area();
     if area.width == 0 || area.height == 0 {
         return;
@@ -126,7 +113,7 @@ pub fn render(app: &App, f: &mut Frame) {
     ])
     .areas(area);
     let buf = f.buffer_mut();
-    draw_transcript(app, transcript, buf);
+    draw_transcript(app, cache, transcript, buf);
     if let Some(b) = &app.banner {
         buf.set_style(banner, banner_style(b));
         for (i, l) in banner_lines
@@ -166,7 +153,12 @@ pub fn render(app: &App, f: &mut Frame) {
 }
 
 /// Wrapped lines of one turn.
-fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
+fn turn_lines(
+    app: &App,
+    prefix: &mut Option<SettledPrefix>,
+    i: usize,
+    width: u16,
+) -> Vec<Line<'static>> {
     let turn = &app.session.turns[i];
     let mut out = Vec::new();
     out.push(Line::from(Span::styled("▌ you", USER)));
@@ -255,7 +247,7 @@ fn turn_lines(app: &App, i: usize, width: u16) -> Vec<Line<'static>> {
             )));
         }
         let mut lines = if streaming.is_some() && n + 1 == segments.len() {
-            streaming_lines(app, n, &seg.text(), width)
+            streaming_lines(prefix, n, &seg.text(), width)
         } else {
             md_lines(&seg.text(), width)
         };
@@ -302,12 +294,16 @@ fn settled_len(text: &str) -> usize {
 
 /// Lines of the answer being streamed: the settled prefix is rendered once and kept, only
 /// the tail is parsed again on each frame, so long answers stay cheap to draw.
-fn streaming_lines(app: &App, seg: usize, text: &str, width: u16) -> Vec<Line<'static>> {
+fn streaming_lines(
+    cache: &mut Option<SettledPrefix>,
+    seg: usize,
+    text: &str,
+    width: u16,
+) -> Vec<Line<'static>> {
     let cut = settled_len(text);
     if cut == 0 {
         return md_lines(text, width);
     }
-    let mut cache = app.cache.stream_prefix.borrow_mut();
     let mut lines = match cache.as_ref() {
         Some((s, len, w, lines)) if *s == seg && *len == cut && *w == width => lines.clone(),
         _ => {
@@ -324,13 +320,17 @@ fn streaming_lines(app: &App, seg: usize, text: &str, width: u16) -> Vec<Line<'s
     lines
 }
 
-fn draw_transcript(app: &App, area: Rect, buf: &mut Buffer) {
+fn draw_transcript(app: &App, c: &mut Cache, area: Rect, buf: &mut Buffer) {
     let width = area.width.max(1);
-    let mut cache = app.cache.turns.borrow_mut();
-    if app.cache.width.get() != width {
-        cache.clear();
-        app.cache.width.set(width);
+    if c.width != width {
+        c.turns.clear();
+        c.width = width;
     }
+    let Cache {
+        turns: cache,
+        stream_prefix: prefix,
+        ..
+    } = c;
     let n = app.session.turns.len();
     cache.truncate(n);
     let mut total = 0usize;
@@ -339,18 +339,18 @@ fn draw_transcript(app: &App, area: Rect, buf: &mut Buffer) {
         if i >= cache.len() {
             cache.push(CachedTurn {
                 rev,
-                lines: turn_lines(app, i, width),
+                lines: turn_lines(app, prefix, i, width),
             });
         } else if cache[i].rev != rev {
             cache[i] = CachedTurn {
                 rev,
-                lines: turn_lines(app, i, width),
+                lines: turn_lines(app, prefix, i, width),
             };
         }
         total += cache[i].lines.len();
     }
     let height = usize::from(area.height);
-    app.cache.set_metrics(Metrics { total, height });
+    c.metrics = Metrics { total, height };
     if n == 0 {
         let hint = format!(
             "Type a message and press Enter. {} for help, {} to pick a model.",
@@ -667,7 +667,7 @@ fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = help_rows(app);
     let w = area.width.min(100);
     let inner = w.saturating_sub(2).max(1);
-    let cmds: Vec<&str> = app::COMMANDS.iter().map(|(c, _)| *c).collect();
+    let cmds: Vec<&str> = command::listed().map(|s| s.usage).collect();
     let tail = |lines: &mut Vec<Line<'static>>| {
         lines.extend(markdown::wrap(
             &Block::plain(vec![Span::styled(

@@ -10,15 +10,23 @@ use ratatui::backend::TestBackend;
 
 use crate::provider::ErrorClass;
 use crate::router::{HealthState, ModelHealth, RouterEvent};
-use crate::tui::app::tests::{GPT, LOCAL, OPUS, answer, ask, err, m, test_app, text_ev, typed};
-use crate::tui::app::{App, Msg, update};
+use crate::tui::app::tests::{
+    GPT, LOCAL, OPUS, answer, ask, err, m, test_app, text_ev, typed, update,
+};
+use crate::tui::app::{App, Msg};
 use crate::tui::keys::Action;
 
-use super::render;
+use super::{Cache, render};
 
+/// The screen as a fresh event loop draws it (a new layout cache).
 fn screen(app: &App, w: u16, h: u16) -> String {
+    screen_in(app, &mut Cache::default(), w, h)
+}
+
+/// The screen drawn with the layout cache of earlier frames, as the event loop keeps it.
+fn screen_in(app: &App, cache: &mut Cache, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| render(app, f)).unwrap();
+    t.draw(|f| render(app, cache, f)).unwrap();
     t.backend().to_string()
 }
 
@@ -220,7 +228,7 @@ fn wide_characters_40x12() {
     snap!("wide_40x12", s.clone());
     // Every row is exactly 40 cells wide (TestBackend pads wide chars with hidden cells).
     let mut t = Terminal::new(TestBackend::new(40, 12)).unwrap();
-    t.draw(|f| render(&app, f)).unwrap();
+    t.draw(|f| render(&app, &mut Cache::default(), f)).unwrap();
     assert_eq!(t.backend().buffer().area.width, 40);
 }
 
@@ -239,35 +247,37 @@ fn tiny_and_zero_sizes_do_not_panic() {
         (5, 0),
     ] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| render(&app, f)).unwrap();
+        t.draw(|f| render(&app, &mut Cache::default(), f)).unwrap();
     }
     let mut app = conversation();
     update(&mut app, Msg::Action(Action::Help));
     for (w, h) in [(1, 1), (4, 4), (20, 5)] {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| render(&app, f)).unwrap();
+        t.draw(|f| render(&app, &mut Cache::default(), f)).unwrap();
     }
 }
 
 #[test]
 fn resize_rewraps_the_cached_turns() {
     let app = conversation();
-    let wide = screen(&app, 120, 40);
-    let narrow = screen(&app, 40, 40);
+    let mut cache = Cache::default();
+    let wide = screen_in(&app, &mut cache, 120, 40);
+    let narrow = screen_in(&app, &mut cache, 40, 40);
     assert!(wide.contains("Use std::fs::read_to_string:"));
     // Same app, narrower: the cache is rebuilt for the new width, nothing is cut off.
     assert!(narrow.contains("read_to_string"));
-    let again = screen(&app, 120, 40);
+    let again = screen_in(&app, &mut cache, 120, 40);
     assert_eq!(wide, again);
 }
 
 #[test]
 fn scrolled_view_shows_the_top_and_a_hint() {
     let mut app = conversation();
-    let _ = screen(&app, 80, 24);
+    let mut cache = Cache::default();
+    let _ = screen_in(&app, &mut cache, 80, 24);
     update(&mut app, Msg::Action(Action::ScrollTop));
     app.flash = None;
-    let s = screen(&app, 80, 24);
+    let s = screen_in(&app, &mut cache, 80, 24);
     assert!(s.contains("How do I read a file in Rust?"), "{s}");
 }
 
@@ -284,10 +294,11 @@ fn long_transcripts_render_only_the_window() {
             },
         );
     }
-    let s = screen(&app, 80, 24);
+    let mut cache = Cache::default();
+    let s = screen_in(&app, &mut cache, 80, 24);
     assert!(s.contains("answer 499"));
     assert!(!s.contains("answer 400"));
-    let metrics = app.cache.metrics();
+    let metrics = cache.metrics();
     assert_eq!(metrics.total, 500 * 6);
 }
 
@@ -296,11 +307,11 @@ fn streaming_render_matches_a_full_render() {
     // The incremental path (settled prefix cached, tail re-parsed) must draw exactly what a
     // full parse draws, at every point of the stream.
     let text = "Intro paragraph.\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n1. one\n2. two\n\n> quoted\n\nLast **bold** words that wrap around the edge of a narrow screen.\n\n";
-    let app = test_app();
+    let mut prefix = None;
     for n in 1..=text.len() {
         let part = &text[..n];
         assert_eq!(
-            super::streaming_lines(&app, 0, part, 30),
+            super::streaming_lines(&mut prefix, 0, part, 30),
             super::md_lines(part, 30),
             "after {n} bytes: {part:?}"
         );

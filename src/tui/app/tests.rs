@@ -10,6 +10,14 @@ use crate::provider::{Block, ErrorClass, Message, ProviderError, Role, Usage};
 use crate::router::{AllModelsFailed, Answer, HealthState, ModelHealth, RouterEvent, Segment};
 
 use super::*;
+use crate::tui::keys::Action;
+use crate::tui::session::Attachment;
+
+/// [`super::update`] as an event loop that has drawn nothing yet calls it (no layout); the
+/// scrolling tests pass a layout themselves.
+pub(crate) fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    super::update(app, msg, Metrics::default())
+}
 
 pub(crate) fn m(s: &str) -> ModelRef {
     ModelRef::parse(s).unwrap()
@@ -972,10 +980,11 @@ fn resumed_sessions_fill_history_and_mark_partials() {
 #[test]
 fn scrolling_follows_until_the_user_scrolls_up() {
     let mut app = test_app();
-    app.cache.set_metrics(crate::tui::view::Metrics {
+    let layout = Metrics {
         total: 100,
         height: 20,
-    });
+    };
+    let update = |app: &mut App, msg| super::update(app, msg, layout);
     assert_eq!(app.scroll, Scroll::Follow);
     update(&mut app, Msg::Scroll(-3));
     assert_eq!(app.scroll, Scroll::At(77));

@@ -115,7 +115,7 @@ pub enum Effect {
         /// Text so far.
         text: String,
         /// Model writing it.
-        model: String,
+        model: ModelRef,
     },
     /// Append the final (or partial) answer.
     SaveAnswer(Box<AnswerRecord>),
@@ -742,7 +742,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         Msg::Router { id, event } => on_router(app, id, event),
         Msg::Finished { id, result } => on_finished(app, id, result),
         Msg::Health(list) => {
-            app.health = list.into_iter().map(|h| (h.model.clone(), h)).collect();
+            app.health = list.into_iter().map(|h| (h.model.to_string(), h)).collect();
             if let Some(f) = app.banner.as_ref().and_then(|b| b.about.clone()) {
                 if app.health_of(&f.model) == HealthState::Healthy {
                     app.banner = None;
@@ -817,13 +817,11 @@ fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
     }
     if let Phase::Busy(p) = &mut app.phase {
         let len: usize = p.segments.iter().map(|s| s.text().len()).sum();
-        if now.duration_since(p.checkpoint.0) >= CHECKPOINT_EVERY && len > p.checkpoint.1 {
+        if now.duration_since(p.checkpoint.0) >= CHECKPOINT_EVERY
+            && len > p.checkpoint.1
+            && let Some(model) = p.segments.last().map(|s| s.model.clone())
+        {
             p.checkpoint = (now, len);
-            let model = p
-                .segments
-                .last()
-                .map(|s| s.model.clone())
-                .unwrap_or_default();
             return vec![Effect::SavePartial {
                 text: p.text(),
                 model,
@@ -1271,10 +1269,7 @@ fn reask(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let text = last.user_text();
-    let answered_by = last
-        .answer
-        .as_ref()
-        .and_then(|a| ModelRef::parse(&a.model).ok());
+    let answered_by = last.answer.as_ref().map(|a| a.model.clone());
     let models = if app.route.len() > 1 {
         app.route.clone()
     } else {
@@ -1323,13 +1318,11 @@ fn stop(app: &mut App, why: &str) -> Vec<Effect> {
         format!("{why} after {}", elapsed(app.now, p.started)),
         Level::Warn,
     );
-    if !text.is_empty() {
+    if let Some(model) = p.segments.last().map(|s| s.model.clone())
+        && !text.is_empty()
+    {
         let rec = AnswerRecord {
-            model: p
-                .segments
-                .last()
-                .map(|s| s.model.clone())
-                .unwrap_or_default(),
+            model,
             blocks: p
                 .segments
                 .iter()
@@ -1457,7 +1450,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
             });
             fit = Some(FitRecord {
                 at: crate::time::now_rfc3339(),
-                model: model.to_string(),
+                model: model.clone(),
                 report,
             });
         }
@@ -1517,7 +1510,7 @@ fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>)
     };
     match result {
         Ok(answer) => {
-            let model = ModelRef::parse(&answer.model).ok();
+            let model = Some(answer.model.clone());
             let cut = answer.truncated_by_limit();
             if cut {
                 app.note(
@@ -1579,11 +1572,14 @@ fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>)
                 .iter()
                 .flat_map(|s| s.blocks.iter().cloned())
                 .collect();
+            let Some(model) = segments.last().map(|s| s.model.clone()) else {
+                return Vec::new();
+            };
             if blocks.is_empty() {
                 return Vec::new();
             }
             let rec = AnswerRecord {
-                model: segments.last().map(|s| s.model.clone()).unwrap_or_default(),
+                model,
                 blocks,
                 segments,
                 attempts: failed.attempts,

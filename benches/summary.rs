@@ -62,7 +62,7 @@ fn session() -> Session {
         s.push_user(&format!("Question {i}: {body}"));
         s.set_answer(AnswerRecord {
             blocks: vec![Block::text(format!("Answer {i}: {body}"))],
-            model: "anthropic/primary".into(),
+            model: ModelRef::parse("anthropic/primary").expect("a model reference"),
             segments: Vec::new(),
             attempts: Vec::new(),
             usage: Usage::default(),
@@ -83,7 +83,7 @@ fn summary() -> RollingSummary {
     RollingSummary {
         text,
         turns: TURNS,
-        model: "anthropic/cheap-haiku".into(),
+        model: ModelRef::parse("anthropic/cheap-haiku").expect("a model reference"),
         usage: Usage::default(),
         at: String::new(),
     }

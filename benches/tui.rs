@@ -33,6 +33,7 @@ fn answer_text(i: usize) -> String {
 
 fn app_with_turns(n: usize) -> App {
     let mut session = Session::new(None, Some("default".into()));
+    let opus = ModelRef::parse(OPUS).expect("a model reference");
     for i in 0..n {
         session.turns.push(Turn {
             user: vec![Block::text(format!(
@@ -41,9 +42,9 @@ fn app_with_turns(n: usize) -> App {
             at: String::new(),
             answer: Some(AnswerRecord {
                 blocks: vec![Block::text(answer_text(i))],
-                model: OPUS.into(),
+                model: opus.clone(),
                 segments: vec![Segment {
-                    model: OPUS.into(),
+                    model: opus.clone(),
                     blocks: vec![Block::text(answer_text(i))],
                 }],
                 attempts: Vec::new(),

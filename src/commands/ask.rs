@@ -24,7 +24,7 @@ use crate::router::{
 #[derive(Serialize)]
 struct JsonAnswer<'a> {
     text: &'a str,
-    model: Option<&'a str>,
+    model: Option<&'a crate::config::ModelRef>,
     served_model: Option<&'a str>,
     attempts: &'a [Attempt],
     usage: crate::provider::Usage,
@@ -214,17 +214,22 @@ fn finish_ok(
             output::stream_text("\n")?;
         }
         if answer.degraded {
-            let seams: Vec<&str> = answer.segments.iter().map(|s| s.model.as_str()).collect();
+            let seams: Vec<String> = answer
+                .segments
+                .iter()
+                .map(|s| s.model.to_string())
+                .collect();
             let who = if seams.len() > 1 {
                 seams.join(" then ")
             } else {
-                answer.model.clone()
+                answer.model.to_string()
             };
             let now = crate::router::Clock::system().now_ms();
-            let line = match crate::eval::store::eval_note(state_dir, &answer.model, now) {
-                Some(score) => format!("answered by {who} (fallback; {score})"),
-                None => format!("answered by {who} (fallback)"),
-            };
+            let line =
+                match crate::eval::store::eval_note(state_dir, &answer.model.to_string(), now) {
+                    Some(score) => format!("answered by {who} (fallback; {score})"),
+                    None => format!("answered by {who} (fallback)"),
+                };
             if policy == FallbackPolicy::Notify {
                 output::warn(&line);
             } else {

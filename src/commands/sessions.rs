@@ -90,7 +90,11 @@ fn table(sessions: &[SessionSummary]) -> String {
                 if s.models.is_empty() {
                     "-".to_string()
                 } else {
-                    s.models.join(", ")
+                    s.models
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 },
                 s.title.clone(),
             ]

@@ -116,7 +116,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                     usable: usable(i),
                     in_route: route.contains(&models[i]),
                     probe: probes[i].clone(),
-                    eval: scores.get(&h.model).cloned(),
+                    eval: scores.get(&h.model.to_string()).cloned(),
                 })
                 .collect(),
         };
@@ -160,7 +160,7 @@ pub async fn run(ctx: &Context, args: StatusArgs) -> anyhow::Result<ExitCode> {
                 h.next_probe_at.clone().unwrap_or_default()
             };
             let eval = scores
-                .get(&h.model)
+                .get(&h.model.to_string())
                 .map_or_else(|| "never evaluated".to_string(), |s| s.describe(now));
             output::line(&format!(
                 "{:<40} {:<9} {:<22} {:>8} {:>8} {:>5.1}%  {:<22} {}",

@@ -46,8 +46,37 @@ impl From<ModelRef> for String {
     }
 }
 
+/// `model == "provider/model-id"`, without building the string.
+impl PartialEq<str> for ModelRef {
+    fn eq(&self, other: &str) -> bool {
+        other
+            .split_once('/')
+            .is_some_and(|(p, m)| p == self.provider && m == self.model)
+    }
+}
+
+impl PartialEq<&str> for ModelRef {
+    fn eq(&self, other: &&str) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<String> for ModelRef {
+    fn eq(&self, other: &String) -> bool {
+        *self == *other.as_str()
+    }
+}
+
 impl fmt::Display for ModelRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.provider, self.model)
+    }
+}
+
+/// Unit tests write model references as string literals.
+#[cfg(test)]
+impl From<&str> for ModelRef {
+    fn from(s: &str) -> Self {
+        Self::parse(s).expect("a test's model reference is provider/model")
     }
 }

@@ -513,7 +513,7 @@ async fn stream_response(
                     return wire.error(&GatewayError::from_failure(failed));
                 }
                 if let Ok(a) = result.as_ref() {
-                    served = Some(a.model.clone());
+                    served = Some(a.model.to_string());
                 }
                 enc.finish(&result, &mut head);
                 finished = true;
@@ -585,7 +585,7 @@ async fn whole_response(
             return match *result {
                 Ok(a) => {
                     let mut r = json_response(200, &enc.whole(&a));
-                    if let Ok(v) = HeaderValue::from_str(&a.model) {
+                    if let Ok(v) = HeaderValue::from_str(&a.model.to_string()) {
                         r.headers_mut().insert(SERVED_MODEL_HEADER, v);
                     }
                     r

@@ -30,8 +30,8 @@ pub enum Outcome {
 /// One attempt, as reported in `--json`, the journal and failure messages.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attempt {
-    /// `provider/model`.
-    pub model: String,
+    /// The model tried.
+    pub model: ModelRef,
     /// How it ended.
     pub outcome: Outcome,
     /// The failure class, when it failed or was skipped for a reason.
@@ -53,7 +53,7 @@ impl Attempt {
     /// and size start at zero.
     pub(super) fn new(model: &ModelRef, outcome: Outcome, error: Option<&ProviderError>) -> Self {
         Self {
-            model: model.to_string(),
+            model: model.clone(),
             outcome,
             error_class: error.map(|e| e.class),
             error: error.map(|e| e.message.clone()),
@@ -75,8 +75,8 @@ impl Attempt {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "SegmentRecord")]
 pub struct Segment {
-    /// `provider/model` that wrote it.
-    pub model: String,
+    /// The model that wrote it.
+    pub model: ModelRef,
     /// What it wrote: text, thinking, complete tool calls.
     pub blocks: Vec<Block>,
 }
@@ -92,7 +92,7 @@ impl Segment {
 /// `blocks`, and still load.
 #[derive(Deserialize)]
 struct SegmentRecord {
-    model: String,
+    model: ModelRef,
     #[serde(default)]
     blocks: Option<Vec<Block>>,
     #[serde(default)]
@@ -118,8 +118,8 @@ impl From<SegmentRecord> for Segment {
 pub struct Answer {
     /// The whole answer: every segment's blocks in order.
     pub blocks: Vec<Block>,
-    /// The model that finished the answer, `provider/model`.
-    pub model: String,
+    /// The model that finished the answer.
+    pub model: ModelRef,
     /// Who wrote which part; one segment unless a stream broke mid-way.
     pub segments: Vec<Segment>,
     /// Every attempt, in order.
@@ -156,8 +156,8 @@ impl Answer {
 /// `ask` until the user agrees).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldBack {
-    /// The lower-tier model it would have called next, `provider/model`.
-    pub model: String,
+    /// The lower-tier model it would have called next.
+    pub model: ModelRef,
     /// Its position in the route (1 = the first fallback).
     pub tier: usize,
     /// The policy that stopped it.
@@ -253,7 +253,7 @@ impl Tally {
     /// The answer, finished by `model`.
     pub fn answer(
         self,
-        model: String,
+        model: ModelRef,
         degraded: bool,
         stop: StopReason,
         served_model: Option<String>,
@@ -289,9 +289,8 @@ pub fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, blocks: Vec<B
     if blocks.is_empty() {
         return;
     }
-    let name = model.to_string();
     match segments.last_mut() {
-        Some(last) if last.model == name => {
+        Some(last) if last.model == *model => {
             for b in blocks {
                 match (last.blocks.last_mut(), b) {
                     (Some(Block::Text { text: a, .. }), Block::Text { text: b, .. }) => {
@@ -302,7 +301,7 @@ pub fn push_segment(segments: &mut Vec<Segment>, model: &ModelRef, blocks: Vec<B
             }
         }
         _ => segments.push(Segment {
-            model: name,
+            model: model.clone(),
             blocks,
         }),
     }

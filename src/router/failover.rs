@@ -538,16 +538,13 @@ impl Run<'_> {
                 served_model,
             } => {
                 let degraded = self.plan.primary != Some(&model) || t.segments.len() > 1;
-                Ok(t.answer(model.to_string(), degraded, stop, served_model))
+                Ok(t.answer(model, degraded, stop, served_model))
             }
-            Step::ToolTurn => {
-                let last = t
-                    .segments
-                    .last()
-                    .map(|s| s.model.clone())
-                    .unwrap_or_default();
-                Ok(t.answer(last, true, StopReason::ToolUse, None))
-            }
+            // A tool turn has at least the segment holding its tool calls.
+            Step::ToolTurn => match t.segments.last().map(|s| s.model.clone()) {
+                Some(last) => Ok(t.answer(last, true, StopReason::ToolUse, None)),
+                None => Err(t.failed(None)),
+            },
             Step::Cancelled | Step::Failed | Step::Skipped(_) => Err(t.failed(None)),
         }
     }

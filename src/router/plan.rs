@@ -134,7 +134,7 @@ impl Router {
         let mut held_back = None;
         if !fallback.allows_fallback() {
             held_back = known.iter().find(|c| c.tier > 0).map(|c| HeldBack {
-                model: c.model.to_string(),
+                model: c.model.clone(),
                 tier: c.tier,
                 policy: fallback,
             });

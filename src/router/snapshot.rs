@@ -14,8 +14,8 @@ use crate::time::rfc3339;
 /// What the router knows about one model right now.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ModelHealth {
-    /// `provider/model`.
-    pub model: String,
+    /// The model.
+    pub model: ModelRef,
     /// The state.
     pub state: HealthState,
     /// Class of the last error.
@@ -121,7 +121,7 @@ impl Router {
                     Availability::Available | Availability::NotBefore { .. } => None,
                 };
                 ModelHealth {
-                    model: key,
+                    model: m.clone(),
                     state,
                     last_error: r.last_error,
                     last_error_at: r.last_error_at.map(rfc3339),

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::ModelRef;
 use crate::conversation::history::{merge_same_role, repair_tool_pairs};
 use crate::conversation::text_of;
 use crate::provider::{Block, ChatRequest, Message, Role, Usage};
@@ -54,8 +55,8 @@ pub struct Session {
 pub struct FitRecord {
     /// When (RFC 3339).
     pub at: String,
-    /// The model it was fitted for, `provider/model`.
-    pub model: String,
+    /// The model it was fitted for.
+    pub model: ModelRef,
     /// What fitting did.
     pub report: crate::conversation::fit::FitReport,
 }
@@ -84,8 +85,8 @@ impl Turn {
 pub struct AnswerRecord {
     /// The whole answer: every segment's blocks in order.
     pub blocks: Vec<Block>,
-    /// The model that wrote the last part, `provider/model`.
-    pub model: String,
+    /// The model that wrote the last part.
+    pub model: ModelRef,
     /// Who wrote which part; more than one after a mid-stream failover.
     pub segments: Vec<Segment>,
     /// Every attempt, in order (empty for an answer recovered from checkpoints).
@@ -109,7 +110,7 @@ struct AnswerWire {
     blocks: Option<Vec<Block>>,
     #[serde(default)]
     text: Option<String>,
-    model: String,
+    model: ModelRef,
     #[serde(default)]
     segments: Vec<Segment>,
     #[serde(default)]
@@ -186,13 +187,13 @@ impl AnswerRecord {
     }
 
     /// Models that wrote part of this answer, in order, without repeats.
-    pub fn models(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
+    pub fn models(&self) -> Vec<&ModelRef> {
+        let mut out: Vec<&ModelRef> = Vec::new();
         for m in self
             .segments
             .iter()
-            .map(|s| s.model.as_str())
-            .chain((!self.model.is_empty()).then_some(self.model.as_str()))
+            .map(|s| &s.model)
+            .chain(std::iter::once(&self.model))
         {
             if !out.contains(&m) {
                 out.push(m);
@@ -291,12 +292,12 @@ impl Session {
     }
 
     /// Every model that wrote part of an answer, in order of first appearance.
-    pub fn models_used(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
+    pub fn models_used(&self) -> Vec<ModelRef> {
+        let mut out: Vec<ModelRef> = Vec::new();
         for rec in self.all_turns().filter_map(|t| t.answer.as_ref()) {
             for m in rec.models() {
-                if !out.iter().any(|o| o == m) {
-                    out.push(m.to_string());
+                if !out.contains(m) {
+                    out.push(m.clone());
                 }
             }
         }
@@ -394,7 +395,8 @@ impl Session {
         }
         let models = self.models_used();
         if !models.is_empty() {
-            let _ = writeln!(md, "- Models: {}", models.join(", "));
+            let names: Vec<String> = models.iter().map(ToString::to_string).collect();
+            let _ = writeln!(md, "- Models: {}", names.join(", "));
         }
         if let Some(s) = &self.system {
             let _ = writeln!(md, "\n## System prompt\n\n{}", s.trim_end());
@@ -444,15 +446,15 @@ fn turn_markdown(md: &mut String, n: usize, turn: &Turn) {
 }
 
 fn answer_markdown(md: &mut String, a: &AnswerRecord) {
-    let first = a.segments.first().map_or(a.model.as_str(), |s| &s.model);
+    let first = a.segments.first().map_or(&a.model, |s| &s.model);
     let _ = writeln!(md, "\n### Answer (answered by {first})\n");
     // Failed attempts that are not the seam of a mid-stream failover: the models that were
     // tried (and failed) before one answered.
-    let seam_models: Vec<&str> = a.segments.windows(2).map(|w| w[0].model.as_str()).collect();
+    let seam_models: Vec<&ModelRef> = a.segments.windows(2).map(|w| &w[0].model).collect();
     let failed: Vec<String> = a
         .attempts
         .iter()
-        .filter(|t| t.outcome == Outcome::Failed && !seam_models.contains(&t.model.as_str()))
+        .filter(|t| t.outcome == Outcome::Failed && !seam_models.contains(&&t.model))
         .map(|t| format!("{} ({})", t.model, failure_reason(t)))
         .collect();
     if !failed.is_empty() {

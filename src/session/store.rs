@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{AnswerRecord, Attachment, FitRecord, Session, Turn};
+use crate::config::ModelRef;
 use crate::provider::Block;
 use crate::router::Segment;
 use crate::time::now_rfc3339;
@@ -139,7 +140,7 @@ enum Record {
         at: String,
     },
     Partial {
-        model: String,
+        model: ModelRef,
         offset: usize,
         text: String,
         at: String,
@@ -172,7 +173,7 @@ pub struct SessionSummary {
     /// The first line of the first question, shortened.
     pub title: String,
     /// Models that wrote answers, in order of first appearance.
-    pub models: Vec<String>,
+    pub models: Vec<ModelRef>,
     /// Whether the last answer is partial (the session was interrupted mid-answer).
     pub partial: bool,
     /// Salvage warnings from reading the file.
@@ -241,7 +242,7 @@ impl SessionStore {
             path,
             file,
             checkpoint: String::new(),
-            checkpoint_model: String::new(),
+            checkpoint_model: None,
         };
         w.write(&Record::Header {
             v: FORMAT_VERSION,
@@ -308,7 +309,7 @@ impl SessionStore {
             path,
             file,
             checkpoint: String::new(),
-            checkpoint_model: String::new(),
+            checkpoint_model: None,
         };
         if good.last().is_some_and(|&b| b != b'\n') {
             // A whole last record whose newline never reached the disk: end its line.
@@ -322,7 +323,7 @@ impl SessionStore {
             && a.partial
         {
             w.checkpoint = a.text();
-            w.checkpoint_model.clone_from(&a.model);
+            w.checkpoint_model = Some(a.model.clone());
         }
         Ok((loaded.session, w, loaded.warnings))
     }
@@ -444,7 +445,7 @@ pub struct SessionWriter {
     file: File,
     /// The text of the answer in progress as far as checkpointed, and who wrote the last bit.
     checkpoint: String,
-    checkpoint_model: String,
+    checkpoint_model: Option<ModelRef>,
 }
 
 impl SessionWriter {
@@ -472,23 +473,23 @@ impl SessionWriter {
     /// and `model` the model writing now. Only what changed since the last checkpoint is
     /// written. Call it every few hundred characters or every second or so while streaming; an
     /// answer that never gets its [`SessionWriter::answer`] loads as partial.
-    pub fn partial(&mut self, text_so_far: &str, model: &str) -> Result<(), SessionError> {
+    pub fn partial(&mut self, text_so_far: &str, model: &ModelRef) -> Result<(), SessionError> {
         let offset = common_prefix(&self.checkpoint, text_so_far);
         if offset == text_so_far.len()
             && offset == self.checkpoint.len()
-            && (model == self.checkpoint_model || offset == 0)
+            && (self.checkpoint_model.as_ref() == Some(model) || offset == 0)
         {
             return Ok(());
         }
         self.write(&Record::Partial {
-            model: model.to_string(),
+            model: model.clone(),
             offset,
             text: text_so_far[offset..].to_string(),
             at: now_rfc3339(),
         })?;
         self.checkpoint.truncate(offset);
         self.checkpoint.push_str(&text_so_far[offset..]);
-        model.clone_into(&mut self.checkpoint_model);
+        self.checkpoint_model = Some(model.clone());
         Ok(())
     }
 
@@ -531,7 +532,7 @@ impl SessionWriter {
 
     fn reset_checkpoint(&mut self) {
         self.checkpoint.clear();
-        self.checkpoint_model.clear();
+        self.checkpoint_model = None;
     }
 
     /// One record, one `write_all` of one line, then flush and `sync_data`: after a crash the
@@ -625,7 +626,7 @@ struct Pending {
 
 /// A checkpointed stretch of text and the model that wrote it.
 struct TextSegment {
-    model: String,
+    model: ModelRef,
     text: String,
 }
 
@@ -661,18 +662,18 @@ impl Pending {
         true
     }
 
-    fn push(&mut self, model: &str, text: &str) {
+    fn push(&mut self, model: &ModelRef, text: &str) {
         match self.segments.last_mut() {
-            Some(last) if last.model == model => last.text.push_str(text),
+            Some(last) if last.model == *model => last.text.push_str(text),
             _ if text.is_empty() => {}
             _ => self.segments.push(TextSegment {
-                model: model.to_string(),
+                model: model.clone(),
                 text: text.to_string(),
             }),
         }
     }
 
-    fn record(&self, model: &str, at: &str) -> AnswerRecord {
+    fn record(&self, model: &ModelRef, at: &str) -> AnswerRecord {
         let text: String = self.segments.iter().map(|s| s.text.as_str()).collect();
         AnswerRecord {
             blocks: if text.is_empty() {
@@ -683,7 +684,7 @@ impl Pending {
             model: self
                 .segments
                 .last()
-                .map_or_else(|| model.to_string(), |s| s.model.clone()),
+                .map_or_else(|| model.clone(), |s| s.model.clone()),
             segments: self
                 .segments
                 .iter()
@@ -970,7 +971,8 @@ mod tests {
         })
         .expect("attach");
         w.user("first question").expect("user");
-        w.partial("Hello, ", "anthropic/opus").expect("partial");
+        w.partial("Hello, ", &"anthropic/opus".into())
+            .expect("partial");
         w.answer(&seam_answer()).expect("answer");
         w.user("second question\nwith two lines").expect("user");
         w.answer(&simple_answer("openai/gpt", "Sure."))
@@ -1024,11 +1026,12 @@ mod tests {
         let s = Session::new(None, None);
         let mut w = store.create(&s).expect("create");
         w.user("tell me a story").expect("user");
-        w.partial("Once upon", "anthropic/opus").expect("partial");
-        w.partial("Once upon a time", "anthropic/opus")
+        w.partial("Once upon", &"anthropic/opus".into())
+            .expect("partial");
+        w.partial("Once upon a time", &"anthropic/opus".into())
             .expect("partial");
         // Failover mid-stream: another model continues the text.
-        w.partial("Once upon a time, there", "openai/gpt")
+        w.partial("Once upon a time, there", &"openai/gpt".into())
             .expect("partial");
         drop(w); // crash: no answer() record
 
@@ -1069,10 +1072,10 @@ mod tests {
         let s = Session::new(None, None);
         let mut w = store.create(&s).expect("create");
         w.user("q").expect("user");
-        w.partial("héllo wörld", "a/m").expect("partial");
-        w.partial("héllo", "a/m")
+        w.partial("héllo wörld", &"a/m".into()).expect("partial");
+        w.partial("héllo", &"a/m".into())
             .expect("same text again is not rewritten");
-        w.partial("héllo there", "a/m").expect("partial");
+        w.partial("héllo there", &"a/m".into()).expect("partial");
         drop(w);
         let (back, _) = store.load(&s.id).expect("load");
         let a = back.turns[0].answer.as_ref().expect("answer");
@@ -1086,7 +1089,7 @@ mod tests {
         let s = Session::new(None, None);
         let mut w = store.create(&s).expect("create");
         w.user("q").expect("user");
-        w.partial("draft", "a/m").expect("partial");
+        w.partial("draft", &"a/m".into()).expect("partial");
         w.answer(&simple_answer("a/m", "draft and more"))
             .expect("answer");
         drop(w);
@@ -1283,7 +1286,7 @@ mod tests {
         new.created_at = "2026-11-22T00:00:00.000Z".into();
         let mut w = store.create(&new).expect("create");
         w.user("the newer one").expect("user"); // ...but updated now
-        w.partial("half", "openai/gpt").expect("partial");
+        w.partial("half", &"openai/gpt".into()).expect("partial");
         drop(w);
 
         let list = store.list().expect("list");

@@ -29,8 +29,8 @@ pub struct RollingSummary {
     pub text: String,
     /// How many turns (from the start, after the last `/clear`) it covers.
     pub turns: usize,
-    /// The model that wrote it, `provider/model`.
-    pub model: String,
+    /// The model that wrote it.
+    pub model: ModelRef,
     /// What writing it cost.
     #[serde(default)]
     pub usage: Usage,
@@ -286,7 +286,7 @@ mod tests {
         s.summary = Some(RollingSummary {
             text: "Goal: x".into(),
             turns: 4,
-            model: "m".into(),
+            model: "p/m".into(),
             usage: Usage::default(),
             at: String::new(),
         });

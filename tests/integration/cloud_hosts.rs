@@ -905,7 +905,7 @@ async fn the_same_claude_stays_on_while_its_hosts_go_down_one_by_one() {
     let (res, _) = ask(&h.router, &h.route, "q").await;
     let a = res.unwrap();
     assert_eq!(
-        (a.model.as_str(), a.text().as_str()),
+        (a.model.to_string().as_str(), a.text().as_str()),
         ("anthropic/claude-sonnet-4-6", "from Anthropic")
     );
 
@@ -917,7 +917,7 @@ async fn the_same_claude_stays_on_while_its_hosts_go_down_one_by_one() {
     let (res, events) = ask(&h.router, &h.route, "q").await;
     let a = res.unwrap();
     assert_eq!(
-        (a.model.as_str(), a.text().as_str()),
+        (a.model.to_string().as_str(), a.text().as_str()),
         ("bedrock/claude-sonnet-4-6", "from Bedrock")
     );
     assert!(a.degraded);
@@ -936,7 +936,7 @@ async fn the_same_claude_stays_on_while_its_hosts_go_down_one_by_one() {
     let (res, _) = ask(&h.router, &h.route, "q").await;
     let a = res.unwrap();
     assert_eq!(
-        (a.model.as_str(), a.text().as_str()),
+        (a.model.to_string().as_str(), a.text().as_str()),
         ("vertex/claude-sonnet-4-6", "from Vertex")
     );
     let classes: Vec<_> = a
@@ -946,7 +946,7 @@ async fn the_same_claude_stays_on_while_its_hosts_go_down_one_by_one() {
         .collect();
     assert!(
         classes.contains(&(
-            "bedrock/claude-sonnet-4-6".to_string(),
+            crate::support::m("bedrock/claude-sonnet-4-6"),
             Some(ErrorClass::Overloaded)
         )),
         "{classes:?}"
@@ -960,7 +960,7 @@ async fn the_same_claude_stays_on_while_its_hosts_go_down_one_by_one() {
     let (res, _) = ask(&h.router, &h.route, "q").await;
     let a = res.unwrap();
     assert_eq!(
-        (a.model.as_str(), a.text().as_str()),
+        (a.model.to_string().as_str(), a.text().as_str()),
         ("openai/gpt-5.5", "from OpenAI")
     );
     assert_eq!(h.direct.count("gpt-5.5"), 1);

@@ -603,7 +603,7 @@ async fn june_5_staggered_recovery_replay() {
         let at = t0.elapsed().as_millis() as u64;
         let (res, _) = ask(&r, &route, "status?").await;
         let a = res.unwrap();
-        let tier = route.iter().position(|x| x.to_string() == a.model).unwrap();
+        let tier = route.iter().position(|x| *x == a.model).unwrap();
         answered.push((at, tier));
         // Never a model that was still down when the request started.
         assert!(

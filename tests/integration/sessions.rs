@@ -8,6 +8,8 @@ use aiw::provider::{Block, Usage};
 use aiw::router::{Attempt, Outcome, Segment};
 use aiw::session::{AnswerRecord, Attachment, Session, SessionStore};
 
+use crate::support::m;
+
 /// A temporary home for one test: config, data and state dirs, and the working directory.
 struct Env {
     dir: tempfile::TempDir,
@@ -79,20 +81,20 @@ fn two_sessions(env: &Env) {
         .expect("user");
     w.answer(&AnswerRecord {
         blocks: vec![Block::text("Because the reference outlives the value.")],
-        model: "openai/gpt-5.5".into(),
+        model: m("openai/gpt-5.5"),
         segments: vec![
             Segment {
-                model: "anthropic/claude-opus-4-8".into(),
+                model: m("anthropic/claude-opus-4-8"),
                 blocks: vec![Block::text("Because the reference ")],
             },
             Segment {
-                model: "openai/gpt-5.5".into(),
+                model: m("openai/gpt-5.5"),
                 blocks: vec![Block::text("outlives the value.")],
             },
         ],
         attempts: vec![
             Attempt {
-                model: "anthropic/claude-opus-4-8".into(),
+                model: m("anthropic/claude-opus-4-8"),
                 outcome: Outcome::Failed,
                 error_class: Some(aiw::provider::ErrorClass::Overloaded),
                 error: Some("529 overloaded".into()),
@@ -102,7 +104,7 @@ fn two_sessions(env: &Env) {
                 chars: 22,
             },
             Attempt {
-                model: "openai/gpt-5.5".into(),
+                model: m("openai/gpt-5.5"),
                 outcome: Outcome::Ok,
                 error_class: None,
                 error: None,
@@ -127,7 +129,7 @@ fn two_sessions(env: &Env) {
         .create(&with_id("20261124-090000-c3d4", "2026-11-24T09:00:00.000Z"))
         .expect("create B");
     w.user("Write a story").expect("user");
-    w.partial("Once upon a time", "local/smollm2")
+    w.partial("Once upon a time", &m("local/smollm2"))
         .expect("partial");
     drop(w); // killed mid-answer
 }

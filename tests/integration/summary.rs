@@ -62,7 +62,7 @@ pub fn long_session(turns: usize, words: usize) -> Session {
         s.push_user(&q);
         s.set_answer(AnswerRecord {
             blocks: vec![Block::text(format!("Answer {i}: {filler}"))],
-            model: "anthropic/primary".into(),
+            model: m("anthropic/primary"),
             segments: Vec::new(),
             attempts: Vec::new(),
             usage: Usage::default(),
@@ -171,7 +171,7 @@ async fn a_ready_summary_stands_in_for_the_turns_a_fallback_cannot_hold() {
     session.summary = Some(RollingSummary {
         text: summary_text(),
         turns: 48,
-        model: "openai/fallback".into(),
+        model: m("openai/fallback"),
         usage: Usage::default(),
         at: String::new(),
     });
@@ -282,7 +282,7 @@ async fn the_summariser_gets_the_new_turns_and_its_summary_is_stored_with_the_se
     };
     w.fitted(&aiw::session::FitRecord {
         at: "2026-12-03T06:00:00.000Z".into(),
-        model: "local/default".into(),
+        model: m("local/default"),
         report: report.clone(),
     })
     .unwrap();

@@ -144,9 +144,9 @@ impl ReviewModel for RouterModel {
                         .attempts
                         .iter()
                         .filter(|t| t.error_class.is_some_and(key_rejected))
-                        .map(|t| t.model.clone())
+                        .map(|t| t.model.to_string())
                         .collect(),
-                    model: a.model,
+                    model: a.model.to_string(),
                     degraded: a.degraded,
                 }),
                 Err(e) if e.attempts.is_empty() => Err(Unavailable {
@@ -159,7 +159,7 @@ impl ReviewModel for RouterModel {
                         .attempts
                         .iter()
                         .filter(|a| a.error_class.is_some_and(key_rejected))
-                        .map(|a| a.model.clone())
+                        .map(|a| a.model.to_string())
                         .collect();
                     let config_problem = !rejected.is_empty()
                         || e.attempts.iter().all(|a| {

@@ -74,7 +74,7 @@ impl App {
 
 /// New health from the router: the banner follows it, and goes when its model recovers.
 pub(super) fn on_health(app: &mut App, list: Vec<ModelHealth>) -> Vec<Effect> {
-    app.health = list.into_iter().map(|h| (h.model.clone(), h)).collect();
+    app.health = list.into_iter().map(|h| (h.model.to_string(), h)).collect();
     if let Some(f) = app.banner.as_ref().and_then(|b| b.about.clone()) {
         if app.health_of(&f.model) == HealthState::Healthy {
             app.banner = None;

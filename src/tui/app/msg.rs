@@ -87,7 +87,7 @@ pub enum Effect {
         /// Text so far.
         text: String,
         /// Model writing it.
-        model: String,
+        model: ModelRef,
     },
     /// Append the final (or partial) answer.
     SaveAnswer(Box<AnswerRecord>),

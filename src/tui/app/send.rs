@@ -99,10 +99,7 @@ pub(super) fn reask(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let text = last.user_text();
-    let answered_by = last
-        .answer
-        .as_ref()
-        .and_then(|a| ModelRef::parse(&a.model).ok());
+    let answered_by = last.answer.as_ref().map(|a| a.model.clone());
     let models = if app.route.len() > 1 {
         app.route.clone()
     } else {
@@ -151,13 +148,11 @@ pub(super) fn stop(app: &mut App, why: &str) -> Vec<Effect> {
         format!("{why} after {}", elapsed(app.now, p.started)),
         Level::Warn,
     );
-    if !text.is_empty() {
+    if let Some(model) = p.segments.last().map(|s| s.model.clone())
+        && !text.is_empty()
+    {
         let rec = AnswerRecord {
-            model: p
-                .segments
-                .last()
-                .map(|s| s.model.clone())
-                .unwrap_or_default(),
+            model,
             blocks: p
                 .segments
                 .iter()

@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use crate::config::ModelRef;
 use crate::provider::{Block, Usage};
 use crate::router::{AllModelsFailed, Answer, RouterEvent, failover_line, push_segment};
 use crate::tui::session::{AnswerRecord, FitRecord};
@@ -34,12 +33,8 @@ pub(super) fn checkpoint(app: &mut App, now: Instant) -> Option<Effect> {
     if now.duration_since(p.checkpoint.0) < CHECKPOINT_EVERY || len <= p.checkpoint.1 {
         return None;
     }
+    let model = p.segments.last().map(|s| s.model.clone())?;
     p.checkpoint = (now, len);
-    let model = p
-        .segments
-        .last()
-        .map(|s| s.model.clone())
-        .unwrap_or_default();
     Some(Effect::SavePartial {
         text: p.text(),
         model,
@@ -98,7 +93,7 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
             });
             fit = Some(FitRecord {
                 at: crate::time::now_rfc3339(),
-                model: model.to_string(),
+                model: model.clone(),
                 report,
             });
         }
@@ -202,7 +197,7 @@ fn finish(app: &mut App, id: RequestId, result: Result<Answer, AllModelsFailed>)
 
 /// The answer came: record it, say if it was cut, and keep or end the banner.
 fn answered(app: &mut App, p: &Pending, answer: Answer) -> Vec<Effect> {
-    let model = ModelRef::parse(&answer.model).ok();
+    let model = Some(answer.model.clone());
     let cut = answer.truncated_by_limit();
     if cut {
         app.note(
@@ -266,11 +261,14 @@ fn failed(app: &mut App, p: Pending, failed: AllModelsFailed) -> Vec<Effect> {
         .iter()
         .flat_map(|s| s.blocks.iter().cloned())
         .collect();
+    let Some(model) = segments.last().map(|s| s.model.clone()) else {
+        return Vec::new();
+    };
     if blocks.is_empty() {
         return Vec::new();
     }
     let rec = AnswerRecord {
-        model: segments.last().map(|s| s.model.clone()).unwrap_or_default(),
+        model,
         blocks,
         segments,
         attempts: failed.attempts,

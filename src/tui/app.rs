@@ -35,8 +35,6 @@ pub type RequestId = u64;
 
 /// How long the first Ctrl+C waits for the second.
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
-/// How often a streaming answer is checkpointed to the session file.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a flash message stays.
 pub const FLASH_FOR: Duration = Duration::from_secs(6);
 /// Messages that may wait for a running answer.
@@ -379,6 +377,10 @@ pub struct App {
     pub queued: std::collections::VecDeque<String>,
     /// Whether the mouse is captured (off by default, so the terminal selects text).
     pub mouse: bool,
+    /// What models cost, for the cost of each answer (none known by default).
+    pub prices: crate::config::Prices,
+    /// `@file` completion: the working directory's files and the Tab cycle.
+    pub mention: super::mention::Completer,
     /// Rendering cache (wrapped lines per turn, last layout); not state.
     pub cache: Cache,
     next_id: RequestId,
@@ -457,6 +459,8 @@ impl App {
             quitting: false,
             queued: std::collections::VecDeque::new(),
             mouse: false,
+            prices: crate::config::Prices::default(),
+            mention: super::mention::Completer::default(),
             cache: Cache::default(),
             next_id: 1,
             rev: 0,
@@ -816,19 +820,7 @@ fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
         app.flash = None;
     }
     if let Phase::Busy(p) = &mut app.phase {
-        let len: usize = p.segments.iter().map(|s| s.text().len()).sum();
-        if now.duration_since(p.checkpoint.0) >= CHECKPOINT_EVERY && len > p.checkpoint.1 {
-            p.checkpoint = (now, len);
-            let model = p
-                .segments
-                .last()
-                .map(|s| s.model.clone())
-                .unwrap_or_default();
-            return vec![Effect::SavePartial {
-                text: p.text(),
-                model,
-            }];
-        }
+        return super::checkpoint::due(p, now).into_iter().collect();
     }
     Vec::new()
 }
@@ -994,7 +986,9 @@ fn on_action(app: &mut App, a: Action) -> Vec<Effect> {
             app.scroll = Scroll::Follow;
             Vec::new()
         }
-        Action::Insert('\t') if complete_command(app) => Vec::new(),
+        Action::Insert('\t') if super::mention::complete(app) || complete_command(app) => {
+            Vec::new()
+        }
         Action::Insert('?') if app.editor.is_empty() => {
             app.overlay = Overlay::Help;
             Vec::new()
@@ -1371,6 +1365,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
     let mut banner = None;
     let mut note = None;
     let mut fit = None;
+    let mut fx: Vec<Effect> = Vec::new();
     match event {
         RouterEvent::Attempting { model, .. } => {
             p.current = Some(model);
@@ -1379,6 +1374,7 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
         RouterEvent::Text { model, text } => {
             push_segment(&mut p.segments, &model, vec![Block::text(text)]);
             p.current = Some(model);
+            fx.extend(super::checkpoint::due(p, app.now));
         }
         RouterEvent::Failover {
             from,
@@ -1481,13 +1477,11 @@ fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec<Effect> {
         let n = app.extras.len().saturating_sub(1);
         app.touch(n);
     }
-    match fit {
-        Some(f) => {
-            app.session.fits.push(f.clone());
-            vec![Effect::SaveFit(f)]
-        }
-        None => Vec::new(),
+    if let Some(f) = fit {
+        app.session.fits.push(f.clone());
+        fx.push(Effect::SaveFit(f));
     }
+    fx
 }
 
 fn on_finished(

@@ -50,6 +50,9 @@ pub struct FileConfig {
     /// conversation is sent).
     #[serde(default)]
     pub summary: SummaryFile,
+    /// `[prices."provider/model"]`: prices over the shipped table (user file only).
+    #[serde(default)]
+    pub prices: BTreeMap<String, super::Price>,
 }
 
 /// `[summary]`.

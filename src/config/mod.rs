@@ -9,6 +9,7 @@
 mod cloud;
 mod file;
 mod model_ref;
+mod prices;
 pub mod project;
 mod resolve;
 mod secret;
@@ -27,6 +28,7 @@ pub use file::{
     SizeFile,
 };
 pub use model_ref::ModelRef;
+pub use prices::{Price, Prices};
 pub use project::{ProjectFile, RepoFile, ReviewPolicy};
 pub use secret::Secret;
 pub use validate::{MAX_CONFIG_BYTES, clip};
@@ -529,6 +531,8 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     /// The rolling session summary.
     pub summary: SummarySettings,
+    /// What models cost (`assets/prices.toml` with the user's `[prices]` over it).
+    pub prices: Prices,
     /// Files and directories.
     pub paths: Paths,
     /// Whether the user config file existed.

@@ -381,6 +381,9 @@ pub(crate) fn merge(
     {
         user_only.push("summary".into());
     }
+    if !proj.prices.is_empty() {
+        user_only.push("prices".into());
+    }
     let review_set = [
         ("exclude", !r.exclude.is_empty()),
         ("include", !r.include.is_empty()),

@@ -1,6 +1,7 @@
 //! Building [`Settings`] from the merged file and the environment: one function per section
 //! (`[providers]`, `[timeouts]`, `[health]`, `[routes]`, `[fallback]`, `[review]`, `[limits]`,
-//! `[gateway]`), each checking its values and saying where a wrong one is.
+//! `[gateway]`, `[summary]`, `[prices]`), each checking its values and saying where a wrong one
+//! is.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,7 +9,7 @@ use std::path::Path;
 use super::file::SummaryFile;
 use super::{
     BUILTIN_CLOUD_MODELS, ConfigError, DEFAULT_LOCAL_MODEL, FallbackSettings, FileConfig,
-    GatewaySettings, GpuLayersFile, HealthSettings, Limits, LocalSettings, ModelRef, Paths,
+    GatewaySettings, GpuLayersFile, HealthSettings, Limits, LocalSettings, ModelRef, Paths, Prices,
     ProviderFile, ProviderKind, ProviderSettings, ReviewSettings, Secret, Settings,
     SummarySettings, Timeouts, cloud, parse_size, shown_url, validate,
 };
@@ -37,6 +38,7 @@ impl Settings {
         let limits = resolve_limits(&cfg, &user_file)?;
         let gateway = resolve_gateway(&cfg, &user_file, &routes, &default_route)?;
         let summary = resolve_summary(&cfg.summary, &providers, &user_file)?;
+        let prices = resolve_prices(&cfg, &user_file)?;
         Ok(Self {
             providers,
             routes,
@@ -49,6 +51,7 @@ impl Settings {
             limits,
             gateway,
             summary,
+            prices,
             paths,
             config_file_found,
             warnings,
@@ -610,4 +613,13 @@ fn builtin_route(providers: &BTreeMap<String, ProviderSettings>) -> Vec<ModelRef
 /// Threads for the local model: the machine's cores, at most 8 (more rarely helps on CPU).
 fn default_threads() -> u32 {
     std::thread::available_parallelism().map_or(4, |n| n.get().min(8) as u32)
+}
+
+/// `[prices]`: the shipped price table with the user's entries over it.
+fn resolve_prices(cfg: &FileConfig, path: &Path) -> Result<Prices, ConfigError> {
+    Prices::new(&cfg.prices).map_err(|message| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        what: "prices".into(),
+        message,
+    })
 }

@@ -1179,3 +1179,51 @@ fn a_project_file_cannot_set_the_summary() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn prices_come_from_the_shipped_table_with_the_users_over_it() {
+    let opus = ModelRef::parse("anthropic/claude-opus-4-8").unwrap();
+    let s = resolve("", &[]).unwrap();
+    assert_eq!(s.prices.lookup(&opus).map(|p| p.input), Some(5.0));
+    let s = resolve(
+        "[prices.\"anthropic/claude-opus-4-8\"]\ninput = 3\noutput = 15.5\n",
+        &[],
+    )
+    .unwrap();
+    let p = s.prices.lookup(&opus).unwrap();
+    assert_eq!((p.input, p.output, p.cache_read), (3.0, 15.5, None));
+    for (text, needle) in [
+        (
+            "[prices.\"opus\"]\ninput = 1\noutput = 1\n",
+            "provider/model",
+        ),
+        (
+            "[prices.\"a/b\"]\ninput = -1\noutput = 1\n",
+            "`a/b`: `input` must be a price",
+        ),
+        ("[prices.\"a/b\"]\ninput = 1\n", "output"),
+        (
+            "[prices.\"a/b\"]\ninput = 1\noutput = 1\nextra = 2\n",
+            "extra",
+        ),
+    ] {
+        let msg = match resolve(text, &[]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{text} was accepted"),
+        };
+        assert!(msg.contains(needle), "{text}: {msg}");
+    }
+}
+
+#[test]
+fn a_project_file_cannot_set_prices() {
+    let (merged, warnings) = untrusted(
+        "",
+        "[prices.\"anthropic/claude-opus-4-8\"]\ninput = 0\noutput = 0\n",
+    );
+    assert!(merged.prices.is_empty());
+    assert!(
+        warnings.iter().any(|w| w.contains("prices")),
+        "{warnings:?}"
+    );
+}

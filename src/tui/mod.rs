@@ -1,17 +1,20 @@
 //! `aiw chat`'s full-screen interface, in The Elm Architecture: `app/` holds the state and
 //! the pure `update` (one file per concern), `command.rs` parses slash commands, `keys.rs`
 //! turns key presses into actions, `view.rs` draws (with a layout cache this loop owns),
-//! `markdown.rs` renders answers, `editor.rs` is the input box. This file is the only part that touches the
-//! world: it sets the terminal up (and always restores it: on return, error, panic, Ctrl+C,
+//! `markdown.rs` renders answers, `editor.rs` is the input box, `cost.rs` says what answers
+//! cost, `mention.rs` completes and attaches `@file`s. This file is the only part that touches
+//! the world: it sets the terminal up (and always restores it: on return, error, panic, Ctrl+C,
 //! SIGTERM/SIGHUP), runs the one event loop that owns the terminal, turns terminal events,
 //! router events, health and clock ticks into `Msg`s, and carries out the `Effect`s that
 //! `update` returns (router requests, session writes, files, clipboard).
 
 pub mod app;
 pub mod command;
+pub mod cost;
 pub mod editor;
 pub mod keys;
 pub mod markdown;
+pub mod mention;
 pub mod view;
 
 /// The session model and store the chat reads and appends to.
@@ -444,6 +447,8 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
     // The view's layout cache belongs to this loop: drawing fills it, scrolling reads its
     // measurements through `update`'s argument.
     let mut cache = view::Cache::default();
+    app.prices = router.settings().prices.clone();
+    app.mention = mention::Completer::new(mention::list_files(std::path::Path::new(".")));
     if router.settings().summary.enabled
         && let Some(model) = session::summary::pick_model(&app.route, router.settings())
     {
@@ -528,6 +533,12 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
             () = tokio::time::sleep_until(frame_due), if dirty => None,
         };
         let mut queue: std::collections::VecDeque<Msg> = msg.into_iter().chain(burst).collect();
+        // `@path` files of a message being sent are attached first, as `/add` would.
+        if is_send(queue.front()) {
+            for path in mention::to_attach(&app).into_iter().rev() {
+                queue.push_front(read_attachment(path).await);
+            }
+        }
         // Take everything already waiting (a burst of tokens) before drawing once.
         while let Ok(m) = rx.try_recv() {
             queue.push_back(m);

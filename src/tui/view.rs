@@ -228,9 +228,12 @@ fn turn_lines(
                 }
                 let u = a.usage;
                 if u.input_tokens + u.output_tokens > 0 {
+                    let cost = super::cost::answer_cost(app, a)
+                        .map(|c| format!(" · {}", super::cost::usd(c)))
+                        .unwrap_or_default();
                     label.push(Span::styled(
                         format!(
-                            " · {} in / {} out tokens",
+                            " · {} in / {} out tokens{cost}",
                             fmt_tokens(u.input_tokens),
                             fmt_tokens(u.output_tokens)
                         ),
@@ -768,8 +771,11 @@ fn draw_status_overlay(app: &App, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(spans));
     }
     lines.push(Line::default());
+    let cost = super::cost::session_line(app)
+        .map(|c| format!(" · {c}"))
+        .unwrap_or_default();
     lines.push(Line::from(format!(
-        "{} turns · {} tokens · {} attachment(s)",
+        "{} turns · {} tokens{cost} · {} attachment(s)",
         app.session.turns.len(),
         app.tokens_used(),
         app.session.attachments.len()

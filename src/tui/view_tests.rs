@@ -357,3 +357,33 @@ fn the_status_bar_shows_the_context_fill_of_the_active_model() {
     update(&mut app, Msg::Action(Action::Pin(1)));
     assert!(!screen(&app, 120, 40).contains("ctx "));
 }
+
+/// With prices known, each answer shows its cost next to its tokens and `/status` the session
+/// total; an answer of a model with no price shows none (never $0.00).
+#[test]
+fn answers_show_their_cost_where_the_price_is_known() {
+    let mut app = test_app();
+    app.prices = crate::config::Prices::new(&std::collections::BTreeMap::new()).unwrap();
+    for model in [OPUS, "openai/gpt-unpriced"] {
+        let id = ask(&mut app, "hi");
+        update(
+            &mut app,
+            Msg::Finished {
+                id,
+                result: Ok(answer(model, "hello", false)),
+            },
+        );
+    }
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("● anthropic/claude-opus-4-8 · 100 in / 20 out tokens · $0.0010"),
+        "{s}"
+    );
+    assert!(
+        s.contains("● openai/gpt-unpriced · 100 in / 20 out tokens "),
+        "{s}"
+    );
+    assert!(!s.contains("$0.00 "), "{s}");
+    app.overlay = crate::tui::app::Overlay::Status;
+    snap!("status_with_cost_80x24", screen(&app, 80, 24));
+}

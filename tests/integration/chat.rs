@@ -1,7 +1,8 @@
 //! `aiw chat` from the outside: refusing to run without a terminal, and the end-to-end runs in
 //! a real terminal (tmux) against the provider emulator: stream, failover banner, fallback
-//! request carrying earlier turns, model switching keys, quit, resume; and a pinned local
-//! model answering with the cloud healthy and not one request sent to it.
+//! request carrying earlier turns, model switching keys, quit, resume; a pinned local
+//! model answering with the cloud healthy and not one request sent to it; and `kill -9` in
+//! the middle of a streamed answer, with what the session file kept of it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -305,4 +306,98 @@ async fn a_pinned_local_model_answers_locally_while_the_cloud_is_healthy() {
         "a pinned local model sent the prompt to the cloud"
     );
     t.keys(&["C-d"]);
+}
+
+// The crash-safety claim of the README, measured: `aiw chat` streams a long answer that stops
+// after a known number of chunks (the emulator then holds the stream open), the process gets
+// SIGKILL while the whole of it is on screen, and the session file must hold all but less
+// than `CHECKPOINT_BYTES` of it, marked partial. Counted in bytes, not time.
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_mid_answer_loses_less_than_the_checkpoint_size() {
+    use aiw::session::store::SessionStore;
+    use aiw::tui::app::checkpoint::CHECKPOINT_BYTES;
+    use aiw_emulator::{Action, Emulator, Reply, Script, StreamFault};
+
+    const CHUNK: usize = 24;
+    const SENT: usize = 100;
+    // Words of 6 bytes ("w0001 "), 4 to a chunk; the stream stalls after SENT chunks.
+    let words: Vec<String> = (1..=SENT * 2 * CHUNK / 6)
+        .map(|i| format!("w{i:04}"))
+        .collect();
+    let text = words.join(" ") + " ";
+    let shown = &text[..SENT * CHUNK];
+    let last_word = &words[SENT * CHUNK / 6 - 1];
+
+    let emu = Emulator::start().await.unwrap();
+    emu.set_script(
+        "claude-opus-4-8",
+        Script::always(Action::Reply(
+            Reply::new(&text)
+                .chunk_chars(CHUNK)
+                .interval(Duration::from_millis(3))
+                .fault(StreamFault::StallAfter { chunks: SENT }),
+        )),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let base = emu.base_url();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[providers.anthropic]\nbase_url = \"{base}\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [routes]\ndefault = [\"anthropic/claude-opus-4-8\"]\n"
+        ),
+    )
+    .unwrap();
+    let h = home.path().display();
+    let env = format!(
+        "env HOME={h} AIW_CONFIG={h}/config.toml AIW_DATA_DIR={h}/data AIW_STATE_DIR={h}/state AIW_TEST_KEY=test NO_COLOR=1"
+    );
+    let bin = env!("CARGO_BIN_EXE_aiw");
+    let name = format!("aiw-kill-{}", std::process::id());
+    let t = Tmux::start(&name, &format!("{env} {bin} chat"));
+    t.wait_for("Type a message");
+    t.type_text("write a long answer");
+    t.keys(&["Enter"]);
+    // All SENT chunks are on screen, so the chat has handled every one of them.
+    t.wait_for(last_word);
+    let out = Command::new("tmux")
+        .args(["list-panes", "-t", &name, "-F", "#{pane_pid}"])
+        .output()
+        .expect("tmux runs");
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("kill runs")
+            .success()
+    );
+    t.exit_status().expect("aiw chat dies on SIGKILL");
+
+    let store = SessionStore::new(&home.path().join("data"));
+    let saved_sessions = store.list().unwrap();
+    assert_eq!(saved_sessions.len(), 1, "{saved_sessions:?}");
+    let (session, _) = store.load(&saved_sessions[0].id).unwrap();
+    let answer = session
+        .turns
+        .last()
+        .and_then(|t| t.answer.as_ref())
+        .expect("the checkpoints load as a partial answer");
+    assert!(answer.partial);
+    let saved = answer.text();
+    assert!(
+        shown.starts_with(&saved),
+        "saved text is not a prefix of what was shown"
+    );
+    let lost = shown.len() - saved.len();
+    eprintln!(
+        "kill -9 after {SENT} chunks ({} bytes on screen): {} bytes saved, {lost} lost (bound: < {CHECKPOINT_BYTES})",
+        shown.len(),
+        saved.len()
+    );
+    assert!(
+        lost < CHECKPOINT_BYTES,
+        "kill -9 lost {lost} of {} bytes on screen",
+        shown.len()
+    );
 }

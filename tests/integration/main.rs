@@ -16,7 +16,8 @@ mod agents;
 /// `aiw ask` end to end: args, stdin, --json, exit codes, no secrets in any output.
 mod ask;
 /// `aiw chat`: no-terminal refusal, and the tmux end-to-end runs against the emulator (failover
-/// and resume; a pinned local model that sends nothing to the cloud).
+/// and resume; a pinned local model that sends nothing to the cloud; `kill -9` mid-answer and
+/// the bytes the session file lost).
 mod chat;
 /// The command line itself: `--help`, `--version`, the man page, completions (and their
 /// drift from `completions/`), bad arguments, `aiw config`, exit codes of usage errors.

@@ -57,7 +57,11 @@ pub(super) fn on_action(app: &mut App, a: Action, layout: Metrics) -> Vec<Effect
             app.overlay = Overlay::Help;
             Vec::new()
         }
-        Action::Insert('\t') if slash::complete_command(app) => Vec::new(),
+        Action::Insert('\t')
+            if crate::tui::mention::complete(app) || slash::complete_command(app) =>
+        {
+            Vec::new()
+        }
         _ => {
             if !scroll_key(app, a, layout) {
                 edit(app, a);

@@ -9,7 +9,8 @@
 //!
 //! Where a change goes: `msg.rs` (what goes in and out), `input.rs` (keys and pastes),
 //! `models.rs` (pinning, auto, the picker), `send.rs` (sending, the queue, re-asking,
-//! stopping), `stream.rs` (a running answer and its end), `health.rs` (health, the banner,
+//! stopping), `stream.rs` (a running answer and its end), `checkpoint.rs` (when a streaming
+//! answer is saved), `health.rs` (health, the banner,
 //! the rolling summary), `scroll.rs`, `slash.rs` (what each slash command does; parsing is in
 //! `tui/command.rs`).
 //!
@@ -19,6 +20,7 @@
 //! as configured. Ctrl+R asks the last question once on another model and leaves the mode as
 //! it was.
 
+pub mod checkpoint;
 mod health;
 mod input;
 mod models;
@@ -47,8 +49,6 @@ pub use stream::elapsed;
 
 /// How long the first Ctrl+C waits for the second.
 pub const QUIT_WINDOW: Duration = Duration::from_secs(2);
-/// How often a streaming answer is checkpointed to the session file.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a flash message stays.
 pub const FLASH_FOR: Duration = Duration::from_secs(6);
 /// Messages that may wait for a running answer.
@@ -275,6 +275,10 @@ pub struct App {
     pub queued: std::collections::VecDeque<String>,
     /// Whether the mouse is captured (off by default, so the terminal selects text).
     pub mouse: bool,
+    /// What models cost, for the cost of each answer (none known by default).
+    pub prices: crate::config::Prices,
+    /// `@file` completion: the working directory's files and the Tab cycle.
+    pub mention: super::mention::Completer,
     next_id: RequestId,
     rev: u64,
     /// The rolling summary's settings and model, when one is kept.
@@ -327,6 +331,8 @@ impl App {
             quitting: false,
             queued: std::collections::VecDeque::new(),
             mouse: false,
+            prices: crate::config::Prices::default(),
+            mention: super::mention::Completer::default(),
             next_id: 1,
             rev: 0,
             summariser: None,
@@ -542,7 +548,10 @@ fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
     if app.flash.as_ref().is_some_and(|f| now >= f.until) {
         app.flash = None;
     }
-    stream::checkpoint(app, now).into_iter().collect()
+    match &mut app.phase {
+        Phase::Busy(p) => checkpoint::due(p, now).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use crate::router::{AllModelsFailed, Answer, RouterEvent, failover_line, push_se
 use crate::tui::session::{AnswerRecord, FitRecord};
 
 use super::send::start;
-use super::{
-    App, Banner, CHECKPOINT_EVERY, Effect, Failed, Level, Note, Pending, Phase, RequestId,
-};
+use super::{App, Banner, Effect, Failed, Level, Note, Pending, Phase, RequestId};
 
 /// Elapsed time as shown: `3.2s`, `1m05s`.
 pub fn elapsed(now: Instant, since: Instant) -> String {
@@ -21,24 +19,6 @@ pub fn elapsed(now: Instant, since: Instant) -> String {
     } else {
         format!("{s}.{}s", d.subsec_millis() / 100)
     }
-}
-
-/// A checkpoint of the streaming answer when one is due (every [`CHECKPOINT_EVERY`], when
-/// text came since the last).
-pub(super) fn checkpoint(app: &mut App, now: Instant) -> Option<Effect> {
-    let Phase::Busy(p) = &mut app.phase else {
-        return None;
-    };
-    let len: usize = p.segments.iter().map(|s| s.text().len()).sum();
-    if now.duration_since(p.checkpoint.0) < CHECKPOINT_EVERY || len <= p.checkpoint.1 {
-        return None;
-    }
-    let model = p.segments.last().map(|s| s.model.clone())?;
-    p.checkpoint = (now, len);
-    Some(Effect::SavePartial {
-        text: p.text(),
-        model,
-    })
 }
 
 /// An event of the running request (stale ones, of a cancelled or finished request, are
@@ -52,6 +32,7 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
     }
     let mut banner = None;
     let mut fit = None;
+    let mut fx: Vec<Effect> = Vec::new();
     let mut note = None;
     match event {
         RouterEvent::Attempting { model, .. } => {
@@ -61,6 +42,7 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
         RouterEvent::Text { model, text } => {
             push_segment(&mut p.segments, &model, vec![Block::text(text)]);
             p.current = Some(model);
+            fx.extend(super::checkpoint::due(p, app.now));
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
         // The chat offers no tools, and shows answers, not reasoning.
@@ -108,13 +90,11 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
         let n = app.extras.len().saturating_sub(1);
         app.touch(n);
     }
-    match fit {
-        Some(f) => {
-            app.session.fits.push(f.clone());
-            vec![Effect::SaveFit(f)]
-        }
-        None => Vec::new(),
+    if let Some(f) = fit {
+        app.session.fits.push(f.clone());
+        fx.push(Effect::SaveFit(f));
     }
+    fx
 }
 
 /// The transcript line of an event that only says something.

@@ -1484,7 +1484,7 @@ _aiw() {
             return 0
             ;;
         aiw__subcmd__review)
-            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --fail-on-tier --filter-mode --timeout --json --sarif --rdjson --gitlab --markdown --github-comment --wrap-timeout --config --verbose --debug --help"
+            opts="-r -m -v -h --base --staged --diff --route --model --focus --fail-on --on-unavailable --fail-on-tier --filter-mode --timeout --json --sarif --rdjson --gitlab --markdown --github-comment --gitlab-note --wrap-timeout --config --verbose --debug --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -92,7 +92,8 @@ complete -c aiw -n "__fish_aiw_using_subcommand review" -l wrap-timeout -d 'Time
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l config -d 'Config file to use instead of the default' -r -F
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l staged -d 'Review staged changes'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l markdown -d 'Markdown output on stdout instead of plain text'
-complete -c aiw -n "__fish_aiw_using_subcommand review" -l github-comment -d 'Post (or update) one summary comment on the pull request with GITHUB_TOKEN'
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l github-comment -d 'Post (or update) one summary comment on the pull request with GITHUB_TOKEN, and inline suggestions for findings that carry a fix'
+complete -c aiw -n "__fish_aiw_using_subcommand review" -l gitlab-note -d 'Post (or update) one summary note on the GitLab merge request with GITLAB_TOKEN (else CI_JOB_TOKEN)'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -s v -l verbose -d 'More detail on stderr (repeat for more)'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -l debug -d 'Log raw request and response bodies to the log file (never keys)'
 complete -c aiw -n "__fish_aiw_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'

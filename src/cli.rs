@@ -243,9 +243,12 @@ pub struct ReviewArgs {
     /// Markdown output on stdout instead of plain text.
     #[arg(long)]
     pub markdown: bool,
-    /// Post (or update) one summary comment on the pull request with GITHUB_TOKEN.
+    /// Post (or update) one summary comment on the pull request with GITHUB_TOKEN, and inline suggestions for findings that carry a fix.
     #[arg(long)]
     pub github_comment: bool,
+    /// Post (or update) one summary note on the GitLab merge request with GITLAB_TOKEN (else CI_JOB_TOKEN).
+    #[arg(long)]
+    pub gitlab_note: bool,
     /// Time limit for the wrapped command (default: half of --timeout, or 10m); a hang past it counts as an outage.
     #[arg(long, value_name = "DURATION", requires = "wrap")]
     pub wrap_timeout: Option<String>,

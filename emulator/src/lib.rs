@@ -128,6 +128,7 @@
 #![warn(missing_docs)]
 
 mod github;
+mod gitlab;
 mod http;
 mod protocol;
 mod record;
@@ -141,7 +142,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use github::Comment as GithubComment;
+pub use github::{Comment as GithubComment, ReviewComment as GithubReviewComment};
+pub use gitlab::{Call as GitlabCall, Note as GitlabNote};
 pub use record::{Block, Host, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
 pub use script::{
     Action, ErrorKind, ErrorReply, Phase, PromptRule, Reply, Script, StreamFault, Thinking,
@@ -262,6 +264,44 @@ impl Emulator {
     /// Every pull request comment posted to the fake GitHub API, oldest first.
     pub fn github_comments(&self) -> Vec<GithubComment> {
         lock(&self.inner.shared.github).all()
+    }
+
+    /// Inline review comments posted to the fake GitHub API (with their reviews), oldest first.
+    pub fn github_review_comments(&self) -> Vec<GithubReviewComment> {
+        lock(&self.inner.shared.github).review_comments()
+    }
+
+    /// Adds `n` comments by someone else to a pull request of the fake GitHub API, so that
+    /// aiw's own comment is on a later page.
+    pub fn seed_github_comments(&self, repo: &str, pr: u64, n: usize) {
+        lock(&self.inner.shared.github).seed(repo, pr, n);
+    }
+
+    /// The base URL of the fake GitLab API (`CI_API_V4_URL`).
+    pub fn gitlab_api_url(&self) -> String {
+        format!("{}/api/v4", self.base_url())
+    }
+
+    /// Every merge request note posted to the fake GitLab API, oldest first.
+    pub fn gitlab_notes(&self) -> Vec<GitlabNote> {
+        lock(&self.inner.shared.gitlab).notes()
+    }
+
+    /// Every call the fake GitLab API received, in order.
+    pub fn gitlab_calls(&self) -> Vec<GitlabCall> {
+        lock(&self.inner.shared.gitlab).calls()
+    }
+
+    /// Makes the fake GitLab API accept only these tokens (401 for any other).
+    pub fn gitlab_accept_tokens(&self, tokens: &[&str]) {
+        lock(&self.inner.shared.gitlab).tokens =
+            Some(tokens.iter().map(ToString::to_string).collect());
+    }
+
+    /// Makes every call to the fake GitLab API answer `301 Moved Permanently` to `url` plus
+    /// the call's path.
+    pub fn gitlab_redirect_to(&self, url: &str) {
+        lock(&self.inner.shared.gitlab).redirect = Some(url.to_string());
     }
 
     /// Forgets all recorded requests (scripts and their clocks are kept), and the

@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) tokens: Mutex<vertex::Tokens>,
     /// Pull request comments posted to the fake GitHub API.
     pub(crate) github: Mutex<crate::github::Comments>,
+    /// Merge request notes and calls of the fake GitLab API.
+    pub(crate) gitlab: Mutex<crate::gitlab::Gitlab>,
     pub(crate) started: Instant,
     /// Generation requests being answered now, and the most there ever were at once.
     pub(crate) in_flight: Mutex<(usize, usize)>,
@@ -63,6 +65,7 @@ impl Shared {
             status_hits: Mutex::new(HashMap::new()),
             tokens: Mutex::new(vertex::Tokens::default()),
             github: Mutex::new(crate::github::Comments::default()),
+            gitlab: Mutex::new(crate::gitlab::Gitlab::default()),
             started: Instant::now(),
             in_flight: Mutex::new((0, 0)),
         }
@@ -182,11 +185,30 @@ async fn handle(conn: &mut Conn, req: Request, shared: &Shared) -> Flow {
         let (status, body) = crate::github::handle(
             &req.method,
             &path,
+            &req.query,
             req.header("authorization"),
             &req.body,
             &mut lock(&shared.github),
         );
         return send_json(conn, status, &body, keep).await;
+    }
+    if crate::gitlab::is_gitlab(&path) {
+        let header = |name: &str| req.header(name).map(str::to_string);
+        let a = crate::gitlab::handle(
+            &req.method,
+            &path,
+            &req.query,
+            &header,
+            &req.body,
+            &mut lock(&shared.gitlab),
+        );
+        let mut headers = json_headers();
+        headers.extend(a.location.map(|l| ("location".to_string(), l)));
+        let bytes = http::full_response(a.status, &headers, a.body.as_bytes(), !keep);
+        if conn.write_all(&bytes).await.is_err() {
+            return Flow::Close;
+        }
+        return Flow::from_keep(keep);
     }
     match (req.method.as_str(), path.as_str()) {
         ("POST", "/v1/messages") => {

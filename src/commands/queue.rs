@@ -86,7 +86,7 @@ async fn run_due(ctx: &Context, q: &store::Queue, dead: bool) -> anyhow::Result<
             "reviewing queued job {id} ({})",
             claim.job.description
         ));
-        let report = match review::run_job(&ctx.settings, &claim.job, JOB_BUDGET).await {
+        let mut report = match review::run_job(&ctx.settings, &claim.job, JOB_BUDGET).await {
             Ok(r) => r,
             Err(e) => {
                 let state = q.fail(claim, &format!("{e:#}"), max)?;
@@ -99,9 +99,30 @@ async fn run_due(ctx: &Context, q: &store::Queue, dead: bool) -> anyhow::Result<
                 continue;
             }
         };
-        // The outputs the review asked for, written again (and the step summary of this job).
+        // The outputs the review asked for, written again (and the step summary of this job),
+        // and the PR comment or MR note it asked for, on the PR it came from.
         let env = |k: &str| std::env::var(k).ok();
         let outputs = review::job_outputs(&claim.job, &env);
+        let asked = review::conversation(
+            claim.job.outputs.github_comment,
+            claim.job.outputs.gitlab_note,
+        );
+        if !report.is_skipped() && !asked.is_empty() {
+            let parsed = review::diff::parse(claim.job.diff.as_bytes());
+            let redactor = crate::redact::global().clone();
+            for platform in asked {
+                let said = review::comment::publish(
+                    platform,
+                    &report,
+                    &parsed,
+                    &env,
+                    Some(&claim.job.origin),
+                    &redactor,
+                )
+                .await;
+                review::note_said(&mut report, said, outputs.github);
+            }
+        }
         let (printed, written) =
             review::write_outputs(&report, &outputs, &crate::redact::global().clone());
         output::stream_text(&printed.stdout)?;

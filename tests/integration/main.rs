@@ -57,6 +57,9 @@ mod local_route;
 mod providers;
 /// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.
 mod review;
+/// The PR/MR conversation of `aiw review`: sticky GitHub comment and GitLab note, inline
+/// suggestions, rejected tokens and redirects, `aiw queue run` posting on the queued PR.
+mod review_conversation;
 /// Failover, breakers, probes, retries, timeouts, mid-stream seams, exact call counts.
 mod router;
 /// `aiw sessions` and the session files it reads: list, show, export, rm, salvage warnings.

@@ -973,7 +973,6 @@ pub fn write_outputs(
     out: &Outputs,
     redactor: &Redactor,
 ) -> (Printed, anyhow::Result<()>) {
-    type Render = fn(&Report) -> serde_json::Value;
     let mut clean = report.clone();
     clean.redact(redactor);
     let report = &clean;
@@ -996,30 +995,25 @@ pub fn write_outputs(
             first_err = Some(e);
         }
     };
-    let files: [(&Option<PathBuf>, Render); 4] = [
-        (&out.json, formats::json),
-        (&out.sarif, formats::sarif),
-        (&out.rdjson, formats::rdjson),
-        (&out.gitlab, formats::gitlab),
-    ];
-    let mut to_stdout: Option<String> = None;
-    for (i, (path, render)) in files.into_iter().enumerate() {
+    // (the flag, the document) of the one report file sent to standard output
+    let mut to_stdout: Option<(&str, String)> = None;
+    let paths = [&out.json, &out.sarif, &out.rdjson, &out.gitlab];
+    for (path, format) in paths.into_iter().zip(formats::REPORT_FORMATS) {
         let Some(p) = path else { continue };
-        if i == 1 && report.is_skipped() {
-            // An empty SARIF upload would close the open code-scanning alerts.
+        if report.is_skipped() && !format.written_when_skipped() {
             continue;
         }
-        let mut value = render(report);
+        let mut value = format.render(report);
         redactor.scrub_json(&mut value);
         let bytes = formats::to_pretty(&value);
         if crate::files::is_stdout(p) {
-            if to_stdout.is_some() {
-                keep(Err(usage(
-                    "only one report can go to standard output (`-`); give the others file names"
-                        .into(),
-                )));
+            if let Some((first, _)) = &to_stdout {
+                keep(Err(usage(format!(
+                    "only one report can go to standard output (`-`), and {first} already does; give {} a file name",
+                    format.flag()
+                ))));
             } else {
-                to_stdout = Some(String::from_utf8_lossy(&bytes).into_owned());
+                to_stdout = Some((format.flag(), String::from_utf8_lossy(&bytes).into_owned()));
             }
             continue;
         }
@@ -1032,7 +1026,7 @@ pub fn write_outputs(
         keep(formats::append(p, &scrub(formats::github_outputs(report))));
     }
     let printed = match to_stdout {
-        Some(file) => Printed {
+        Some((_, file)) => Printed {
             stdout: file,
             stderr: scrub(human),
         },
@@ -1312,6 +1306,8 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             sarif: absolute(&outputs.sarif),
             rdjson: absolute(&outputs.rdjson),
             gitlab: absolute(&outputs.gitlab),
+            github_comment: args.github_comment,
+            gitlab_note: args.gitlab_note,
         };
         match queue::Queue::configured(&ctx.settings.paths.state_dir, &env).enqueue(&job) {
             Ok(()) => report.queued_job = Some(job.id.clone()),
@@ -1323,29 +1319,13 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.github_comment {
-        // The PR conversation: a failure to post is said loudly but never changes the verdict.
-        let posted = match comment::Target::from_env(&env) {
-            Ok(t) => {
-                let body = opts.redactor.scrub(&comment::body(&report)).into_owned();
-                comment::post(&t, &body).await.map(|(id, edited)| {
-                    format!(
-                        "{} the review comment {id} on {} PR #{}",
-                        if edited { "updated" } else { "posted" },
-                        t.repo,
-                        t.pr
-                    )
-                })
-            }
-            Err(e) => Err(e),
-        };
-        match posted {
-            Ok(n) => report.notes.push(n),
-            Err(e) => {
-                let msg = format!("{e:#}");
-                warn(outputs.github, &opts.redactor.scrub(&msg));
-                report.notes.push(format!("no PR comment: {msg}"));
-            }
+    let asked = conversation(args.github_comment, args.gitlab_note);
+    if !asked.is_empty() {
+        let parsed = diff::parse(&gathered.bytes);
+        for platform in asked {
+            let said =
+                comment::publish(platform, &report, &parsed, &env, None, &opts.redactor).await;
+            note_said(&mut report, said, outputs.github);
         }
     }
     let (printed, written) = write_outputs(&report, &outputs, &opts.redactor);
@@ -1353,6 +1333,28 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     output::stream_text(&printed.stdout)?;
     written?;
     Ok(exit::code(code))
+}
+
+/// The platforms the review talks on (`--github-comment`, `--gitlab-note`).
+pub fn conversation(github: bool, gitlab: bool) -> Vec<comment::Platform> {
+    [
+        (github, comment::Platform::GitHub),
+        (gitlab, comment::Platform::GitLab),
+    ]
+    .into_iter()
+    .filter_map(|(on, p)| on.then_some(p))
+    .collect()
+}
+
+/// Adds what the conversation step said to the report's notes; a failure is also a warning
+/// (loud, but it never changes the verdict).
+pub fn note_said(report: &mut Report, said: comment::Said, github: bool) {
+    for (note, failed) in said {
+        if failed {
+            warn(github, &crate::redact::global().scrub(&note));
+        }
+        report.notes.push(note);
+    }
 }
 
 /// Reviews a queued job with the current settings; used by `aiw queue run`.

@@ -125,6 +125,12 @@ pub struct JobOutputs {
     pub rdjson: Option<PathBuf>,
     /// `--gitlab`.
     pub gitlab: Option<PathBuf>,
+    /// `--github-comment`: the replay posts the PR comment (and inline suggestions).
+    #[serde(default)]
+    pub github_comment: bool,
+    /// `--gitlab-note`: the replay posts the MR note.
+    #[serde(default)]
+    pub gitlab_note: bool,
 }
 
 /// One queued review.

@@ -27,8 +27,9 @@ pub enum Outcome {
     Cancelled,
 }
 
-/// One attempt, as reported in `--json`, the journal and failure messages.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One attempt, as reported in `--json`, the journal and failure messages (a session file
+/// stores its own record of it: `session::record`).
+#[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
     /// The model tried.
     pub model: ModelRef,
@@ -72,8 +73,7 @@ impl Attempt {
 
 /// A stretch of the answer written by one model (more than one after a mid-stream failover):
 /// the blocks that model wrote, complete ones only.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "SegmentRecord")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Segment {
     /// The model that wrote it.
     pub model: ModelRef,
@@ -88,33 +88,8 @@ impl Segment {
     }
 }
 
-/// A segment as stored: sessions written before content blocks hold `text` instead of
-/// `blocks`, and still load.
-#[derive(Deserialize)]
-struct SegmentRecord {
-    model: ModelRef,
-    #[serde(default)]
-    blocks: Option<Vec<Block>>,
-    #[serde(default)]
-    text: Option<String>,
-}
-
-impl From<SegmentRecord> for Segment {
-    fn from(r: SegmentRecord) -> Self {
-        let blocks = match (r.blocks, r.text) {
-            (Some(b), _) => b,
-            (None, Some(t)) if !t.is_empty() => vec![Block::text(t)],
-            (None, _) => Vec::new(),
-        };
-        Self {
-            model: r.model,
-            blocks,
-        }
-    }
-}
-
 /// A complete answer.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Answer {
     /// The whole answer: every segment's blocks in order.
     pub blocks: Vec<Block>,

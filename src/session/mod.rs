@@ -7,6 +7,7 @@
 //! `conversation::fit`; the rolling summary that stands in for old turns there is
 //! [`summary`].
 
+mod record;
 pub mod store;
 pub mod summary;
 
@@ -88,8 +89,10 @@ pub struct AnswerRecord {
     /// The model that wrote the last part.
     pub model: ModelRef,
     /// Who wrote which part; more than one after a mid-stream failover.
+    #[serde(with = "record::segments")]
     pub segments: Vec<Segment>,
     /// Every attempt, in order (empty for an answer recovered from checkpoints).
+    #[serde(with = "record::attempts")]
     pub attempts: Vec<Attempt>,
     /// Total usage across attempts.
     pub usage: Usage,
@@ -111,9 +114,9 @@ struct AnswerWire {
     #[serde(default)]
     text: Option<String>,
     model: ModelRef,
-    #[serde(default)]
+    #[serde(default, with = "record::segments")]
     segments: Vec<Segment>,
-    #[serde(default)]
+    #[serde(default, with = "record::attempts")]
     attempts: Vec<Attempt>,
     #[serde(default)]
     usage: Usage,

@@ -1,7 +1,9 @@
 //! `aiw review` benchmark (not a timed test): how many cloud calls a 2.6k-line diff takes with
 //! and without the local model in the route (target: equal, since a local tier must not shrink
-//! the cloud model's chunks and answer limit). The local model is configured (so the route
-//! really has a local tier) but the healthy cloud model answers every part.
+//! the cloud model's chunks and answer limit; the local model is configured, so the route
+//! really has a local tier, but the healthy cloud model answers every part), and how long the
+//! local model alone takes to review a 516-line diff with a planted bug (target: 60 s on a
+//! 2-core machine), with its exit status.
 //!
 //! Run: `cargo bench --bench review` (the test model comes from `AIW_TEST_MODEL`, as
 //! `scripts/setup-test-env.sh` exports it, else the usual cache).
@@ -41,6 +43,42 @@ fn model() -> PathBuf {
         },
         PathBuf::from,
     )
+}
+
+/// A 516-line diff adding one Rust file of small functions, one of which indexes a slice
+/// with an unchecked number parsed from its input (the planted bug).
+fn planted_diff() -> String {
+    let mut body: Vec<String> = [
+        "//! Step functions of the pipeline.",
+        "",
+        "/// Picks the item named by `input` (a 1-based position).",
+        "pub fn pick(items: &[String], input: &str) -> String {",
+        "    let n: usize = input.trim().parse().unwrap();",
+        "    items[n].clone()",
+        "}",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut i = 0;
+    while body.len() + 5 <= 511 {
+        body.push(String::new());
+        body.push(format!("/// Step {i}: scales `x`."));
+        body.push(format!("pub fn step_{i}(x: u64) -> u64 {{"));
+        body.push(format!("    x.saturating_mul({}) / {}", i + 2, i % 7 + 1));
+        body.push("}".to_string());
+        i += 1;
+    }
+    while body.len() < 511 {
+        body.push(String::new());
+    }
+    let mut d = format!(
+        "diff --git a/src/steps.rs b/src/steps.rs\nnew file mode 100644\n--- /dev/null\n+++ b/src/steps.rs\n@@ -0,0 +1,{} @@\n",
+        body.len()
+    );
+    for l in &body {
+        let _ = writeln!(d, "+{l}");
+    }
+    d
 }
 
 /// Runs `aiw review --diff FILE` with `route` as the review route; returns the exit status.
@@ -101,5 +139,18 @@ async fn main() {
     println!(
         "cloud calls with the local model in the route / without: {} / {} (target: equal)",
         calls[1], calls[0]
+    );
+
+    // The local model alone on the 516-line diff with the planted bug.
+    let planted = dir.path().join("planted.diff");
+    let text = planted_diff();
+    std::fs::write(&planted, &text).expect("diff");
+    let started = std::time::Instant::now();
+    let code = review(dir.path(), &base, r#""local/default""#, &planted);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}-line diff on the local model only: {secs:.1} s (exit {code:?}); {:.2} of the 60 s target",
+        text.lines().count(),
+        secs / 60.0
     );
 }

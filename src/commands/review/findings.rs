@@ -467,16 +467,27 @@ fn repo_relative(path: &str, diff: &Diff, root: Option<&std::path::Path>) -> Str
 }
 
 /// A GBNF grammar (llama.cpp) that admits only a JSON array of findings with the fields in a
-/// fixed order, bounded whitespace (so a small model cannot loop on spaces) and bounded
-/// numbers. Sent as `ChatRequest::grammar`; remote models ignore it.
-pub const FINDINGS_GRAMMAR: &str = r#"root ::= ws "[" ws ( finding ( ws "," ws finding )* )? ws "]" ws
-finding ::= "{" ws "\"file\"" ws ":" ws string ws "," ws "\"start_line\"" ws ":" ws line ws "," ws "\"end_line\"" ws ":" ws line ws "," ws "\"severity\"" ws ":" ws severity ws "," ws "\"title\"" ws ":" ws string ws "," ws "\"explanation\"" ws ":" ws string ws "," ws "\"suggestion\"" ws ":" ws ( string | "null" ) ws "}"
+/// fixed order, and bounds everything a small model could loop on: at most
+/// [`MAX_LOCAL_FINDINGS`] findings per chunk, at most one space between tokens (a small model
+/// otherwise spends most of its answer on blank lines), bounded numbers, and bounded
+/// strings (a path of 120 characters, a title of 60, an explanation or a suggestion of 120).
+/// So a whole answer is at most about 1,100 characters, which ends inside a 1,024-token answer
+/// limit even for a model that loops on one word (running into the limit used to cost a
+/// repair prompt and minutes per chunk). Sent as `ChatRequest::grammar`; remote
+/// models ignore it.
+pub const FINDINGS_GRAMMAR: &str = r#"root ::= ws "[" ws ( finding ( ws "," ws finding ){0,1} )? ws "]" ws
+finding ::= "{" ws "\"file\"" ws ":" ws path ws "," ws "\"start_line\"" ws ":" ws line ws "," ws "\"end_line\"" ws ":" ws line ws "," ws "\"severity\"" ws ":" ws severity ws "," ws "\"title\"" ws ":" ws title ws "," ws "\"explanation\"" ws ":" ws text ws "," ws "\"suggestion\"" ws ":" ws ( text | "null" ) ws "}"
 severity ::= "\"error\"" | "\"warning\"" | "\"note\""
-string ::= "\"" char* "\""
+path ::= "\"" char{1,120} "\""
+title ::= "\"" char{1,60} "\""
+text ::= "\"" char{0,120} "\""
 char ::= [^"\\\x00-\x1F] | "\\" ( ["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] )
 line ::= [1-9] [0-9]? [0-9]? [0-9]? [0-9]? [0-9]?
-ws ::= ( " " | "\n" | "\t" )? ( " " | "\n" | "\t" )? ( " " | "\n" | "\t" )? ( " " | "\n" | "\t" )?
+ws ::= " "?
 "#;
+
+/// The most findings the grammar lets a local model report for one chunk.
+pub const MAX_LOCAL_FINDINGS: usize = 2;
 
 #[cfg(test)]
 mod tests {
@@ -685,6 +696,11 @@ diff --git a/gone.rs b/gone.rs\ndeleted file mode 100644\n--- a/gone.rs\n+++ /de
             }
         }
         assert!(defined.contains(&"root".to_string()));
+        // One finding, then at most MAX_LOCAL_FINDINGS - 1 more.
+        assert!(
+            FINDINGS_GRAMMAR.contains(&format!("finding ){{0,{}}}", MAX_LOCAL_FINDINGS - 1)),
+            "the grammar's bound on findings is not MAX_LOCAL_FINDINGS"
+        );
         for u in &used {
             assert!(defined.contains(u), "rule `{u}` is used but not defined");
         }

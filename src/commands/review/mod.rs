@@ -91,7 +91,14 @@ pub struct Unavailable {
     pub config_problem: bool,
     /// The models that rejected their key or permission.
     pub rejected: Vec<String>,
+    /// Every model that was tried said the prompt does not fit its context window: the part
+    /// is retried in smaller pieces (a chunk budget is an estimate; a small model's own
+    /// tokenizer can count code at twice the estimate).
+    pub too_long: bool,
 }
+
+/// How many times a part too long for its tier is halved and retried.
+const MAX_HALVINGS: usize = 3;
 
 /// What reviews one chunk: the router in production, a scripted fake in tests.
 pub trait ReviewModel: Send + Sync {
@@ -134,6 +141,7 @@ impl ReviewModel for RouterModel {
                     reason: format!("the route has no tier {tier}"),
                     config_problem: false,
                     rejected: Vec::new(),
+                    too_long: false,
                 });
             };
             match self.router.run(route, req, &mut on_event, cancel).await {
@@ -153,6 +161,7 @@ impl ReviewModel for RouterModel {
                     reason: "no model of the route could be tried".into(),
                     config_problem: false,
                     rejected: Vec::new(),
+                    too_long: false,
                 }),
                 Err(e) => {
                     let rejected: Vec<String> = e
@@ -166,10 +175,14 @@ impl ReviewModel for RouterModel {
                             a.error_class
                                 .is_some_and(crate::provider::ErrorClass::is_config_problem)
                         });
+                    let too_long = e.attempts.iter().all(|a| {
+                        a.error_class == Some(crate::provider::ErrorClass::ContextTooLong)
+                    });
                     Err(Unavailable {
                         reason: e.to_string(),
                         config_problem,
                         rejected,
+                        too_long,
                     })
                 }
             }
@@ -439,9 +452,33 @@ pub async fn review_diff(
     let requests = requests_for(&chunks, &opts.system, opts.budget);
     let mut results = run_chunks(model, 0, &requests, opts).await;
     let mut chunks = chunks;
+    let mut truncated;
+    (chunks, results, truncated) =
+        halve_too_long(model, 0, &opts.system, opts.budget, chunks, results, opts).await;
+    coverage.lines_truncated += truncated;
     for (t, tier) in opts.lower_tiers.iter().enumerate() {
-        let truncated;
-        (chunks, results, truncated) = next_tier(model, t + 1, tier, chunks, results, opts).await;
+        (chunks, results, truncated) = retry_parts(
+            model,
+            t + 1,
+            &tier.system,
+            tier.budget,
+            chunks,
+            results,
+            opts,
+            |_| true,
+        )
+        .await;
+        coverage.lines_truncated += truncated;
+        (chunks, results, truncated) = halve_too_long(
+            model,
+            t + 1,
+            &tier.system,
+            tier.budget,
+            chunks,
+            results,
+            opts,
+        )
+        .await;
         coverage.lines_truncated += truncated;
     }
 
@@ -480,18 +517,54 @@ fn requests_for(chunks: &[diff::Chunk], system: &str, budget: Budget) -> Vec<Cha
         .collect()
 }
 
-/// Sends the parts no model of the tiers before could review (unavailable) to `tier`, each
-/// split again for the tier's budget. Returns the parts in order (each retried part replaced
-/// by its pieces, indices renumbered), their results, and the lines cut in the new split.
-async fn next_tier(
+/// Parts, their results, and lines cut while splitting them.
+type Parts = (Vec<diff::Chunk>, Vec<Option<ChunkResult>>, usize);
+
+/// Retries, in tier `index`, the parts its models said do not fit their context window, in
+/// pieces of half the chunk budget, up to [`MAX_HALVINGS`] times.
+async fn halve_too_long(
     model: &dyn ReviewModel,
     index: usize,
-    tier: &Tier,
+    system: &str,
+    budget: Budget,
+    mut chunks: Vec<diff::Chunk>,
+    mut results: Vec<Option<ChunkResult>>,
+    opts: &EngineOptions,
+) -> Parts {
+    let mut budget = budget;
+    let mut truncated = 0;
+    for _ in 0..MAX_HALVINGS {
+        budget.diff_tokens = (budget.diff_tokens / 2).max(64);
+        let cut;
+        (chunks, results, cut) =
+            retry_parts(model, index, system, budget, chunks, results, opts, |u| {
+                u.too_long
+            })
+            .await;
+        truncated += cut;
+    }
+    (chunks, results, truncated)
+}
+
+/// Sends the parts whose result is unavailable for a reason `retry` accepts to tier `index`,
+/// each split again for `budget`. Returns the parts in order (each retried part replaced by
+/// its pieces, indices renumbered), their results, and the lines cut in the new split.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one tier's prompt and budget, the parts so far and which to retry"
+)]
+async fn retry_parts(
+    model: &dyn ReviewModel,
+    index: usize,
+    system: &str,
+    budget: Budget,
     chunks: Vec<diff::Chunk>,
     results: Vec<Option<ChunkResult>>,
     opts: &EngineOptions,
-) -> (Vec<diff::Chunk>, Vec<Option<ChunkResult>>, usize) {
-    let failed = |r: &Option<ChunkResult>| matches!(r, Some(ChunkResult::Unavailable(_)));
+    retry: impl Fn(&Unavailable) -> bool,
+) -> Parts {
+    let failed =
+        |r: &Option<ChunkResult>| matches!(r, Some(ChunkResult::Unavailable(u)) if retry(u));
     if !results.iter().any(failed) {
         return (chunks, results, 0);
     }
@@ -505,7 +578,7 @@ async fn next_tier(
         }
         let parsed = diff::parse(c.text.as_bytes());
         let files: Vec<&diff::FileDiff> = parsed.files.iter().collect();
-        let split = diff::chunk(&files, tier.budget.diff_tokens, usize::MAX);
+        let split = diff::chunk(&files, budget.diff_tokens, usize::MAX);
         truncated += split.lines_truncated;
         let mut mine = Vec::new();
         for mut piece in split.chunks {
@@ -515,7 +588,7 @@ async fn next_tier(
         }
         pieces.push(mine);
     }
-    let requests = requests_for(&flat, &tier.system, tier.budget);
+    let requests = requests_for(&flat, system, budget);
     let mut fresh: Vec<Option<ChunkResult>> = run_chunks(model, index, &requests, opts).await;
     let mut out_chunks = Vec::new();
     let mut out_results = Vec::new();
@@ -538,6 +611,7 @@ async fn next_tier(
                         reason: format!("{}; then {}", b.reason, u.reason),
                         config_problem: b.config_problem || u.config_problem,
                         rejected: [b.rejected.clone(), u.rejected].concat(),
+                        too_long: u.too_long,
                     }))
                 }
                 (
@@ -797,6 +871,7 @@ fn assemble(
                 reason,
                 config_problem,
                 rejected,
+                ..
             })) => {
                 for x in rejected {
                     if !r.rejected.contains(&x) {

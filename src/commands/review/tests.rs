@@ -77,7 +77,46 @@ fn down() -> Result<ModelAnswer, Unavailable> {
         config_problem: false,
         rejected: Vec::new(),
         reason: "anthropic/claude-sonnet-4-6 (overloaded: 529); local/smollm2-135m (unavailable: not installed)".into(),
+        too_long: false,
     })
+}
+
+/// A part the model says does not fit its window (its tokenizer counts more than the chunk
+/// budget's estimate) is retried in halves until it fits: every file is reviewed, none is
+/// reported as unavailable.
+#[tokio::test]
+async fn a_part_too_long_for_the_model_is_reviewed_in_halves() {
+    let fake = Fake::new(|_, req| {
+        let text = req.messages[0].text();
+        if text.matches("diff --git").count() > 1 {
+            return (
+                Err(Unavailable {
+                    config_problem: false,
+                    rejected: Vec::new(),
+                    reason: "local/smollm2-135m (context_too_long: the prompt does not fit)".into(),
+                    too_long: true,
+                }),
+                Duration::ZERO,
+            );
+        }
+        (
+            answer(
+                &finding_json(&chunk_file(req), 2, "warning", "w"),
+                "local/smollm2-135m",
+                false,
+            ),
+            Duration::ZERO,
+        )
+    });
+    // One chunk holds all four files; the model takes one file at a time.
+    let out = review_diff(&fake, diff_of(4).as_bytes(), "the diff", &opts(400))
+        .await
+        .expect("review");
+    let r = &out.report;
+    assert_eq!(r.findings.len(), 4, "{:?}", r.status);
+    assert!(matches!(r.status, Status::Complete), "{:?}", r.status);
+    // 1 whole, 2 halves, then 4 quarters (the halves still held two files each).
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 7);
 }
 
 /// `n` files of one small hunk each; with a budget of 100 every file is its own chunk.

@@ -19,11 +19,11 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{LogOptions, send_logs_to_tracing};
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
+use super::sampler::Sampler;
 use super::{DEFAULT_MAX_TOKENS, DEFAULT_SYSTEM_PROMPT, ModelInfo, RequestStats};
 use crate::conversation::fit;
 use crate::provider::{
@@ -400,7 +400,7 @@ impl Serving<'_> {
                 "empty prompt",
             ));
         }
-        let mut sampler = self.sampler(req)?;
+        let mut sampler = Sampler::new(self.model, req)?;
         let _ = events.send(Ok(ChatEvent::Started {
             model: Some(name.to_string()),
         }));
@@ -479,7 +479,14 @@ impl Serving<'_> {
                 tracing::debug!(generated, "local request cancelled");
                 return Ok(());
             }
-            let tok = sampler.sample(&slot.ctx, idx);
+            let Some(tok) = sampler.sample(&slot.ctx, idx) else {
+                tracing::warn!(
+                    generated,
+                    "the grammar admits no next token; the answer ends here"
+                );
+                stop = StopReason::EndTurn;
+                break;
+            };
             if vocab.is_eog(tok) {
                 stop = StopReason::EndTurn;
                 break;
@@ -532,35 +539,6 @@ impl Serving<'_> {
         })));
         let _ = events.send(Ok(ChatEvent::Done { stop }));
         Ok(())
-    }
-
-    fn sampler(&self, req: &ChatRequest) -> Result<LlamaSampler, ProviderError> {
-        let mut chain = Vec::new();
-        if let Some(g) = req.grammar.as_deref() {
-            chain.push(LlamaSampler::grammar(self.model, g, "root").map_err(|e| {
-                ProviderError::new(
-                    ErrorClass::InvalidRequest,
-                    format!("the GBNF grammar was rejected by llama.cpp ({e})"),
-                )
-            })?);
-        }
-        match req.temperature {
-            Some(t) if t <= 0.0 => chain.push(LlamaSampler::greedy()),
-            t => {
-                let k = req
-                    .top_k
-                    .map_or(40, |k| i32::try_from(k).unwrap_or(i32::MAX));
-                chain.push(LlamaSampler::top_k(k));
-                chain.push(LlamaSampler::top_p(req.top_p.unwrap_or(0.95), 1));
-                chain.push(LlamaSampler::temp(t.unwrap_or(0.7)));
-                // llama.cpp takes a 32-bit seed; fold the 64-bit one so both halves count.
-                let seed = req
-                    .seed
-                    .map_or_else(|| fastrand::u32(..), |s| (s ^ (s >> 32)) as u32);
-                chain.push(LlamaSampler::dist(seed));
-            }
-        }
-        Ok(LlamaSampler::chain_simple(chain))
     }
 }
 

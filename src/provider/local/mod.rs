@@ -3,6 +3,7 @@
 //!
 //! - `mod.rs`: [`LocalClient`] (what the router calls), request stats, grammars.
 //! - `engine.rs`: the model thread (feature `local` only).
+//! - `sampler.rs`: choosing each next token, a grammar checked cheaply (feature `local` only).
 //! - `catalogue.rs`: the model catalogue, installed models, resolving names, import.
 //! - `download.rs`: `aiw model pull`.
 //! - `tools.rs`: tool calling for GGUF models (prompt format, grammar, parsing the call back).
@@ -16,6 +17,8 @@ pub mod download;
 #[cfg(feature = "local")]
 pub mod engine;
 pub mod gguf;
+#[cfg(feature = "local")]
+mod sampler;
 pub mod tools;
 
 use std::path::PathBuf;

@@ -81,8 +81,9 @@ fn planted_diff() -> String {
     d
 }
 
-/// Runs `aiw review --diff FILE` with `route` as the review route; returns the exit status.
-fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> Option<i32> {
+/// Runs `aiw review --diff FILE` with `route` as the review route; returns the exit status
+/// and the review's own summary lines (`aiw review: ...` on stderr).
+fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> (Option<i32>, String) {
     std::fs::write(
         dir.join("config.toml"),
         format!(
@@ -103,10 +104,17 @@ fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> Option<i32> 
         .env_remove("GITLAB_CI")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
+        .stderr(Stdio::piped())
+        .output()
+        .map(|o| {
+            let said = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter(|l| l.starts_with("aiw review:"))
+                .map(|l| format!("    {l}\n"))
+                .collect();
+            (o.status.code(), said)
+        })
         .expect("spawn aiw")
-        .code()
 }
 
 #[tokio::main]
@@ -129,7 +137,7 @@ async fn main() {
         r#""anthropic/primary", "local/default""#,
     ] {
         emu.clear_requests();
-        let code = review(dir.path(), &base, route, &big);
+        let (code, _) = review(dir.path(), &base, route, &big);
         calls.push(emu.count("primary"));
         println!(
             "2,600-line diff, route [{route}]: {} cloud calls (exit {code:?})",
@@ -146,10 +154,10 @@ async fn main() {
     let text = planted_diff();
     std::fs::write(&planted, &text).expect("diff");
     let started = std::time::Instant::now();
-    let code = review(dir.path(), &base, r#""local/default""#, &planted);
+    let (code, said) = review(dir.path(), &base, r#""local/default""#, &planted);
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{}-line diff on the local model only: {secs:.1} s (exit {code:?}); {:.2} of the 60 s target",
+        "{}-line diff on the local model only: {secs:.1} s (exit {code:?}); {:.2} of the 60 s target\n{said}",
         text.lines().count(),
         secs / 60.0
     );

@@ -28,6 +28,10 @@ struct JsonAnswer<'a> {
     served_model: Option<&'a str>,
     attempts: &'a [Attempt],
     usage: crate::provider::Usage,
+    /// What the answer cost in US dollars at the model's known price (`assets/prices.toml`,
+    /// `[prices]`); 0 on the local tier; absent when the price is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_usd: Option<f64>,
     ttft_ms: Option<u64>,
     total_ms: u64,
     degraded: bool,
@@ -181,7 +185,13 @@ pub async fn run(ctx: &Context, args: AskArgs) -> anyhow::Result<ExitCode> {
         return Err(e);
     }
     match result {
-        Ok(answer) => finish_ok(&answer, json, policy, &settings.paths.state_dir),
+        Ok(answer) => {
+            let local = settings
+                .provider(&answer.model)
+                .is_some_and(|p| p.kind == crate::config::ProviderKind::Local);
+            let cost = settings.prices.cost_of(&answer.model, local, answer.usage);
+            finish_ok(&answer, json, policy, cost, &settings.paths.state_dir)
+        }
         Err(failed) => finish_failed(&failed, json, cancel.is_cancelled()),
     }
 }
@@ -190,6 +200,7 @@ fn finish_ok(
     answer: &Answer,
     json: bool,
     policy: FallbackPolicy,
+    cost_usd: Option<f64>,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
     let text = answer.text();
@@ -200,6 +211,7 @@ fn finish_ok(
             served_model: answer.served_model.as_deref(),
             attempts: &answer.attempts,
             usage: answer.usage,
+            cost_usd,
             ttft_ms: answer.ttft_ms,
             total_ms: answer.total_ms,
             degraded: answer.degraded,
@@ -263,6 +275,7 @@ fn finish_failed(
             served_model: None,
             attempts: &failed.attempts,
             usage: crate::provider::Usage::default(),
+            cost_usd: None,
             ttft_ms: None,
             total_ms: failed.attempts.iter().map(|a| a.ms).sum(),
             degraded: true,

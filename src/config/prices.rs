@@ -154,6 +154,15 @@ impl Prices {
         let id = format!("{}/{}", model.provider, model.model);
         best(&self.user, &id).or_else(|| best(&self.shipped, &id))
     }
+
+    /// What `usage` on `model` cost in US dollars: 0 on the local tier (`local`), `None` when
+    /// the model's price is unknown (never a made-up $0).
+    pub fn cost_of(&self, model: &ModelRef, local: bool, usage: Usage) -> Option<f64> {
+        if local {
+            return Some(0.0);
+        }
+        self.lookup(model).map(|p| p.cost(usage))
+    }
 }
 
 /// The most specific entry of `list` that matches `id`.

@@ -9,10 +9,8 @@ use super::session::AnswerRecord;
 /// What one answer cost, when its model's price is known: its usage at the price of the model
 /// that finished it (the local tier costs 0).
 pub fn answer_cost(app: &App, a: &AnswerRecord) -> Option<f64> {
-    if app.is_local(&a.model) {
-        return Some(0.0);
-    }
-    app.prices.lookup(&a.model).map(|p| p.cost(a.usage))
+    app.prices
+        .cost_of(&a.model, app.is_local(&a.model), a.usage)
 }
 
 /// The session's cost so far: the sum over the answers with a known price, how many those

@@ -208,3 +208,43 @@ fn broken_pipe_exits_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--json` carries the answer's cost at the model's known price (here the user's `[prices]`
+/// entry), and no cost at all for a model whose price is unknown.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_says_what_the_answer_cost_where_the_price_is_known() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    setup(&emu, dir.path());
+    let path = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        format!("{text}\n[prices.\"openai/fallback\"]\ninput = 2\noutput = 10\n"),
+    )
+    .unwrap();
+    let ask = |d: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || run(&d, &["ask", "--json", "hi"], None))
+    };
+    emu.set_script("primary", Script::reply("from the primary"));
+    let out = ask(dir.path().to_path_buf()).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "anthropic/primary");
+    assert!(v.get("cost_usd").is_none(), "{v}");
+
+    emu.set_script(
+        "primary",
+        Script::always(Action::error(ErrorKind::Overloaded)),
+    );
+    emu.set_script("fallback", Script::reply("from the fallback"));
+    let out = ask(dir.path().to_path_buf()).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "openai/fallback");
+    let (i, o) = (
+        v["usage"]["input_tokens"].as_f64().unwrap(),
+        v["usage"]["output_tokens"].as_f64().unwrap(),
+    );
+    assert!(i > 0.0 && o > 0.0, "{v}");
+    let cost = v["cost_usd"].as_f64().expect("cost_usd");
+    assert!((cost - (i * 2.0 + o * 10.0) / 1e6).abs() < 1e-12, "{v}");
+}

@@ -1,5 +1,8 @@
 //! A fake GitLab REST API (v4) for `aiw review --gitlab-note` tests: merge request notes
 //! (`GET`/`POST /api/v4/projects/{id}/merge_requests/{iid}/notes`, `PUT …/notes/{note_id}`),
+//! the merge request itself (`GET …/merge_requests/{iid}`, with fixed [`DIFF_REFS`]), diff
+//! discussions (`GET`/`POST …/merge_requests/{iid}/discussions`; a position must name the
+//! merge request's `diff_refs` and a new line, as GitLab requires),
 //! lists paged with `per_page`/`page`, a `PRIVATE-TOKEN` or `JOB-TOKEN` header required on
 //! every call (optionally only the tokens a test allows), an optional redirect of every call
 //! to another URL, and every call and note readable by the test
@@ -27,6 +30,26 @@ pub struct Note {
     pub edits: usize,
 }
 
+/// The `diff_refs` every fake merge request has: base, start and head commit.
+pub const DIFF_REFS: [&str; 3] = [
+    "1111111111111111111111111111111111111111",
+    "2222222222222222222222222222222222222222",
+    "3333333333333333333333333333333333333333",
+];
+
+/// One diff discussion (its first note and where it sits).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Discussion {
+    /// The project id it was posted under.
+    pub project: String,
+    /// The merge request IID.
+    pub mr: u64,
+    /// The first note's markdown.
+    pub body: String,
+    /// The position as sent (`new_path`, `new_line`, the SHAs…).
+    pub position: Value,
+}
+
 /// One API call as received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
@@ -42,6 +65,7 @@ pub struct Call {
 #[derive(Debug, Default)]
 pub(crate) struct Gitlab {
     notes: BTreeMap<u64, Note>,
+    discussions: Vec<Discussion>,
     next: u64,
     calls: Vec<Call>,
     /// When set, only these tokens are accepted.
@@ -53,6 +77,10 @@ pub(crate) struct Gitlab {
 impl Gitlab {
     pub(crate) fn notes(&self) -> Vec<Note> {
         self.notes.values().cloned().collect()
+    }
+
+    pub(crate) fn discussions(&self) -> Vec<Discussion> {
+        self.discussions.clone()
     }
 
     pub(crate) fn calls(&self) -> Vec<Call> {
@@ -120,7 +148,65 @@ pub(crate) fn handle(
             .map(str::to_string)
     };
     let view = |n: &Note| json!({"id": n.id, "body": n.body, "author": {"username": "project_42_bot"}, "system": false});
+    let paged = |query: &str| {
+        // GitLab's default is 20 per page.
+        if query.contains("per_page") {
+            query.to_string()
+        } else {
+            format!("per_page=20&{query}")
+        }
+    };
     match (method, parts.as_slice()) {
+        ("GET", ["projects", _, "merge_requests", iid]) => {
+            let [base, start, head] = DIFF_REFS;
+            answer(
+                200,
+                &json!({"iid": iid.parse::<u64>().unwrap_or_default(),
+                    "diff_refs": {"base_sha": base, "start_sha": start, "head_sha": head}}),
+            )
+        }
+        ("GET", ["projects", project, "merge_requests", iid, "discussions"]) => {
+            let list: Vec<Value> = state
+                .discussions
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.project == *project && iid.parse() == Ok(d.mr))
+                .map(|(i, d)| json!({"id": format!("d{i}"), "notes": [{"body": d.body, "position": d.position}]}))
+                .collect();
+            answer(200, &crate::github::page(list, &paged(query)))
+        }
+        ("POST", ["projects", project, "merge_requests", iid, "discussions"]) => {
+            let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let p = &v["position"];
+            let [base, start, head] = DIFF_REFS;
+            let refs_ok = p["base_sha"] == base && p["start_sha"] == start && p["head_sha"] == head;
+            let (Ok(mr), Some(text)) = (iid.parse::<u64>(), v["body"].as_str()) else {
+                return answer(
+                    400,
+                    &json!({"message": "400 Bad request - body is missing"}),
+                );
+            };
+            if !refs_ok
+                || p["position_type"] != "text"
+                || !p["new_path"].is_string()
+                || !p["new_line"].is_u64()
+            {
+                return answer(
+                    400,
+                    &json!({"message": "400 Bad request - position is invalid"}),
+                );
+            }
+            state.discussions.push(Discussion {
+                project: (*project).to_string(),
+                mr,
+                body: text.to_string(),
+                position: p.clone(),
+            });
+            answer(
+                201,
+                &json!({"id": format!("d{}", state.discussions.len() - 1), "notes": [{"body": text}]}),
+            )
+        }
         ("GET", ["projects", project, "merge_requests", iid, "notes"]) => {
             let list: Vec<Value> = state
                 .notes
@@ -128,13 +214,7 @@ pub(crate) fn handle(
                 .filter(|n| n.project == *project && iid.parse() == Ok(n.mr))
                 .map(view)
                 .collect();
-            // GitLab's default is 20 per page.
-            let query = if query.contains("per_page") {
-                query.to_string()
-            } else {
-                format!("per_page=20&{query}")
-            };
-            answer(200, &crate::github::page(list, &query))
+            answer(200, &crate::github::page(list, &paged(query)))
         }
         ("POST", ["projects", project, "merge_requests", iid, "notes"]) => {
             let (Ok(mr), Some(body)) = (iid.parse::<u64>(), text()) else {

@@ -143,7 +143,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use github::{Comment as GithubComment, ReviewComment as GithubReviewComment};
-pub use gitlab::{Call as GitlabCall, Note as GitlabNote};
+pub use gitlab::{
+    Call as GitlabCall, DIFF_REFS as GITLAB_DIFF_REFS, Discussion as GitlabDiscussion,
+    Note as GitlabNote,
+};
 pub use record::{Block, Host, ImageSource, Protocol, RecordedRequest, Turn, TurnRole};
 pub use script::{
     Action, ErrorKind, ErrorReply, Phase, PromptRule, Reply, Script, StreamFault, Thinking,
@@ -285,6 +288,11 @@ impl Emulator {
     /// Every merge request note posted to the fake GitLab API, oldest first.
     pub fn gitlab_notes(&self) -> Vec<GitlabNote> {
         lock(&self.inner.shared.gitlab).notes()
+    }
+
+    /// Every diff discussion posted to the fake GitLab API, oldest first.
+    pub fn gitlab_discussions(&self) -> Vec<GitlabDiscussion> {
+        lock(&self.inner.shared.gitlab).discussions()
     }
 
     /// Every call the fake GitLab API received, in order.

@@ -1,7 +1,7 @@
 //! The PR/MR conversation of `aiw review` against the emulator's fake GitHub and GitLab APIs:
 //! one sticky summary comment (GitHub) or note (GitLab) created, then edited in place, a
-//! neutral note when every model is down, inline suggestions posted once however often the
-//! review runs, rejected tokens and redirects said clearly without changing the verdict or
+//! neutral note when every model is down, inline suggestions (GitHub review comments, GitLab
+//! diff discussions) posted once however often the review runs, rejected tokens and redirects said clearly without changing the verdict or
 //! sending the token anywhere else, and `aiw queue run` posting on the queued PR.
 
 use std::path::Path;
@@ -277,6 +277,48 @@ async fn inline_suggestions_are_posted_once_on_lines_of_the_diff() {
     let m = mine(&emu);
     assert_eq!((m.len(), m[0].edits), (1, 1));
     no_token(&o, &[GITHUB_TOKEN]);
+}
+
+/// On GitLab a finding with a fix becomes one diff discussion on its new line, positioned with
+/// the merge request's own `diff_refs` (the fake API refuses any other position), posted once
+/// however often the review runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn gitlab_inline_suggestions_are_diff_discussions_posted_once() {
+    let emu = Emulator::start().await.expect("emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(&emu, dir.path());
+    emu.set_script("primary", Script::reply(FINDINGS));
+    let args = review_args(&fixture("simple.diff"), "--gitlab-note");
+    let env = gitlab_env(&emu, Some(GITLAB_TOKEN));
+
+    let o = review(dir.path(), &args, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("posted 1 inline suggestion(s) on project 42 MR !3"),
+        "{}",
+        stdout(&o)
+    );
+    let d = emu.gitlab_discussions();
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].project.as_str(), d[0].mr), ("42", 3));
+    let p = &d[0].position;
+    assert_eq!(
+        (p["new_path"].as_str(), p["new_line"].as_u64()),
+        (Some("src/lib.rs"), Some(13))
+    );
+    assert_eq!(p["head_sha"], aiw_emulator::GITLAB_DIFF_REFS[2]);
+    assert!(
+        d[0].body
+            .contains("```suggestion:-0+0\n    let y = x?;\n```"),
+        "{}",
+        d[0].body
+    );
+
+    let o = review(dir.path(), &args, &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("were already posted"), "{}", stdout(&o));
+    assert_eq!(emu.gitlab_discussions().len(), 1);
+    no_token(&o, &[GITLAB_TOKEN, JOB_TOKEN]);
 }
 
 /// Queues a review with everything down asking for `flag`, then replays it with the model

@@ -1,7 +1,7 @@
 //! The PR/MR conversation: one sticky summary per pull or merge request (`--github-comment`
 //! on GitHub, `--gitlab-note` on GitLab), created the first time and edited on every later
-//! run (found by a hidden marker), and on GitHub inline review comments with suggestion
-//! blocks for findings that carry a fix (`suggest`). A skipped review posts a neutral
+//! run (found by a hidden marker), and inline suggestion comments (GitHub review comments,
+//! GitLab diff discussions) for findings that carry a fix (`suggest`). A skipped review posts a neutral
 //! "review skipped" note instead of findings. This file holds what both platforms share: the
 //! marker and body, the find-then-edit-or-create loop, paging, and reading answers; where each
 //! platform's target comes from is in `github` and `gitlab`.
@@ -327,7 +327,7 @@ async fn read(
 /// is a failure (said loudly as a warning too).
 pub type Said = Vec<(String, bool)>;
 
-/// Posts the sticky summary for `report` on `platform` and, on GitHub, the inline suggestions
+/// Posts the sticky summary for `report` on `platform` and the inline suggestions
 /// (checked against `diff`). Every text sent is scrubbed with `redactor`. A failure is a
 /// note, never an error: the verdict does not depend on the conversation.
 pub async fn publish(
@@ -348,7 +348,9 @@ pub async fn publish(
     };
     let mut said = Vec::new();
     let body = redactor.scrub(&body(report, platform)).into_owned();
-    match post(&target, &body).await {
+    let summary = post(&target, &body).await;
+    let summary_posted = summary.is_ok();
+    match summary {
         Ok((id, edited)) => said.push((
             format!(
                 "{} the {} {id} on {}",
@@ -360,7 +362,9 @@ pub async fn publish(
         )),
         Err(e) => said.push((format!("no {what}: {e:#}"), true)),
     }
-    if platform == Platform::GitHub && !report.is_skipped() {
+    // The suggestions go to the same API with the same token: when the summary could not be
+    // posted (refused, redirected, unreachable), they are not tried too.
+    if summary_posted && !report.is_skipped() {
         match suggest::post(&target, report, diff, redactor).await {
             Ok(Some(n)) => said.push(n),
             Ok(None) => {}

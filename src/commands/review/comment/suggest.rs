@@ -1,15 +1,18 @@
-//! Inline review comments with ```` ```suggestion ```` blocks on GitHub, for findings in the
-//! change that carry a fix: one `POST /repos/{o}/{r}/pulls/{n}/reviews` (event `COMMENT`) per
-//! run with the comments not posted before. Each comment carries a hidden marker with the
-//! finding's fingerprint, and the PR's review comments are listed first, so a re-run never
-//! posts the same suggestion twice.
+//! Inline review comments with suggestion blocks, for findings in the change that carry a
+//! fix. On GitHub: one `POST /repos/{o}/{r}/pulls/{n}/reviews` (event `COMMENT`) per run with
+//! the comments not posted before (```` ```suggestion ````). On GitLab: one diff discussion per
+//! suggestion, `POST /projects/{id}/merge_requests/{iid}/discussions` with a text position on
+//! the new line, against the merge request's own `diff_refs` (```` ```suggestion:-N+0 ````,
+//! GitLab's form for a fix of the N lines above and the commented one). Each comment carries
+//! a hidden marker with the finding's fingerprint, and the existing comments (GitHub) or
+//! discussions (GitLab) are listed first, so a re-run never posts the same suggestion twice.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{Target, client, list, read};
+use super::{Platform, Target, client, list, read};
 use crate::commands::review::diff::Diff;
 use crate::commands::review::formats;
 use crate::commands::review::report::{Report, Reported};
@@ -46,11 +49,16 @@ pub fn eligible<'a>(report: &'a Report, diff: &Diff) -> Vec<&'a Reported> {
         .collect()
 }
 
-/// One inline comment of the review request.
-fn comment(f: &Reported, redactor: &Redactor) -> Value {
+/// The markdown of one suggestion comment: marker, finding, explanation, suggestion block
+/// (GitHub's plain one, or GitLab's with the lines above it that it replaces); scrubbed.
+fn comment_body(f: &Reported, redactor: &Redactor, platform: Platform) -> String {
     let x = &f.finding;
     let sugg = x.suggestion.as_deref().unwrap_or_default();
     let fence = formats::fence_for(sugg);
+    let kind = match platform {
+        Platform::GitHub => "suggestion".to_string(),
+        Platform::GitLab => format!("suggestion:-{}+0", x.end_line.saturating_sub(x.start_line)),
+    };
     let mut body = format!(
         "{}\n**{}: {}** ({})\n\n",
         marker(&f.fingerprint),
@@ -63,10 +71,16 @@ fn comment(f: &Reported, redactor: &Redactor) -> Value {
     }
     let _ = write!(
         body,
-        "{fence}suggestion\n{}\n{fence}\n",
+        "{fence}{kind}\n{}\n{fence}\n",
         sugg.trim_end_matches('\n')
     );
-    let body = redactor.scrub(&body).into_owned();
+    redactor.scrub(&body).into_owned()
+}
+
+/// One inline comment of a GitHub review request.
+fn comment(f: &Reported, redactor: &Redactor) -> Value {
+    let x = &f.finding;
+    let body = comment_body(f, redactor, Platform::GitHub);
     let mut c = json!({ "path": x.file, "line": x.end_line, "side": "RIGHT", "body": body });
     if x.end_line > x.start_line {
         c["start_line"] = json!(x.start_line);
@@ -75,8 +89,19 @@ fn comment(f: &Reported, redactor: &Redactor) -> Value {
     c
 }
 
-/// Posts the suggestions not already on the PR. Returns a note saying how many were posted
-/// (`None` when there was nothing to post).
+/// The fingerprints in the suggestion markers of `bodies`.
+fn posted<'a>(bodies: impl Iterator<Item = &'a str>) -> HashSet<String> {
+    const OPEN: &str = "<!-- aiw-suggestion:";
+    bodies
+        .filter_map(|b| {
+            let rest = &b[b.find(OPEN)? + OPEN.len()..];
+            Some(rest[..rest.find(" -->")?].to_string())
+        })
+        .collect()
+}
+
+/// Posts the suggestions not already on the PR or MR. Returns a note saying how many were
+/// posted (`None` when there was nothing to post).
 pub(super) async fn post(
     target: &Target,
     report: &Report,
@@ -88,22 +113,35 @@ pub(super) async fn post(
         return Ok(None);
     }
     let client = client()?;
-    let url = format!(
-        "{}/repos/{}/pulls/{}/comments",
-        target.api, target.project, target.number
-    );
-    let existing = list(target, &client, &url, "review comment").await?;
-    let posted: HashSet<String> = existing
+    let (url, what) = match target.platform {
+        Platform::GitHub => (
+            format!(
+                "{}/repos/{}/pulls/{}/comments",
+                target.api, target.project, target.number
+            ),
+            "review comment",
+        ),
+        Platform::GitLab => (
+            format!(
+                "{}/projects/{}/merge_requests/{}/discussions",
+                target.api, target.project, target.number
+            ),
+            "discussion",
+        ),
+    };
+    let existing = list(target, &client, &url, what).await?;
+    // A GitLab discussion holds its notes; a GitHub review comment is its own body.
+    let bodies: Vec<&str> = existing
         .iter()
-        .filter_map(|c| c["body"].as_str())
-        .filter_map(|b| {
-            let rest = &b[b.find("<!-- aiw-suggestion:")? + "<!-- aiw-suggestion:".len()..];
-            Some(rest[..rest.find(" -->")?].to_string())
+        .flat_map(|c| match c["notes"].as_array() {
+            Some(notes) => notes.iter().filter_map(|n| n["body"].as_str()).collect(),
+            None => c["body"].as_str().into_iter().collect::<Vec<_>>(),
         })
         .collect();
+    let done = posted(bodies.into_iter());
     let new: Vec<&Reported> = todo
         .into_iter()
-        .filter(|f| !posted.contains(&f.fingerprint))
+        .filter(|f| !done.contains(&f.fingerprint))
         .collect();
     if new.is_empty() {
         return Ok(Some((
@@ -114,6 +152,27 @@ pub(super) async fn post(
             false,
         )));
     }
+    match target.platform {
+        Platform::GitHub => post_review(target, &client, &new, redactor).await?,
+        Platform::GitLab => post_discussions(target, &client, &url, &new, diff, redactor).await?,
+    }
+    Ok(Some((
+        format!(
+            "posted {} inline suggestion(s) on {}",
+            new.len(),
+            target.describe()
+        ),
+        false,
+    )))
+}
+
+/// GitHub: one review with every new suggestion.
+async fn post_review(
+    target: &Target,
+    client: &reqwest::Client,
+    new: &[&Reported],
+    redactor: &Redactor,
+) -> anyhow::Result<()> {
     let mut review = json!({
         "event": "COMMENT",
         "body": format!("aiw review: {} suggested fix(es); the summary is in the review comment.", new.len()),
@@ -124,7 +183,7 @@ pub(super) async fn post(
     }
     let sent = target
         .request(
-            &client,
+            client,
             reqwest::Method::POST,
             &format!(
                 "{}/repos/{}/pulls/{}/reviews",
@@ -136,14 +195,69 @@ pub(super) async fn post(
         .send()
         .await;
     read(target, sent, "post the inline suggestions").await?;
-    Ok(Some((
-        format!(
-            "posted {} inline suggestion(s) on {}",
-            new.len(),
-            target.describe()
-        ),
-        false,
-    )))
+    Ok(())
+}
+
+/// GitLab: one diff discussion per new suggestion, positioned with the MR's `diff_refs`.
+async fn post_discussions(
+    target: &Target,
+    client: &reqwest::Client,
+    url: &str,
+    new: &[&Reported],
+    diff: &Diff,
+    redactor: &Redactor,
+) -> anyhow::Result<()> {
+    let mr_url = format!(
+        "{}/projects/{}/merge_requests/{}",
+        target.api, target.project, target.number
+    );
+    let sent = target
+        .request(client, reqwest::Method::GET, &mr_url)
+        .send()
+        .await;
+    let mr = read(target, sent, "read the merge request").await?;
+    let refs = &mr["diff_refs"];
+    let sha = |k: &str| {
+        refs[k]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let (Some(base), Some(start), Some(head)) =
+        (sha("base_sha"), sha("start_sha"), sha("head_sha"))
+    else {
+        anyhow::bail!(
+            "the merge request has no diff_refs yet (GitLab computes them after a push): run the job again once the MR's diff is ready"
+        );
+    };
+    for f in new {
+        let x = &f.finding;
+        let old_path = diff
+            .file(&x.file)
+            .and_then(|d| d.old_path.clone())
+            .unwrap_or_else(|| x.file.clone());
+        let payload = json!({
+            "body": comment_body(f, redactor, Platform::GitLab),
+            "position": {
+                "position_type": "text",
+                "base_sha": base, "start_sha": start, "head_sha": head,
+                "new_path": x.file, "old_path": old_path, "new_line": x.end_line,
+            },
+        });
+        let sent = target
+            .request(client, reqwest::Method::POST, url)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&payload)?)
+            .send()
+            .await;
+        read(
+            target,
+            sent,
+            &format!("post the inline suggestion on {}:{}", x.file, x.end_line),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -176,6 +290,13 @@ mod tests {
         assert_eq!(
             (c["start_line"].clone(), c["line"].clone()),
             (json!(1), json!(2))
+        );
+        // GitLab's block names the lines above the commented one that it replaces.
+        let gl = comment_body(&multi, &Redactor::default(), Platform::GitLab);
+        assert!(gl.contains("```suggestion:-1+0\na\nb\n```\n"), "{gl}");
+        assert_eq!(
+            posted([gl.as_str(), "no marker"].into_iter()),
+            HashSet::from([multi.fingerprint.clone()])
         );
     }
 }

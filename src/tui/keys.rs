@@ -128,7 +128,7 @@ const BINDABLE: &[(&str, Action, &str, &[&str])] = &[
         "skip",
         Action::Skip,
         "skip a silent model now",
-        &["f4", "ctrl-o"],
+        &["f4", "ctrl-s"],
     ),
     (
         "reask",
@@ -461,7 +461,7 @@ mod tests {
             (key(KeyCode::Char('3'), KeyModifiers::ALT), Action::Pin(3)),
             (key(KeyCode::F(3), KeyModifiers::NONE), Action::ToggleAuto),
             (key(KeyCode::F(4), KeyModifiers::NONE), Action::Skip),
-            (key(KeyCode::Char('o'), KeyModifiers::CONTROL), Action::Skip),
+            (key(KeyCode::Char('s'), KeyModifiers::CONTROL), Action::Skip),
             (key(KeyCode::Esc, KeyModifiers::NONE), Action::Cancel),
             (key(KeyCode::Char('c'), KeyModifiers::CONTROL), Action::Quit),
             (

@@ -1099,17 +1099,24 @@ async fn a_due_probe_runs_first_when_only_the_local_tier_is_left() {
 /// The route of [`two_models`], with a first-token limit long enough that only a skip, never
 /// the limit, can move the request on from a silent model in a test's time.
 async fn two_models_patient() -> Fixture {
-    let f = two_models("").await;
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let text = config_text(
-        &f.emu.base_url(),
+        &emu.base_url(),
         r#"default = ["anthropic/primary", "openai/fallback"]"#,
         "",
     )
     .replace("first_token = \"1s\"", "first_token = \"60s\"")
     .replace("total = \"20s\"", "total = \"120s\"");
+    let s = settings(&text, dir.path());
+    emu.set_script("fallback", Script::reply("answer from the fallback"));
+    let clock = Clock::virtual_now();
     Fixture {
-        router: router_on_clock(settings(&text, f._dir.path()), &f.clock),
-        ..f
+        router: router_on_clock(s, &clock),
+        route: vec![m("anthropic/primary"), m("openai/fallback")],
+        emu,
+        _dir: dir,
+        clock,
     }
 }
 

@@ -52,6 +52,9 @@ pub enum ErrorClass {
     Unavailable,
     /// The caller cancelled the request.
     Cancelled,
+    /// The user skipped the model while it waited for its first token (the chat's skip
+    /// key): the request moved on; says nothing about the model's health.
+    Skipped,
 }
 
 impl ErrorClass {
@@ -76,6 +79,7 @@ impl ErrorClass {
             Self::MalformedStream => "malformed_stream",
             Self::Unavailable => "unavailable",
             Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
         }
     }
 

@@ -21,7 +21,8 @@ pub enum Outcome {
     /// The model failed (see the error class).
     Failed,
     /// The model was not called: its breaker is open, its provider asked to wait, it already
-    /// failed silently in this request, or its provider has no key.
+    /// failed silently in this request, or its provider has no key. Also a model the user
+    /// skipped while it waited for its first token (error class `skipped`).
     Skipped,
     /// The call was cancelled by the user.
     Cancelled,

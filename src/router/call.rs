@@ -1,7 +1,9 @@
 //! One call to one model: opens the stream with the tier's first-token, stall and total
 //! timeouts, passes text on as it arrives (through the seam filter when it continues another
 //! model's answer), hands on a tool call only once its arguments are complete, and returns
-//! what the model produced, complete blocks only, whether it finished or failed.
+//! what the model produced, complete blocks only, whether it finished or failed. Until the
+//! first content, the user's skip ([`super::skip`]) ends the call as its first-token limit
+//! would.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::events::RouterEvent;
 use super::seam::SeamFilter;
+use super::skip::Armed;
 use super::tier::TierPolicy;
 use crate::config::ModelRef;
 use crate::config::Timeouts;
@@ -66,13 +69,24 @@ pub(super) struct Call<'a> {
     pub answer_limit: usize,
 }
 
+/// Waits for the user's skip, when the call may be skipped; never fires otherwise.
+async fn skip_fired(skip: Option<&mut Armed>, started: Instant) -> ProviderError {
+    match skip {
+        Some(armed) => armed.fired(started).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Call<'_> {
     /// Runs the call. `request_start` and `first_token` are the whole request's: the first
-    /// content of any call sets the request's time to first token.
+    /// content of any call sets the request's time to first token. `skip`, armed before the
+    /// call was announced, ends it with an [`ErrorClass::Skipped`] error while no content
+    /// has come.
     pub async fn run(
         &self,
         on_event: OnEvent<'_>,
         cancel: &CancellationToken,
+        mut skip: Option<Armed>,
         request_start: Instant,
         first_token: &mut Option<u64>,
     ) -> Result<CallOk, CallErr> {
@@ -92,6 +106,7 @@ impl Call<'_> {
         let opened = tokio::select! {
             r = tokio::time::timeout_at(first_deadline.min(total_deadline).into(), self.client.stream(&model.model, self.req)) => r,
             () = cancel.cancelled() => return Err(out.fail(cancelled(), model, on_event)),
+            e = skip_fired(skip.as_mut(), started) => return Err(out.fail(e, model, on_event)),
         };
         let mut stream = match opened {
             Err(_) => {
@@ -118,9 +133,16 @@ impl Call<'_> {
             } else {
                 (deadline, class, limit)
             };
+            // Once content came, a skip would cut an answer: it no longer applies.
+            let skippable = if out.ttft.is_none() {
+                skip.as_mut()
+            } else {
+                None
+            };
             let next = tokio::select! {
                 r = tokio::time::timeout_at(deadline.into(), stream.next()) => r,
                 () = cancel.cancelled() => return Err(out.fail(cancelled(), model, on_event)),
+                e = skip_fired(skippable, started) => return Err(out.fail(e, model, on_event)),
             };
             let ev = match next {
                 Err(_) => return Err(out.fail(timeout_error(class, limit), model, on_event)),

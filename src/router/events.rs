@@ -139,13 +139,22 @@ pub enum RouterEvent {
 
 /// The line that says a model failed and who takes over, worded the same in `aiw ask` and
 /// `aiw chat`: `X failed (529 overloaded); switched to Y`, `X failed mid-answer
-/// (connection); Y continues it`, `X failed (...); no model left to try`.
+/// (connection); Y continues it`, `X failed (...); no model left to try`. A model the user
+/// skipped: `skipped X after 3.2s (you pressed F4); answering with Y`.
 pub fn failover_line(
     from: &ModelRef,
     to: Option<&ModelRef>,
     error: &ProviderError,
     mid_stream: bool,
 ) -> String {
+    if error.class == crate::provider::ErrorClass::Skipped {
+        let how = &error.message;
+        return match to {
+            Some(to) if mid_stream => format!("skipped {from} {how}; {to} continues the answer"),
+            Some(to) => format!("skipped {from} {how}; answering with {to}"),
+            None => format!("skipped {from} {how}; no model left to try"),
+        };
+    }
     let why = error.brief();
     match to {
         Some(to) if mid_stream => format!("{from} failed mid-answer ({why}); {to} continues it"),

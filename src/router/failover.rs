@@ -15,7 +15,9 @@
 //! After each call: success is accounted (health, quality tripwire, journal) and returned; a
 //! failure is recorded, may get one quick retry (only when no other remote model is left,
 //! nothing was shown yet and the retry budget allows), may trigger the offline check, and
-//! moves on. A stream that breaks after text was shown continues on the next model.
+//! moves on. A stream that breaks after text was shown continues on the next model. A model
+//! the user skipped before its first token ([`SkipSignal`]) is recorded but not held against
+//! its health, and never retried: the loop moves on.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -30,6 +32,7 @@ use super::events::RouterEvent;
 use super::plan::{Candidate, Gate, Later, Plan};
 use super::quality;
 use super::retry;
+use super::skip::SkipSignal;
 use super::tier::TierPolicy;
 use crate::config::FallbackPolicy;
 use crate::config::ModelRef;
@@ -70,6 +73,8 @@ struct Run<'r> {
     router: &'r Router,
     plan: &'r Plan<'r>,
     req: &'r ChatRequest,
+    /// The user's skip for this request.
+    skip: &'r SkipSignal,
     tally: Tally,
     /// Providers found unreachable in this request.
     unreachable: Vec<String>,
@@ -87,12 +92,14 @@ impl Router {
         req: &ChatRequest,
         on_event: OnEvent<'_>,
         cancel: &CancellationToken,
+        skip: &SkipSignal,
     ) -> Result<Answer, AllModelsFailed> {
         let plan = self.plan(route);
         let mut run = Run {
             router: self,
             plan: &plan,
             req,
+            skip,
             tally: Tally::new(),
             unreachable: Vec::new(),
             prewarmed: false,
@@ -247,6 +254,9 @@ impl Run<'_> {
                 }
             };
             let prior = text_of(&prior);
+            // Armed before the call is announced, so a skip the caller sends on seeing it
+            // counts; with no model after this one, there is nothing to skip to.
+            let skip = (!rest.is_empty()).then(|| self.skip.arm());
             on_event(RouterEvent::Attempting {
                 model: c.model.clone(),
                 tier: c.tier,
@@ -263,7 +273,7 @@ impl Run<'_> {
             let attempt_start = Instant::now();
             let started = self.tally.started();
             let result = call
-                .run(on_event, cancel, started, &mut self.tally.ttft)
+                .run(on_event, cancel, skip, started, &mut self.tally.ttft)
                 .await;
             let ms = attempt_start.elapsed().as_millis() as u64;
             let failed = match result {
@@ -444,10 +454,11 @@ impl Run<'_> {
         let model = c.model;
         let error = failed.error;
         let shown = !failed.blocks.is_empty();
-        let outcome = if error.class == ErrorClass::Cancelled {
-            Outcome::Cancelled
-        } else {
-            Outcome::Failed
+        let skipped = error.class == ErrorClass::Skipped;
+        let outcome = match error.class {
+            ErrorClass::Cancelled => Outcome::Cancelled,
+            ErrorClass::Skipped => Outcome::Skipped,
+            _ => Outcome::Failed,
         };
         let attempt = Attempt {
             ttft_ms: failed.ttft_ms,
@@ -463,7 +474,8 @@ impl Run<'_> {
         if outcome == Outcome::Cancelled {
             return AfterFailure::Step(Step::Cancelled);
         }
-        if c.policy.tracks_health {
+        // A user's skip says nothing about the model: its health stays as it was.
+        if c.policy.tracks_health && !skipped {
             inner.health.update_model(&model.to_string(), |r| {
                 r.record_failure(now, &error, cfg);
             });
@@ -479,6 +491,10 @@ impl Run<'_> {
         // waiting for those results. A call cut inside its arguments was never sent.
         if self.tally.has_tool_calls() {
             return AfterFailure::Step(Step::ToolTurn);
+        }
+        if skipped {
+            self.fail_over(c, rest, error, continues, on_event);
+            return AfterFailure::Step(Step::Failed);
         }
         // One quick retry on the same model, only when the alternative is the local tier or
         // nothing, the error is one a retry can fix, nothing was shown yet, the server's hint

@@ -7,6 +7,7 @@
 //!   last, the fallback policy's cut), and the per-model gate (breaker, provider hints);
 //! - `failover`: the attempt loop over the plan (retries, waits, failover, last resort);
 //! - `call`: one streamed call to one model with its tier's timeouts;
+//! - `skip`: the user's per-request "skip this silent model now" signal;
 //! - `continuation` and `seam`: carrying on an answer another model started;
 //! - `quality`: the tripwire for 200-but-bad answers;
 //! - `reduce`: multi-pass reduction of a history on the local model when no summary is ready;
@@ -33,6 +34,7 @@ mod quality;
 pub mod reduce;
 pub mod retry;
 pub mod seam;
+mod skip;
 pub mod snapshot;
 pub mod statuspage;
 pub mod tier;
@@ -47,6 +49,7 @@ pub use answer::{AllModelsFailed, Answer, Attempt, HeldBack, Outcome, Segment, p
 pub use clock::Clock;
 pub use continuation::{CONTINUE_PROMPT, continuation};
 pub use events::{RouterEvent, failover_line};
+pub use skip::SkipSignal;
 pub use snapshot::{HealthState, ModelHealth};
 
 pub use crate::config::FallbackPolicy;
@@ -225,7 +228,23 @@ impl Router {
         on_event: &mut (dyn FnMut(RouterEvent) + Send),
         cancel: &CancellationToken,
     ) -> Result<Answer, AllModelsFailed> {
-        self.failover(route, req, on_event, cancel).await
+        self.failover(route, req, on_event, cancel, &SkipSignal::new())
+            .await
+    }
+
+    /// [`Router::run`], and `skip` moves on from a model still waiting for its first token
+    /// at once (the chat's skip key): the next model of the plan answers, as after a
+    /// first-token timeout, but the skipped model's health is left as it was. A skip while
+    /// text streams, or with no model left after this one, does nothing.
+    pub async fn run_skippable(
+        &self,
+        route: &[ModelRef],
+        req: &ChatRequest,
+        on_event: &mut (dyn FnMut(RouterEvent) + Send),
+        cancel: &CancellationToken,
+        skip: &SkipSignal,
+    ) -> Result<Answer, AllModelsFailed> {
+        self.failover(route, req, on_event, cancel, skip).await
     }
 }
 

@@ -35,6 +35,9 @@ pub enum Action {
     ToggleAuto,
     /// Ask the last prompt again on a different model.
     Reask,
+    /// Give up on the model the answer waits on for a first token now, and go on to the
+    /// next model of the route (auto mode).
+    Skip,
     /// Copy the last code block to the clipboard (OSC 52).
     CopyCode,
     /// Show the help overlay.
@@ -120,6 +123,12 @@ const BINDABLE: &[(&str, Action, &str, &[&str])] = &[
         Action::ToggleAuto,
         "auto routing <-> pinned model",
         &["f3"],
+    ),
+    (
+        "skip",
+        Action::Skip,
+        "skip a silent model now",
+        &["f4", "ctrl-s"],
     ),
     (
         "reask",
@@ -451,6 +460,8 @@ mod tests {
             ),
             (key(KeyCode::Char('3'), KeyModifiers::ALT), Action::Pin(3)),
             (key(KeyCode::F(3), KeyModifiers::NONE), Action::ToggleAuto),
+            (key(KeyCode::F(4), KeyModifiers::NONE), Action::Skip),
+            (key(KeyCode::Char('s'), KeyModifiers::CONTROL), Action::Skip),
             (key(KeyCode::Esc, KeyModifiers::NONE), Action::Cancel),
             (key(KeyCode::Char('c'), KeyModifiers::CONTROL), Action::Quit),
             (

@@ -43,7 +43,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ModelRef;
-use crate::router::Router;
+use crate::router::{Router, SkipSignal};
 
 use app::{App, Effect, Level, Msg};
 use session::{Attachment, SessionWriter};
@@ -234,7 +234,8 @@ struct Runner {
     router: Router,
     writer: SessionWriter,
     tx: mpsc::UnboundedSender<Msg>,
-    running: HashMap<app::RequestId, CancellationToken>,
+    /// Requests in flight: how to stop each, and how to skip its silent model.
+    running: HashMap<app::RequestId, (CancellationToken, SkipSignal)>,
 }
 
 impl Runner {
@@ -270,7 +271,8 @@ impl Runner {
         match fx {
             Effect::Start { id, route, request } => {
                 let token = CancellationToken::new();
-                self.running.insert(id, token.clone());
+                let skip = SkipSignal::new();
+                self.running.insert(id, (token.clone(), skip.clone()));
                 let router = self.router.clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
@@ -278,14 +280,22 @@ impl Runner {
                     let mut on_event = move |event: crate::router::RouterEvent| {
                         let _ = events.send(Msg::Router { id, event });
                     };
-                    let result = router.run(&route, &request, &mut on_event, &token).await;
+                    let result = router
+                        .run_skippable(&route, &request, &mut on_event, &token, &skip)
+                        .await;
                     let _ = tx.send(Msg::Finished { id, result });
                 });
                 None
             }
             Effect::Cancel { id } => {
-                if let Some(t) = self.running.remove(&id) {
+                if let Some((t, _)) = self.running.remove(&id) {
                     t.cancel();
+                }
+                None
+            }
+            Effect::Skip { id, why } => {
+                if let Some((_, skip)) = self.running.get(&id) {
+                    skip.skip(&why);
                 }
                 None
             }
@@ -561,7 +571,7 @@ pub async fn run(chat: Chat) -> anyhow::Result<Ended> {
             break;
         }
     }
-    for (_, t) in runner.running.drain() {
+    for (_, (t, _)) in runner.running.drain() {
         t.cancel();
     }
     drop(terminal);

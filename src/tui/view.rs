@@ -488,10 +488,23 @@ fn draw_input(app: &App, input: &InputRows, area: Rect, buf: &mut Buffer) -> Opt
     if area.height == 0 {
         return None;
     }
-    let hint = if matches!(app.phase, Phase::Busy(_)) {
-        " answering… (type ahead; Esc cancels) "
-    } else {
-        " Enter send · Shift/Alt+Enter new line · F1 help "
+    let hint = match &app.phase {
+        // Waiting for a first token with a model left to go to: the skip key helps.
+        Phase::Busy(p)
+            if !p.answering
+                && p.route.len() > 1
+                && p.current.is_some()
+                && p.route.last() != p.current.as_ref() =>
+        {
+            let skip = app
+                .keymap
+                .key_for(super::keys::Action::Skip)
+                .map(|k| format!("{k} skips a silent model; "))
+                .unwrap_or_default();
+            format!(" waiting for the first token… ({skip}Esc cancels) ")
+        }
+        Phase::Busy(_) => " answering… (type ahead; Esc cancels) ".into(),
+        Phase::Idle => " Enter send · Shift/Alt+Enter new line · F1 help ".into(),
     };
     let rule = format!("──{hint}{}", "─".repeat(usize::from(area.width)));
     buf.set_line(

@@ -192,6 +192,33 @@ fn long_status_notes_wrap_at_the_screen_edge() {
     assert!(s.contains("Esc cancels"), "{s}");
 }
 
+/// While a model is silent the input rule names the skip key; once it answers, it does not.
+#[test]
+fn the_input_rule_offers_the_skip_key_only_while_waiting() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    let attempting = |model: &str| Msg::Router {
+        id,
+        event: RouterEvent::Attempting {
+            model: m(model),
+            tier: 0,
+        },
+    };
+    update(&mut app, attempting(OPUS));
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("waiting for the first token… (F4 skips a silent model; Esc cancels)"),
+        "{s}"
+    );
+    update(&mut app, text_ev(id, OPUS, "Hello"));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("answering… (type ahead; Esc cancels)"), "{s}");
+    assert!(!s.contains("skips"), "{s}");
+    // The last model of the route has nowhere to skip to.
+    update(&mut app, attempting(LOCAL));
+    assert!(!screen(&app, 80, 24).contains("skips"));
+}
+
 #[test]
 fn picker_overlay_80x24() {
     let mut app = conversation();

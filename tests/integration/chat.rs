@@ -1,7 +1,8 @@
 //! `aiw chat` from the outside: refusing to run without a terminal, and the end-to-end runs in
 //! a real terminal (tmux) against the provider emulator: stream, failover banner, fallback
 //! request carrying earlier turns, model switching keys, quit, resume; a pinned local
-//! model answering with the cloud healthy and not one request sent to it; and `kill -9` in
+//! model answering with the cloud healthy and not one request sent to it; the skip key
+//! leaving a silent model for the next; and `kill -9` in
 //! the middle of a streamed answer, with what the session file kept of it.
 
 use std::path::Path;
@@ -237,6 +238,53 @@ async fn chat_end_to_end_in_tmux_with_failover_and_resume() {
         s.contains("hello there") || t.screen().contains("second question"),
         "{s}"
     );
+    t.keys(&["C-d"]);
+}
+
+// The skip key in the real chat: a silent primary is left at once for the next model, and
+// the transcript says who skipped it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_skip_key_leaves_a_silent_model_for_the_next_at_once() {
+    use aiw_emulator::{Action, Emulator, Script};
+
+    let emu = Emulator::start().await.unwrap();
+    emu.set_script("claude-opus-4-8", Script::always(Action::Hang));
+    emu.set_script("gpt-5.5", Script::reply("answer from gpt"));
+    let home = tempfile::tempdir().unwrap();
+    let base = emu.base_url();
+    // A first-token limit far beyond the wait below: only the key can move the answer on.
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[providers.anthropic]\nbase_url = \"{base}\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [providers.openai]\nbase_url = \"{base}/v1\"\napi_key_env = \"AIW_TEST_KEY\"\n\n\
+             [routes]\ndefault = [\"anthropic/claude-opus-4-8\", \"openai/gpt-5.5\"]\n\n\
+             [timeouts]\nfirst_token = \"300s\"\ntotal = \"600s\"\n"
+        ),
+    )
+    .unwrap();
+    let h = home.path().display();
+    let env = format!(
+        "env HOME={h} AIW_CONFIG={h}/config.toml AIW_DATA_DIR={h}/data AIW_STATE_DIR={h}/state AIW_TEST_KEY=test NO_COLOR=1"
+    );
+    let bin = env!("CARGO_BIN_EXE_aiw");
+    let t = Tmux::start(
+        &format!("aiw-skip-{}", std::process::id()),
+        &format!("{env} {bin} chat"),
+    );
+    t.wait_for("Type a message");
+    t.type_text("hello there");
+    t.keys(&["Enter"]);
+    t.wait_for("F4 skips a silent model");
+    while emu.count("claude-opus-4-8") == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    t.keys(&["F4"]);
+    let s = t.wait_for("answer from gpt");
+    assert!(s.contains("skipped anthropic/claude-opus-4-8 after"), "{s}");
+    assert!(s.contains("(you pressed F4)"), "{s}");
+    // A skip is not a failure: no banner says the primary failed or is down.
+    assert!(!s.contains("failed"), "{s}");
     t.keys(&["C-d"]);
 }
 

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use aiw::provider::{ChatRequest, ErrorClass, Message};
-use aiw::router::{Clock, HealthState, Outcome, RouterEvent};
+use aiw::router::{Clock, HealthState, Outcome, RouterEvent, SkipSignal};
 use aiw_emulator::{Action, Emulator, ErrorKind, ErrorReply, Reply, Script, StreamFault};
 use tokio_util::sync::CancellationToken;
 
@@ -1094,4 +1094,155 @@ async fn a_due_probe_runs_first_when_only_the_local_tier_is_left() {
     assert_eq!(emu.count("primary"), 2, "one probe, then this request");
     let probe = &emu.requests_for("primary")[0];
     assert_eq!(probe.json.as_ref().unwrap()["max_tokens"].as_u64(), Some(1));
+}
+
+/// The route of [`two_models`], with a first-token limit long enough that only a skip, never
+/// the limit, can move the request on from a silent model in a test's time.
+async fn two_models_patient() -> Fixture {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(
+        &emu.base_url(),
+        r#"default = ["anthropic/primary", "openai/fallback"]"#,
+        "",
+    )
+    .replace("first_token = \"1s\"", "first_token = \"60s\"")
+    .replace("total = \"20s\"", "total = \"120s\"");
+    let s = settings(&text, dir.path());
+    emu.set_script("fallback", Script::reply("answer from the fallback"));
+    let clock = Clock::virtual_now();
+    Fixture {
+        router: router_on_clock(s, &clock),
+        route: vec![m("anthropic/primary"), m("openai/fallback")],
+        emu,
+        _dir: dir,
+        clock,
+    }
+}
+
+/// Asks with `skip`, which also fires (as the chat's skip key would) on every event `fire`
+/// picks, the moment the caller sees it.
+async fn ask_skipping(
+    r: &aiw::router::Router,
+    route: &[aiw::config::ModelRef],
+    skip: &SkipSignal,
+    mut fire: impl FnMut(&RouterEvent) -> bool + Send,
+) -> (
+    Result<aiw::router::Answer, aiw::router::AllModelsFailed>,
+    Vec<RouterEvent>,
+) {
+    let key = skip.clone();
+    let mut events = Vec::new();
+    let mut on = |e: RouterEvent| {
+        if fire(&e) {
+            key.skip("you pressed F4");
+        }
+        events.push(e);
+    };
+    let res = r
+        .run_skippable(route, &req("hi"), &mut on, &CancellationToken::new(), skip)
+        .await;
+    (res, events)
+}
+
+/// A model stalled before its first token (before its headers, or after them) is skipped at
+/// once: the next model answers, the failover line says the user skipped it, and its health
+/// is as it was (a silent first-token timeout would have opened its breaker at once, and the
+/// next request would not call it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_skip_moves_on_from_a_silent_model_without_marking_it() {
+    let stalls = [
+        Action::Hang,
+        Reply::new("too late")
+            .first_token_delay(Duration::from_secs(600))
+            .into(),
+    ];
+    for stall in stalls {
+        let f = two_models_patient().await;
+        f.emu.set_script(
+            "primary",
+            Script::sequence(vec![stall.clone(), Action::reply("primary again")]),
+        );
+        let before = f.router.health(&f.route[..1]);
+        // The user presses the key once the silent model has the request (a press before it
+        // went out skips it too, but would not be a stall).
+        let skip = SkipSignal::new();
+        let presser = {
+            let (emu, skip) = (f.emu.clone(), skip.clone());
+            tokio::spawn(async move {
+                while emu.count("primary") == 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                skip.skip("you pressed F4");
+            })
+        };
+        // A press on the fallback is ignored: no model follows it.
+        let (res, events) = ask_skipping(
+            &f.router,
+            &f.route,
+            &skip,
+            |e| matches!(e, RouterEvent::Attempting { model, .. } if *model == "openai/fallback"),
+        )
+        .await;
+        presser.await.unwrap();
+        let a = res.unwrap();
+        assert_eq!(a.model, "openai/fallback", "{stall:?}");
+        assert_eq!(a.text(), "answer from the fallback");
+        assert_eq!(a.attempts[0].outcome, Outcome::Skipped, "{:?}", a.attempts);
+        assert_eq!(a.attempts[0].error_class, Some(ErrorClass::Skipped));
+        assert_eq!(a.attempts[1].outcome, Outcome::Ok);
+        let line = events
+            .iter()
+            .find_map(|e| match e {
+                RouterEvent::Failover {
+                    from,
+                    to,
+                    error,
+                    mid_stream,
+                } => Some(aiw::router::failover_line(
+                    from,
+                    to.as_ref(),
+                    error,
+                    *mid_stream,
+                )),
+                _ => None,
+            })
+            .expect("the skip is a failover");
+        assert!(
+            line.starts_with("skipped anthropic/primary after ")
+                && line.ends_with("s (you pressed F4); answering with openai/fallback"),
+            "{line}"
+        );
+        assert_eq!(f.router.health(&f.route[..1]), before, "{stall:?}");
+        // Still in rotation: the next request asks it first, and it answers.
+        let (res, _) = ask(&f.router, &f.route, "hi").await;
+        let b = res.unwrap();
+        assert_eq!(b.model, "anthropic/primary", "{stall:?}: {:?}", b.attempts);
+        assert_eq!(b.text(), "primary again");
+        assert_eq!(f.emu.count("primary"), 2);
+    }
+}
+
+/// Once text streams, a skip does nothing: the answer is not cut.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_skip_while_text_streams_does_nothing() {
+    let f = two_models_patient().await;
+    f.emu.set_script(
+        "primary",
+        Script::always(
+            Reply::new("one two three four")
+                .chunk_chars(4)
+                .interval(Duration::from_millis(30))
+                .into(),
+        ),
+    );
+    let (res, _) = ask_skipping(&f.router, &f.route, &SkipSignal::new(), |e| {
+        matches!(e, RouterEvent::Text { .. })
+    })
+    .await;
+    let a = res.unwrap();
+    assert_eq!(a.model, "anthropic/primary");
+    assert_eq!(a.text(), "one two three four");
+    assert_eq!(a.attempts.len(), 1, "{:?}", a.attempts);
+    assert_eq!(f.emu.count("fallback"), 0);
 }

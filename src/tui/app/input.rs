@@ -2,7 +2,7 @@
 //! and the scroll position. Model keys go on to `models.rs`, sending to `send.rs`.
 
 use super::scroll::{self, Metrics};
-use super::{App, Effect, Level, Overlay, Phase, QUIT_WINDOW, Scroll, models, send, slash};
+use super::{App, Effect, Level, Overlay, Phase, QUIT_WINDOW, Scroll, models, send, skip, slash};
 use crate::tui::editor::Editor;
 use crate::tui::keys::Action;
 
@@ -40,6 +40,7 @@ pub(super) fn on_action(app: &mut App, a: Action, layout: Metrics) -> Vec<Effect
         Action::Quit => quit(app),
         Action::QuitIfEmpty if app.editor.is_empty() => leave(app),
         Action::Reask => send::reask(app),
+        Action::Skip => skip::skip(app),
         Action::CopyCode => slash::copy_code(app, None),
         Action::Picker
         | Action::NextModel

@@ -9,7 +9,8 @@
 //!
 //! Where a change goes: `msg.rs` (what goes in and out), `input.rs` (keys and pastes),
 //! `models.rs` (pinning, auto, the picker), `send.rs` (sending, the queue, re-asking,
-//! stopping), `stream.rs` (a running answer and its end), `checkpoint.rs` (when a streaming
+//! stopping), `skip.rs` (the skip key: moving on from a silent model), `stream.rs` (a
+//! running answer and its end), `checkpoint.rs` (when a streaming
 //! answer is saved), `health.rs` (health, the banner,
 //! the rolling summary), `scroll.rs`, `slash.rs` (what each slash command does; parsing is in
 //! `tui/command.rs`).
@@ -27,6 +28,7 @@ mod models;
 mod msg;
 mod scroll;
 mod send;
+mod skip;
 mod slash;
 mod stream;
 
@@ -105,6 +107,9 @@ pub struct Pending {
     pub route: Vec<ModelRef>,
     /// The model being called now.
     pub current: Option<ModelRef>,
+    /// The model being called now has sent content (text, reasoning, a tool call): it is
+    /// answering, no longer waiting for its first token, so the skip key leaves it alone.
+    pub answering: bool,
     /// Text so far, by model.
     pub segments: Vec<Segment>,
     /// Usage reported by the current attempt.
@@ -550,7 +555,7 @@ fn on_tick(app: &mut App, now: Instant, wall: SystemTime) -> Vec<Effect> {
     }
     match &mut app.phase {
         Phase::Busy(p) => checkpoint::due(p, now).into_iter().collect(),
-        _ => Vec::new(),
+        Phase::Idle => Vec::new(),
     }
 }
 

@@ -80,6 +80,16 @@ pub enum Effect {
         /// The request.
         id: RequestId,
     },
+    /// Skip the model the request waits on for a first token (its [`SkipSignal`]): the router
+    /// moves on to the next model without holding it against the skipped one.
+    ///
+    /// [`SkipSignal`]: crate::router::SkipSignal
+    Skip {
+        /// The request.
+        id: RequestId,
+        /// Who asked, for the failover line (`you pressed F4`).
+        why: String,
+    },
     /// Append the user's turn to the session file.
     SaveUser(String),
     /// Checkpoint a streaming answer.

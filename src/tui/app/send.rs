@@ -81,6 +81,7 @@ fn start_on(
         started: app.now,
         route: route.clone(),
         current: None,
+        answering: false,
         segments: Vec::new(),
         usage: Usage::default(),
         checkpoint: (app.now, 0),

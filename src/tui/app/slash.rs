@@ -70,7 +70,7 @@ pub(super) fn run(app: &mut App, c: Command) -> Vec<Effect> {
 /// `/model NAME`: the model of that name, the one model whose name contains it, or any
 /// `provider/model` of a configured provider.
 fn pin_named(app: &mut App, arg: &str) {
-    if let Some(m) = app.choices.iter().find(|m| m.to_string() == arg).cloned() {
+    if let Some(m) = app.choices.iter().find(|m| *m == arg).cloned() {
         pin(app, m);
         return;
     }

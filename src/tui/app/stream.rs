@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::provider::{Block, Usage};
+use crate::provider::{Block, ErrorClass, Usage};
 use crate::router::{AllModelsFailed, Answer, RouterEvent, failover_line, push_segment};
 use crate::tui::session::{AnswerRecord, FitRecord};
 
@@ -37,11 +37,13 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
     match event {
         RouterEvent::Attempting { model, .. } => {
             p.current = Some(model);
+            p.answering = false;
             p.usage = Usage::default();
         }
         RouterEvent::Text { model, text } => {
             push_segment(&mut p.segments, &model, vec![Block::text(text)]);
             p.current = Some(model);
+            p.answering = true;
             fx.extend(super::checkpoint::due(p, app.now));
         }
         RouterEvent::Usage { usage, .. } => p.usage = usage,
@@ -51,6 +53,7 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
         | RouterEvent::Opaque { model, .. }
         | RouterEvent::ToolUse { model, .. } => {
             p.current = Some(model);
+            p.answering = true;
         }
         RouterEvent::Failover {
             from,
@@ -62,7 +65,9 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
                 text: failover_line(&from, to.as_ref(), &error, mid_stream),
                 level: Level::Warn,
             });
-            banner = to.map(|to| Failed {
+            // A model the user skipped did not fail: no banner says it did.
+            let skipped = error.class == ErrorClass::Skipped;
+            banner = to.filter(|_| !skipped).map(|to| Failed {
                 model: from,
                 instead: to,
                 why: Some(error.brief()),
@@ -189,10 +194,16 @@ fn answered(app: &mut App, p: &Pending, answer: Answer) -> Vec<Effect> {
         );
     }
     let first = p.route.first();
+    // Not from the first model only because the user skipped it: nothing failed.
+    let skipped = answer
+        .attempts
+        .iter()
+        .any(|a| a.error_class == Some(ErrorClass::Skipped));
     if !answer.degraded {
         app.banner = None;
     } else if let (Some(first), Some(m)) = (first, model.clone())
         && app.banner.is_none()
+        && !skipped
     {
         app.banner = Some(app.failure_banner(Failed {
             model: first.clone(),

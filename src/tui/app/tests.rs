@@ -1368,3 +1368,153 @@ fn a_fallback_banner_gives_the_fallbacks_eval_score() {
         "{banner}"
     );
 }
+
+/// The skip key's press, and the effects it asked for.
+fn skip_key(app: &mut App) -> Vec<Effect> {
+    update(app, Msg::Action(Action::Skip))
+}
+
+fn attempting(id: RequestId, model: &str) -> Msg {
+    Msg::Router {
+        id,
+        event: RouterEvent::Attempting {
+            model: m(model),
+            tier: 0,
+        },
+    }
+}
+
+#[test]
+fn skip_key_while_waiting_for_the_first_token_signals_the_request() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(&mut app, attempting(id, OPUS));
+    let fx = skip_key(&mut app);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Skip { id: i, why }] if *i == id && why == "you pressed F4"),
+        "{fx:?}"
+    );
+    assert!(flash(&app).contains("skipping anthropic/claude-opus-4-8"));
+    // The router answers the skip with a failover: one line, in the router's wording.
+    let skipped = ProviderError::new(ErrorClass::Skipped, "after 3.2s (you pressed F4)");
+    update(&mut app, failover(id, OPUS, GPT, skipped, false));
+    assert_eq!(
+        app.extras[0].notes[0].text,
+        "skipped anthropic/claude-opus-4-8 after 3.2s (you pressed F4); answering with openai/gpt-5.5"
+    );
+    assert!(app.banner.is_none(), "a skip is not a failure");
+    update(&mut app, attempting(id, GPT));
+    update(&mut app, text_ev(id, GPT, "answer"));
+    let mut a = answer(GPT, "answer", true);
+    a.attempts = vec![crate::router::Attempt {
+        model: m(OPUS),
+        outcome: crate::router::Outcome::Skipped,
+        error_class: Some(ErrorClass::Skipped),
+        error: Some("after 3.2s (you pressed F4)".into()),
+        status: None,
+        ttft_ms: None,
+        ms: 3200,
+        chars: 0,
+    }];
+    update(&mut app, Msg::Finished { id, result: Ok(a) });
+    assert!(app.banner.is_none(), "{:?}", app.banner);
+}
+
+#[test]
+fn a_rebound_skip_key_is_the_one_named() {
+    let mut cfg = BTreeMap::new();
+    cfg.insert("skip".to_string(), vec!["alt-s".to_string()]);
+    let mut app = test_app();
+    app.keymap = KeyMap::from_config(&cfg).0;
+    let id = ask(&mut app, "hi");
+    update(&mut app, attempting(id, OPUS));
+    let fx = skip_key(&mut app);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Skip { why, .. }] if why == "you pressed Alt+S"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_pinned_model_is_not_skipped() {
+    let mut app = test_app();
+    update(&mut app, Msg::Action(Action::Pin(1)));
+    let id = ask(&mut app, "hi");
+    update(&mut app, attempting(id, OPUS));
+    let fx = skip_key(&mut app);
+    assert!(fx.is_empty(), "{fx:?}");
+    let f = flash(&app);
+    assert!(
+        f.contains("anthropic/claude-opus-4-8 is pinned and cannot be skipped")
+            && f.contains("Esc stops the answer")
+            && f.contains("F3 for auto routing"),
+        "{f}"
+    );
+    assert!(matches!(app.phase, Phase::Busy(_)), "the answer goes on");
+}
+
+#[test]
+fn an_answer_already_streaming_is_not_skipped() {
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(&mut app, attempting(id, OPUS));
+    update(&mut app, text_ev(id, OPUS, "Hel"));
+    let fx = skip_key(&mut app);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(flash(&app).contains("already answering"), "{}", flash(&app));
+    let Phase::Busy(p) = &app.phase else {
+        panic!("the answer goes on")
+    };
+    assert_eq!(p.text(), "Hel");
+    // Reasoning counts as answering too (the router stops listening for a skip then).
+    update(&mut app, attempting(id, GPT));
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::Thinking {
+                model: m(GPT),
+                text: "hmm".into(),
+            },
+        },
+    );
+    assert!(skip_key(&mut app).is_empty());
+    // A new attempt waits for its first token again: the key works once more.
+    update(&mut app, attempting(id, GPT));
+    assert_eq!(skip_key(&mut app).len(), 1);
+}
+
+#[test]
+fn skip_does_nothing_with_nowhere_to_go() {
+    let mut app = test_app();
+    assert!(skip_key(&mut app).is_empty(), "idle");
+    let id = ask(&mut app, "hi");
+    assert!(skip_key(&mut app).is_empty(), "no model called yet");
+    update(&mut app, attempting(id, LOCAL));
+    assert!(skip_key(&mut app).is_empty());
+    assert!(
+        flash(&app).contains("last model of the route"),
+        "{}",
+        flash(&app)
+    );
+    update(
+        &mut app,
+        Msg::Finished {
+            id,
+            result: Ok(answer(LOCAL, "ok", true)),
+        },
+    );
+    // Ctrl+R asks one model only.
+    update(&mut app, Msg::Action(Action::Reask));
+    let Phase::Busy(p) = &app.phase else {
+        panic!("reask starts a request")
+    };
+    let (id, only) = (p.id, p.route[0].to_string());
+    update(&mut app, attempting(id, &only));
+    assert!(skip_key(&mut app).is_empty());
+    assert!(
+        flash(&app).contains("the only model asked"),
+        "{}",
+        flash(&app)
+    );
+}

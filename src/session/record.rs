@@ -85,7 +85,7 @@ impl From<AttemptRecord> for Attempt {
 
 /// `#[serde(with)]` for `Vec<Segment>`.
 pub(super) mod segments {
-    use super::*;
+    use super::{Deserialize, Deserializer, Segment, SegmentRecord, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[Segment], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(|seg| SegmentRecord {
@@ -103,7 +103,7 @@ pub(super) mod segments {
 
 /// `#[serde(with)]` for `Vec<Attempt>`.
 pub(super) mod attempts {
-    use super::*;
+    use super::{Attempt, AttemptRecord, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[Attempt], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(AttemptRecord::from))

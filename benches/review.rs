@@ -107,11 +107,13 @@ fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> (Option<i32>
         .stderr(Stdio::piped())
         .output()
         .map(|o| {
-            let said = String::from_utf8_lossy(&o.stderr)
+            let mut said = String::new();
+            for l in String::from_utf8_lossy(&o.stderr)
                 .lines()
                 .filter(|l| l.starts_with("aiw review:"))
-                .map(|l| format!("    {l}\n"))
-                .collect();
+            {
+                let _ = writeln!(said, "    {l}");
+            }
             (o.status.code(), said)
         })
         .expect("spawn aiw")

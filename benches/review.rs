@@ -82,7 +82,7 @@ fn planted_diff() -> String {
 }
 
 /// Runs `aiw review --diff FILE` with `route` as the review route; returns the exit status
-/// and the review's own summary lines (`aiw review: ...` on stderr).
+/// and the review's own summary lines (`aiw review: ...`).
 fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> (Option<i32>, String) {
     std::fs::write(
         dir.join("config.toml"),
@@ -103,12 +103,13 @@ fn review(dir: &Path, base: &str, route: &str, diff_file: &Path) -> (Option<i32>
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITLAB_CI")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .map(|o| {
             let mut said = String::new();
-            for l in String::from_utf8_lossy(&o.stderr)
+            let out = [&o.stdout[..], &o.stderr[..]].concat();
+            for l in String::from_utf8_lossy(&out)
                 .lines()
                 .filter(|l| l.starts_with("aiw review:"))
             {

@@ -55,6 +55,8 @@ mod local_route;
 /// clients (streaming, usage, every error class, truncation, malformed and error events,
 /// connection failures, exact request shape, missing key).
 mod providers;
+/// The README's GitHub Actions and GitLab CI examples run as shell against the emulator.
+mod readme_ci;
 /// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.
 mod review;
 /// The PR/MR conversation of `aiw review`: sticky GitHub comment and GitLab note, inline

@@ -452,33 +452,25 @@ pub async fn review_diff(
     let requests = requests_for(&chunks, &opts.system, opts.budget);
     let mut results = run_chunks(model, 0, &requests, opts).await;
     let mut chunks = chunks;
-    let mut truncated;
-    (chunks, results, truncated) =
-        halve_too_long(model, 0, &opts.system, opts.budget, chunks, results, opts).await;
-    coverage.lines_truncated += truncated;
-    for (t, tier) in opts.lower_tiers.iter().enumerate() {
-        (chunks, results, truncated) = retry_parts(
-            model,
-            t + 1,
-            &tier.system,
-            tier.budget,
-            chunks,
-            results,
-            opts,
-            |_| true,
-        )
-        .await;
-        coverage.lines_truncated += truncated;
-        (chunks, results, truncated) = halve_too_long(
-            model,
-            t + 1,
-            &tier.system,
-            tier.budget,
-            chunks,
-            results,
-            opts,
-        )
-        .await;
+    // Each tier: the parts no tier above could review (the primary's tier: all of them,
+    // already sent), then its own too-long parts in halves.
+    let tiers = std::iter::once((opts.system.as_str(), opts.budget)).chain(
+        opts.lower_tiers
+            .iter()
+            .map(|t| (t.system.as_str(), t.budget)),
+    );
+    for (index, (system, budget)) in tiers.enumerate() {
+        let mut truncated;
+        if index > 0 {
+            (chunks, results, truncated) =
+                retry_parts(model, index, system, budget, chunks, results, opts, |_| {
+                    true
+                })
+                .await;
+            coverage.lines_truncated += truncated;
+        }
+        (chunks, results, truncated) =
+            halve_too_long(model, index, system, budget, chunks, results, opts).await;
         coverage.lines_truncated += truncated;
     }
 

@@ -74,16 +74,7 @@ pub(super) fn target(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(pairs: &[(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs = pairs.to_vec();
-        move |k: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::commands::review::comment::tests::env_of;
 
     #[test]
     fn the_pr_comes_from_the_ref_live_and_from_the_origin_on_replay() {

@@ -375,9 +375,22 @@ pub async fn publish(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::commands::review::report::Status;
+
+    /// An environment of `pairs` (what CI would set), for the target tests.
+    pub(in crate::commands::review::comment) fn env_of(
+        pairs: &[(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
+        let pairs = pairs.to_vec();
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
 
     #[test]
     fn the_body_has_the_marker_and_is_cut_at_the_platform_limit() {

@@ -14,6 +14,21 @@ use crate::support::{config_text, m, router, settings, test_model};
 /// spinning two OpenMP threads on a 2-core CI machine slow each other down tenfold.
 pub(crate) static MODEL_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The `[providers.local]` block for the test model with a `context_size` window.
+pub(crate) fn local_provider(context_size: u32) -> String {
+    format!(
+        "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = {context_size}\n",
+        test_model().display()
+    )
+}
+
+/// Config text whose time limits suit the local model: a loaded 2-core CI machine runs
+/// SmolLM2 ten times slower than an idle one, so no local test may depend on 20 s being
+/// enough (the local tier waits only for `total`; the remote limits stay short).
+pub(crate) fn patient(text: String) -> String {
+    text.replace("total = \"20s\"", "total = \"600s\"")
+}
+
 fn conversation() -> ChatRequest {
     ChatRequest {
         system: Some("You are a concise assistant.".into()),
@@ -30,18 +45,14 @@ fn conversation() -> ChatRequest {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_remote_down_answers_from_the_local_model_with_the_history() {
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
+    let text = patient(config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "openai/fallback", "local/default"]"#,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
-            model.display()
-        ),
-    );
+        &local_provider(1024),
+    ));
     emu.set_script(
         "primary",
         Script::always(Action::error(ErrorKind::Overloaded)),
@@ -134,19 +145,14 @@ connect = "3s"
 
 #[tokio::test(flavor = "multi_thread")]
 async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_its_grammar() {
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
+    let text = patient(config_text(
         &emu.base_url(),
         r#"review = ["anthropic/primary", "local/default"]"#,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 2048\n",
-            model.display()
-        ),
-    )
-    .replace("total = \"20s\"", "total = \"180s\"");
+        &local_provider(2048),
+    ));
     std::fs::write(dir.path().join("config.toml"), text).unwrap();
     emu.set_script(
         "primary",
@@ -215,18 +221,14 @@ async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_it
 async fn the_local_model_calls_tools_under_the_grammar() {
     use aiw::conversation::{Tool, ToolChoice};
     use aiw::provider::{Block, Role, StopReason};
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
+    let text = patient(config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "local/default"]"#,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 2048\n",
-            model.display()
-        ),
-    );
+        &local_provider(2048),
+    ));
     emu.set_script(
         "primary",
         Script::always(Action::error(ErrorKind::Overloaded)),
@@ -322,21 +324,14 @@ async fn the_local_model_calls_tools_under_the_grammar() {
 async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_cannot() {
     use aiw::config::Secret;
     use aiw::gateway::{self, Gateway};
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config_text(
+    let text = patient(config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "local/default"]"#,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
-            model.display()
-        ),
-    )
-    // The local model reads about 1k tokens here; on a busy 2-core CI machine that can take
-    // longer than the 20 s the shared config allows.
-    .replace("total = \"20s\"", "total = \"300s\"");
+        &local_provider(1024),
+    ));
     emu.set_script(
         "primary",
         Script::always(Action::error(ErrorKind::Overloaded)),
@@ -404,22 +399,13 @@ async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_c
 async fn all_cloud_down_the_local_model_gets_the_summary_with_the_planted_facts() {
     use crate::summary::{FACTS, config, long_session};
     use aiw::session::summary;
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config(
-        &emu.base_url(),
-        128_000,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
-            model.display()
-        ),
-    )
-    // A loaded 2-core machine takes tens of seconds to evaluate a 1k-token prompt.
-    .replace("first_token = \"2s\"", "first_token = \"300s\"")
-    .replace("stall = \"2s\"", "stall = \"300s\"")
-    .replace("total = \"20s\"", "total = \"600s\"");
+    let text = patient(config(&emu.base_url(), 128_000, &local_provider(1024)))
+        // A loaded 2-core machine takes tens of seconds to evaluate a 1k-token prompt.
+        .replace("first_token = \"2s\"", "first_token = \"300s\"")
+        .replace("stall = \"2s\"", "stall = \"300s\"");
     emu.set_script("primary", Script::reply("ok"));
     emu.set_script("cheap-mini", Script::reply(&crate::summary::summary_text()));
     let r = router(settings(&text, dir.path()));
@@ -505,21 +491,12 @@ async fn all_cloud_down_the_local_model_gets_the_summary_with_the_planted_facts(
 #[tokio::test(flavor = "multi_thread")]
 async fn no_summary_ready_the_local_model_reduces_the_history_itself() {
     use crate::summary::{config, long_session};
-    let model = test_model();
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = config(
-        &emu.base_url(),
-        128_000,
-        &format!(
-            "[providers.local]\nmodel = \"{}\"\nthreads = 2\ncontext_size = 1024\n",
-            model.display()
-        ),
-    )
-    .replace("first_token = \"2s\"", "first_token = \"300s\"")
-    .replace("stall = \"2s\"", "stall = \"300s\"")
-    .replace("total = \"20s\"", "total = \"600s\"");
+    let text = patient(config(&emu.base_url(), 128_000, &local_provider(1024)))
+        .replace("first_token = \"2s\"", "first_token = \"300s\"")
+        .replace("stall = \"2s\"", "stall = \"300s\"");
     for name in ["primary", "fallback"] {
         emu.set_script(name, Script::always(Action::error(ErrorKind::Unavailable)));
     }

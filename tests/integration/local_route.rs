@@ -25,7 +25,7 @@ pub(crate) fn local_provider(context_size: u32) -> String {
 /// Config text whose time limits suit the local model: a loaded 2-core CI machine runs
 /// SmolLM2 ten times slower than an idle one, so no local test may depend on 20 s being
 /// enough (the local tier waits only for `total`; the remote limits stay short).
-pub(crate) fn patient(text: String) -> String {
+pub(crate) fn patient(text: &str) -> String {
     text.replace("total = \"20s\"", "total = \"600s\"")
 }
 
@@ -48,7 +48,7 @@ async fn all_remote_down_answers_from_the_local_model_with_the_history() {
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config_text(
+    let text = patient(&config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "openai/fallback", "local/default"]"#,
         &local_provider(1024),
@@ -148,7 +148,7 @@ async fn review_with_every_remote_model_down_is_done_by_the_local_model_under_it
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config_text(
+    let text = patient(&config_text(
         &emu.base_url(),
         r#"review = ["anthropic/primary", "local/default"]"#,
         &local_provider(2048),
@@ -224,7 +224,7 @@ async fn the_local_model_calls_tools_under_the_grammar() {
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config_text(
+    let text = patient(&config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "local/default"]"#,
         &local_provider(2048),
@@ -327,7 +327,7 @@ async fn the_gateway_fits_a_big_agent_request_into_the_local_window_or_says_it_c
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config_text(
+    let text = patient(&config_text(
         &emu.base_url(),
         r#"default = ["anthropic/primary", "local/default"]"#,
         &local_provider(1024),
@@ -402,7 +402,7 @@ async fn all_cloud_down_the_local_model_gets_the_summary_with_the_planted_facts(
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config(&emu.base_url(), 128_000, &local_provider(1024)))
+    let text = patient(&config(&emu.base_url(), 128_000, &local_provider(1024)))
         // A loaded 2-core machine takes tens of seconds to evaluate a 1k-token prompt.
         .replace("first_token = \"2s\"", "first_token = \"300s\"")
         .replace("stall = \"2s\"", "stall = \"300s\"");
@@ -494,7 +494,7 @@ async fn no_summary_ready_the_local_model_reduces_the_history_itself() {
     let _one_at_a_time = MODEL_LOCK.lock().await;
     let emu = Emulator::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let text = patient(config(&emu.base_url(), 128_000, &local_provider(1024)))
+    let text = patient(&config(&emu.base_url(), 128_000, &local_provider(1024)))
         .replace("first_token = \"2s\"", "first_token = \"300s\"")
         .replace("stall = \"2s\"", "stall = \"300s\"");
     for name in ["primary", "fallback"] {

@@ -8,7 +8,7 @@
 //! makes the review partial, with counts. Which review policy applies (the checkout's, or in
 //! CI the base branch's) is `policy`'s decision.
 //!
-//! See: /tmp/issue6.md (the spec) and ../../../../shared/reference/ci-formats.md.
+//! The README's CI section shows the step as teams run it.
 
 pub mod comment;
 pub mod diff;
@@ -770,23 +770,45 @@ fn assemble(
     mut coverage: Coverage,
     over_budget: &[String],
 ) -> Outcome {
-    let total = chunks.len();
     let mut r = Report::new(Status::Complete, description, opts.route.clone());
     r.skipped_files = skipped;
-    r.chunks.total = total;
-    // A file counts as reviewed when every chunk that carries it was reviewed, and none of it
-    // fell past the chunk budget.
+    r.chunks.total = chunks.len();
+    coverage.files_reviewed = files_reviewed(chunks, &results, over_budget);
+    let mut tally = Tally::default();
+    for (i, (res, chunk)) in results.into_iter().zip(chunks).enumerate() {
+        tally.add(&mut r, i + 1, chunk, res);
+    }
+    let (inside, outside) = place_all(tally.findings, parsed, opts);
+    r.findings = reported(&inside, parsed, &opts.advisory);
+    r.outside = reported(&outside, parsed, &opts.advisory);
+    r.status = status_of(&r.chunks, &tally.reasons, &coverage);
+    r.coverage = coverage;
+    r.anchor = parsed.anchor();
+    if r.chunks.timed_out > 0 && !tally.reasons.is_empty() {
+        r.notes
+            .push(format!("models that failed: {}", tally.reasons.join("; ")));
+    }
+    Outcome {
+        report: r,
+        unreviewed: tally.unreviewed,
+    }
+}
+
+/// How many files were reviewed: a file counts when every chunk that carries it was
+/// reviewed and none of it fell past the chunk budget.
+fn files_reviewed(
+    chunks: &[diff::Chunk],
+    results: &[Option<ChunkResult>],
+    over_budget: &[String],
+) -> usize {
     let reviewed_chunk = |i: usize| matches!(results[i], Some(ChunkResult::Reviewed { .. }));
     let mut seen: Vec<&str> = Vec::new();
-    for c in chunks {
-        for f in &c.files {
-            if !seen.contains(&f.as_str()) {
-                seen.push(f);
-            }
+    for f in chunks.iter().flat_map(|c| &c.files) {
+        if !seen.contains(&f.as_str()) {
+            seen.push(f);
         }
     }
-    coverage.files_reviewed = seen
-        .iter()
+    seen.iter()
         .filter(|f| !over_budget.iter().any(|o| o == *f))
         .filter(|f| {
             chunks
@@ -794,11 +816,22 @@ fn assemble(
                 .filter(|c| c.files.iter().any(|x| x == *f))
                 .all(|c| reviewed_chunk(c.index))
         })
-        .count();
-    let mut all = Vec::new();
-    let mut reasons: Vec<String> = Vec::new();
-    let mut unreviewed = String::new();
-    for (i, res) in results.into_iter().enumerate() {
+        .count()
+}
+
+/// What the chunk results add up to besides the report's own counters: the findings with
+/// the model that made each, why models failed, and the diff text nobody reviewed.
+#[derive(Default)]
+struct Tally {
+    findings: Vec<(findings::Finding, String)>,
+    reasons: Vec<String>,
+    unreviewed: String,
+}
+
+impl Tally {
+    /// Counts the result of chunk `part` (from 1) into `r` (its part, models, counters,
+    /// notes) and `self`.
+    fn add(&mut self, r: &mut Report, part: usize, chunk: &diff::Chunk, res: Option<ChunkResult>) {
         let (state, by) = match &res {
             Some(ChunkResult::Reviewed { model, .. }) => (PartState::Reviewed, Some(model.clone())),
             Some(ChunkResult::Unreadable { model, .. }) => {
@@ -808,17 +841,11 @@ fn assemble(
             None => (PartState::TimedOut, None),
         };
         r.parts.push(Part {
-            part: i + 1,
-            files: chunks[i].files.clone(),
+            part,
+            files: chunk.files.clone(),
             state,
             model: by,
         });
-        let note_model = |m: &str, degraded: bool, r: &mut Report| {
-            if !r.models.iter().any(|x| x == m) {
-                r.models.push(m.to_string());
-            }
-            r.degraded |= degraded;
-        };
         match res {
             Some(ChunkResult::Reviewed {
                 model: m,
@@ -828,36 +855,31 @@ fn assemble(
                 repaired,
                 rejected,
             }) => {
-                note_model(&m, degraded, &mut r);
+                note_model(r, &m, degraded);
+                note_rejected(r, rejected);
                 r.chunks.reviewed += 1;
                 if repaired {
                     r.notes.push(format!(
-                        "part {}: {m} answered with prose or a cut answer first; its answer to a repair prompt was used",
-                        i + 1
+                        "part {part}: {m} answered with prose or a cut answer first; its answer to a repair prompt was used"
                     ));
-                }
-                for x in rejected {
-                    if !r.rejected.contains(&x) {
-                        r.rejected.push(x);
-                    }
                 }
                 if dropped > 0 {
                     r.notes.push(format!(
-                        "part {}: {dropped} finding(s) from {m} were unusable (no file, line or known severity) and were dropped",
-                        i + 1
+                        "part {part}: {dropped} finding(s) from {m} were unusable (no file, line or known severity) and were dropped"
                     ));
                 }
-                all.extend(findings.into_iter().map(|f| (f, m.clone())));
+                self.findings
+                    .extend(findings.into_iter().map(|f| (f, m.clone())));
             }
             Some(ChunkResult::Unreadable {
                 model: m,
                 degraded,
                 error,
             }) => {
-                note_model(&m, degraded, &mut r);
+                note_model(r, &m, degraded);
                 r.chunks.unreadable += 1;
-                r.notes.push(format!("part {}: {m}: {error}", i + 1));
-                unreviewed.push_str(&chunks[i].text);
+                r.notes.push(format!("part {part}: {m}: {error}"));
+                self.unreviewed.push_str(&chunk.text);
             }
             Some(ChunkResult::Unavailable(Unavailable {
                 reason,
@@ -865,24 +887,49 @@ fn assemble(
                 rejected,
                 ..
             })) => {
-                for x in rejected {
-                    if !r.rejected.contains(&x) {
-                        r.rejected.push(x);
-                    }
-                }
+                note_rejected(r, rejected);
                 r.chunks.unavailable += 1;
                 r.chunks.config_problems += usize::from(config_problem);
-                if !reasons.contains(&reason) {
-                    reasons.push(reason);
+                if !self.reasons.contains(&reason) {
+                    self.reasons.push(reason);
                 }
-                unreviewed.push_str(&chunks[i].text);
+                self.unreviewed.push_str(&chunk.text);
             }
             None => {
                 r.chunks.timed_out += 1;
-                unreviewed.push_str(&chunks[i].text);
+                self.unreviewed.push_str(&chunk.text);
             }
         }
     }
+}
+
+/// Adds `m` to the models that answered (once) and whether it was a fallback.
+fn note_model(r: &mut Report, m: &str, degraded: bool) {
+    if !r.models.iter().any(|x| x == m) {
+        r.models.push(m.to_string());
+    }
+    r.degraded |= degraded;
+}
+
+/// Adds the models that rejected their key (once each).
+fn note_rejected(r: &mut Report, rejected: Vec<String>) {
+    for x in rejected {
+        if !r.rejected.contains(&x) {
+            r.rejected.push(x);
+        }
+    }
+}
+
+/// A reported finding before merging: the finding, the model that made it, and (outside
+/// the change) why it was moved out.
+type Placed = (findings::Finding, String, Option<String>);
+
+/// Splits findings into those on the change and those outside it (see [`findings::place`]).
+fn place_all(
+    all: Vec<(findings::Finding, String)>,
+    parsed: &diff::Diff,
+    opts: &EngineOptions,
+) -> (Vec<Placed>, Vec<Placed>) {
     let mut inside = Vec::new();
     let mut outside = Vec::new();
     for (f, m) in all {
@@ -894,28 +941,12 @@ fn assemble(
             }
         }
     }
-    r.findings = reported(&inside, parsed, &opts.advisory);
-    r.outside = reported(&outside, parsed, &opts.advisory);
-    r.status = status_of(&r.chunks, &reasons, &coverage);
-    r.coverage = coverage;
-    r.anchor = parsed.anchor();
-    if r.chunks.timed_out > 0 && !reasons.is_empty() {
-        r.notes
-            .push(format!("models that failed: {}", reasons.join("; ")));
-    }
-    Outcome {
-        report: r,
-        unreviewed,
-    }
+    (inside, outside)
 }
 
 /// Merges placed findings (see [`findings::merge`]) and wraps each with the model that
 /// reported it and, for one outside the change, why.
-fn reported(
-    list: &[(findings::Finding, String, Option<String>)],
-    parsed: &diff::Diff,
-    advisory: &[String],
-) -> Vec<Reported> {
+fn reported(list: &[Placed], parsed: &diff::Diff, advisory: &[String]) -> Vec<Reported> {
     let merged = findings::merge(list.iter().map(|(f, _, _)| f.clone()).collect());
     merged
         .into_iter()
@@ -1219,50 +1250,12 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     let route = resolve_route(&ctx.settings, args.route.as_deref(), args.model.as_deref())?;
     let env = |k: &str| std::env::var(k).ok();
     let outputs = Outputs::from_args(&args, &env);
-
-    let mut wrapped_note = None;
-    if !args.wrap.is_empty() {
-        let wrap_timeout = match &args.wrap_timeout {
-            Some(t) => parse_duration(t).map_err(|e| usage(format!("--wrap-timeout: {e}")))?,
-            None => budget.map_or(wrap::DEFAULT_TIMEOUT, |b| b / 2),
-        };
-        match wrap::run_wrapped(&args.wrap, wrap_timeout).await? {
-            wrap::WrapOutcome::Passed(code) => {
-                // Its result stands; the step outputs and report files still say so.
-                let report = Report::new(
-                    Status::Wrapped(format!(
-                        "The wrapped review command `{}` reviewed the change and exited {code}; aiw passed its result through and did not review itself.",
-                        args.wrap.join(" ")
-                    )),
-                    "the wrapped review command's review",
-                    route.iter().map(ToString::to_string).collect(),
-                );
-                let redactor = crate::redact::global().clone();
-                let (printed, written) = write_outputs(&report, &outputs, &redactor);
-                // Its own output already went to stdout: aiw's text report goes to stderr.
-                output::raw_stderr(printed.stderr.as_bytes());
-                output::raw_stderr(printed.stdout.as_bytes());
-                written?;
-                return Ok(exit::code(code));
-            }
-            wrap::WrapOutcome::Outage(reason) => {
-                let msg = format!(
-                    "The wrapped review command `{}` failed like an outage ({reason}); aiw reviewed with its own route instead.",
-                    args.wrap.join(" ")
-                );
-                warn(outputs.github, &msg);
-                wrapped_note = Some(msg);
-            }
-        }
-    }
-
-    let source = match (&args.diff, args.staged, &args.base) {
-        (Some(p), _, _) if p.as_os_str() == "-" => DiffSource::Stdin,
-        (Some(p), _, _) => DiffSource::File(p.clone()),
-        (None, true, _) => DiffSource::Staged,
-        (None, false, Some(b)) => DiffSource::Base(b.clone()),
-        (None, false, None) => DiffSource::Auto,
+    let wrapped_note = match wrap_first(&args, budget, &route, &outputs).await? {
+        Wrapped::Done(code) => return Ok(code),
+        Wrapped::Review(note) => note,
     };
+
+    let source = diff_source(&args);
     let limits = diff::ReadLimits {
         max_bytes: ctx.settings.limits.diff_bytes,
         deadline,
@@ -1308,24 +1301,7 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         .notes
         .extend(policy::coverage_notes(&report, unexempted));
 
-    let mut code = report::exit_code(&report, args.fail_on, args.on_unavailable);
-    if report.chunks.config_problems > 0 || !report.rejected.is_empty() {
-        // Not an outage: a key was rejected (or every model rejected the call). Skipping,
-        // or passing on a lower tier's review, would hide a broken setup every run.
-        report.notes.push(
-            "a model failed with a configuration problem (a rejected API key or permission, or every model rejecting the request): this is not an outage, so the step fails; fix the configuration shown above".into(),
-        );
-        code = exit::USAGE;
-    }
-    if !report.rejected.is_empty() {
-        warn(
-            outputs.github,
-            &format!(
-                "{} rejected the API key or its permission; a lower tier of the route reviewed instead: fix the key",
-                report.rejected.join(", ")
-            ),
-        );
-    }
+    let mut code = verdict(&mut report, &args, outputs.github);
     let text = if report.is_skipped() {
         // Stored in the state dir for `aiw queue run`: no secret goes in it either.
         String::from_utf8_lossy(&opts.redactor.scrub_bytes(&gathered.bytes)).into_owned()
@@ -1341,41 +1317,14 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
         && !text.is_empty()
         && code != exit::USAGE
     {
-        let mut job = queue::Job::new(
+        let job = queued_job(
+            &args,
+            &outputs,
+            &env,
+            cwd.as_deref(),
             text,
-            gathered.description.clone(),
-            queue::JobOptions {
-                route: args.route.clone(),
-                model: args.model.clone(),
-                focus: args.focus.clone(),
-                fail_on: args.fail_on,
-                fail_on_tier: args.fail_on_tier,
-                filter_mode: args.filter_mode,
-            },
-            cwd.clone(),
+            &gathered.description,
         );
-        let head = cwd
-            .as_deref()
-            .and_then(|d| policy::git_in(d, &["rev-parse", "HEAD"]).ok())
-            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-            .filter(|h| !h.is_empty());
-        job.origin = queue::Origin::from_env(&env, head, args.base.clone());
-        let absolute = |p: &Option<PathBuf>| {
-            p.as_ref()
-                .filter(|p| !crate::files::is_stdout(p))
-                .map(|p| match &cwd {
-                    Some(c) if p.is_relative() => c.join(p),
-                    _ => p.clone(),
-                })
-        };
-        job.outputs = queue::JobOutputs {
-            json: absolute(&outputs.json),
-            sarif: absolute(&outputs.sarif),
-            rdjson: absolute(&outputs.rdjson),
-            gitlab: absolute(&outputs.gitlab),
-            github_comment: args.github_comment,
-            gitlab_note: args.gitlab_note,
-        };
         match queue::Queue::configured(&ctx.settings.paths.state_dir, &env).enqueue(&job) {
             Ok(()) => report.queued_job = Some(job.id.clone()),
             Err(e) => {
@@ -1400,6 +1349,140 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
     output::stream_text(&printed.stdout)?;
     written?;
     Ok(exit::code(code))
+}
+
+/// What is left to do after the wrapped review command (`--wrap`), if any, ran.
+enum Wrapped {
+    /// It reviewed the change: its exit status is the step's (outputs already written).
+    Done(ExitCode),
+    /// aiw reviews itself; the note says why when the wrapped command failed like an outage.
+    Review(Option<String>),
+}
+
+/// Runs the wrapped review command first when `--wrap` is given. When it passes, its result
+/// stands, and the step outputs and report files still say so.
+async fn wrap_first(
+    args: &ReviewArgs,
+    budget: Option<Duration>,
+    route: &[ModelRef],
+    outputs: &Outputs,
+) -> anyhow::Result<Wrapped> {
+    if args.wrap.is_empty() {
+        return Ok(Wrapped::Review(None));
+    }
+    let wrap_timeout = match &args.wrap_timeout {
+        Some(t) => parse_duration(t).map_err(|e| usage(format!("--wrap-timeout: {e}")))?,
+        None => budget.map_or(wrap::DEFAULT_TIMEOUT, |b| b / 2),
+    };
+    let command = args.wrap.join(" ");
+    match wrap::run_wrapped(&args.wrap, wrap_timeout).await? {
+        wrap::WrapOutcome::Passed(code) => {
+            let report = Report::new(
+                Status::Wrapped(format!(
+                    "The wrapped review command `{command}` reviewed the change and exited {code}; aiw passed its result through and did not review itself."
+                )),
+                "the wrapped review command's review",
+                route.iter().map(ToString::to_string).collect(),
+            );
+            let redactor = crate::redact::global().clone();
+            let (printed, written) = write_outputs(&report, outputs, &redactor);
+            // Its own output already went to stdout: aiw's text report goes to stderr.
+            output::raw_stderr(printed.stderr.as_bytes());
+            output::raw_stderr(printed.stdout.as_bytes());
+            written?;
+            Ok(Wrapped::Done(exit::code(code)))
+        }
+        wrap::WrapOutcome::Outage(reason) => {
+            let msg = format!(
+                "The wrapped review command `{command}` failed like an outage ({reason}); aiw reviewed with its own route instead."
+            );
+            warn(outputs.github, &msg);
+            Ok(Wrapped::Review(Some(msg)))
+        }
+    }
+}
+
+/// Where the diff comes from, as the flags say.
+fn diff_source(args: &ReviewArgs) -> DiffSource {
+    match (&args.diff, args.staged, &args.base) {
+        (Some(p), _, _) if p.as_os_str() == "-" => DiffSource::Stdin,
+        (Some(p), _, _) => DiffSource::File(p.clone()),
+        (None, true, _) => DiffSource::Staged,
+        (None, false, Some(b)) => DiffSource::Base(b.clone()),
+        (None, false, None) => DiffSource::Auto,
+    }
+}
+
+/// The step's exit status for `report`. A configuration problem (a rejected key, or every
+/// model rejecting the call) is not an outage: the step fails with a usage error, because
+/// skipping, or passing on a lower tier's review, would hide a broken setup every run.
+fn verdict(report: &mut Report, args: &ReviewArgs, github: bool) -> u8 {
+    let mut code = report::exit_code(report, args.fail_on, args.on_unavailable);
+    if report.chunks.config_problems > 0 || !report.rejected.is_empty() {
+        report.notes.push(
+            "a model failed with a configuration problem (a rejected API key or permission, or every model rejecting the request): this is not an outage, so the step fails; fix the configuration shown above".into(),
+        );
+        code = exit::USAGE;
+    }
+    if !report.rejected.is_empty() {
+        warn(
+            github,
+            &format!(
+                "{} rejected the API key or its permission; a lower tier of the route reviewed instead: fix the key",
+                report.rejected.join(", ")
+            ),
+        );
+    }
+    code
+}
+
+/// The queue job for the unreviewed `text`: the review's options, where it came from (PR,
+/// commit, base) and where its outputs go (absolute paths, so a replay from elsewhere
+/// writes them in the same place).
+fn queued_job(
+    args: &ReviewArgs,
+    outputs: &Outputs,
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: Option<&Path>,
+    text: String,
+    description: &str,
+) -> queue::Job {
+    let head = cwd
+        .and_then(|d| policy::git_in(d, &["rev-parse", "HEAD"]).ok())
+        .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+        .filter(|h| !h.is_empty());
+    let absolute = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .filter(|p| !crate::files::is_stdout(p))
+            .map(|p| match cwd {
+                Some(c) if p.is_relative() => c.join(p),
+                _ => p.clone(),
+            })
+    };
+    let job_outputs = queue::JobOutputs {
+        json: absolute(&outputs.json),
+        sarif: absolute(&outputs.sarif),
+        rdjson: absolute(&outputs.rdjson),
+        gitlab: absolute(&outputs.gitlab),
+        github_comment: args.github_comment,
+        gitlab_note: args.gitlab_note,
+    };
+    let mut job = queue::Job::new(
+        text,
+        description.to_string(),
+        queue::JobOptions {
+            route: args.route.clone(),
+            model: args.model.clone(),
+            focus: args.focus.clone(),
+            fail_on: args.fail_on,
+            fail_on_tier: args.fail_on_tier,
+            filter_mode: args.filter_mode,
+        },
+        cwd.map(Path::to_path_buf),
+    );
+    job.origin = queue::Origin::from_env(env, head, args.base.clone());
+    job.outputs = job_outputs;
+    job
 }
 
 /// The platforms the review talks on (`--github-comment`, `--gitlab-note`).

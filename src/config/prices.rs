@@ -31,10 +31,14 @@ pub struct Price {
 }
 
 impl Price {
-    /// What `usage` costs, in US dollars.
+    /// What `usage` costs, in US dollars: cache reads and writes at their own prices where
+    /// the table has them, at the input price otherwise.
     pub fn cost(&self, usage: Usage) -> f64 {
-        (usage.input_tokens as f64 * self.input + usage.output_tokens as f64 * self.output)
-            / 1_000_000.0
+        let per_million = usage.fresh_input_tokens() as f64 * self.input
+            + usage.cache_read_tokens as f64 * self.cache_read.unwrap_or(self.input)
+            + usage.cache_write_tokens as f64 * self.cache_write.unwrap_or(self.input)
+            + usage.output_tokens as f64 * self.output;
+        per_million / 1_000_000.0
     }
 
     /// Checks that every figure is a finite, non-negative number.
@@ -273,8 +277,30 @@ mod tests {
         let c = price(5.0, 25.0).cost(Usage {
             input_tokens: 100,
             output_tokens: 20,
+            ..Usage::default()
         });
         assert!((c - 0.001).abs() < 1e-12, "{c}");
+    }
+
+    #[test]
+    fn cache_reads_and_writes_cost_their_own_price_or_the_input_price() {
+        let usage = Usage {
+            input_tokens: 1_000_000 + 2_000_000 + 500_000,
+            output_tokens: 100_000,
+            cache_read_tokens: 2_000_000,
+            cache_write_tokens: 500_000,
+        };
+        let p = Price {
+            cache_read: Some(0.5),
+            cache_write: Some(6.25),
+            ..price(5.0, 25.0)
+        };
+        // 1M fresh at $5, 2M read at $0.50, 0.5M written at $6.25, 0.1M out at $25.
+        let c = p.cost(usage);
+        assert!((c - (5.0 + 1.0 + 3.125 + 2.5)).abs() < 1e-9, "{c}");
+        // No cache prices in the table: every prompt token at the input price.
+        let c = price(5.0, 25.0).cost(usage);
+        assert!((c - (3.5 * 5.0 + 2.5)).abs() < 1e-9, "{c}");
     }
 
     #[test]

@@ -354,7 +354,7 @@ impl AnthropicEncoder {
                 "id": self.meta.id, "type": "message", "role": "assistant",
                 "model": self.meta.client_model, "content": [],
                 "stop_reason": null, "stop_sequence": null,
-                "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": 1}
+                "usage": usage_json(Usage { output_tokens: 1, ..self.usage })
             }}),
         );
     }
@@ -424,7 +424,7 @@ impl Encoder for AnthropicEncoder {
         match ev {
             RouterEvent::Usage { usage, .. } => {
                 if usage.input_tokens > 0 {
-                    self.usage.input_tokens = usage.input_tokens;
+                    self.usage = *usage;
                 }
                 self.usage.output_tokens = usage.output_tokens;
             }
@@ -489,8 +489,7 @@ impl Encoder for AnthropicEncoder {
                     "message_delta",
                     &json!({"type": "message_delta",
                             "delta": {"stop_reason": stop_name(&a.stop), "stop_sequence": null},
-                            "usage": {"input_tokens": a.usage.input_tokens,
-                                      "output_tokens": a.usage.output_tokens}}),
+                            "usage": usage_json(a.usage)}),
                 );
                 sse(out, "message_stop", &json!({"type": "message_stop"}));
             }
@@ -532,9 +531,19 @@ impl Encoder for AnthropicEncoder {
             "id": self.meta.id, "type": "message", "role": "assistant",
             "model": self.meta.client_model, "content": content,
             "stop_reason": stop_name(&a.stop), "stop_sequence": null,
-            "usage": {"input_tokens": a.usage.input_tokens, "output_tokens": a.usage.output_tokens}
+            "usage": usage_json(a.usage)
         })
     }
+}
+
+/// Anthropic's usage object for `u`: `input_tokens` counts only the tokens read fresh, and
+/// cache reads and writes are counted apart, as the Messages API reports them (a client adds
+/// the three for the prompt's size and prices each on its own).
+fn usage_json(u: Usage) -> Value {
+    json!({"input_tokens": u.fresh_input_tokens(),
+           "cache_creation_input_tokens": u.cache_write_tokens,
+           "cache_read_input_tokens": u.cache_read_tokens,
+           "output_tokens": u.output_tokens})
 }
 
 /// Anthropic's error body for `e`.
@@ -571,6 +580,21 @@ fn estimate_system(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_goes_back_with_the_cache_apart_as_the_messages_api_counts_it() {
+        let v = usage_json(Usage {
+            input_tokens: 21_006,
+            output_tokens: 5,
+            cache_read_tokens: 20_000,
+            cache_write_tokens: 1000,
+        });
+        assert_eq!(
+            v,
+            json!({"input_tokens": 6, "cache_creation_input_tokens": 1000,
+                   "cache_read_input_tokens": 20_000, "output_tokens": 5})
+        );
+    }
 
     #[test]
     fn claude_code_shaped_request_maps_and_keeps_what_it_cannot_model() {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Encoder, GatewayError, Parsed, ResponseMeta};
 use crate::conversation::history::merge_same_role;
-use crate::conversation::{ImageSource, Tool, ToolChoice};
+use crate::conversation::{ImageSource, Tool, ToolChoice, Usage};
 use crate::provider::{Block, ChatRequest, Message, Passthrough, Role, StopReason, Vendor};
 use crate::router::{AllModelsFailed, Answer, RouterEvent};
 
@@ -398,9 +398,7 @@ impl Encoder for OpenAiEncoder {
                     let v = json!({
                         "id": self.meta.id, "object": "chat.completion.chunk",
                         "created": self.created, "model": self.meta.client_model, "choices": [],
-                        "usage": {"prompt_tokens": a.usage.input_tokens,
-                                  "completion_tokens": a.usage.output_tokens,
-                                  "total_tokens": a.usage.input_tokens + a.usage.output_tokens}
+                        "usage": usage_json(a.usage)
                     });
                     data(out, &v);
                 }
@@ -436,15 +434,35 @@ impl Encoder for OpenAiEncoder {
             "model": self.meta.client_model,
             "choices": [{"index": 0, "message": message, "logprobs": null,
                          "finish_reason": finish_reason(&a.stop)}],
-            "usage": {"prompt_tokens": a.usage.input_tokens, "completion_tokens": a.usage.output_tokens,
-                      "total_tokens": a.usage.input_tokens + a.usage.output_tokens}
+            "usage": usage_json(a.usage)
         })
     }
+}
+
+/// Chat Completions' usage object for `u`: `prompt_tokens` includes the cache hits, which
+/// `prompt_tokens_details.cached_tokens` counts.
+fn usage_json(u: Usage) -> Value {
+    json!({"prompt_tokens": u.input_tokens, "completion_tokens": u.output_tokens,
+           "total_tokens": u.input_tokens + u.output_tokens,
+           "prompt_tokens_details": {"cached_tokens": u.cache_read_tokens}})
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_goes_back_with_the_cache_hits_inside_the_prompt_count() {
+        let v = usage_json(Usage {
+            input_tokens: 21_006,
+            output_tokens: 5,
+            cache_read_tokens: 20_000,
+            cache_write_tokens: 1000,
+        });
+        assert_eq!(v["prompt_tokens"], 21_006);
+        assert_eq!(v["total_tokens"], 21_011);
+        assert_eq!(v["prompt_tokens_details"]["cached_tokens"], 20_000);
+    }
 
     #[test]
     fn sdk_shaped_request_maps_tool_loops_images_and_options() {

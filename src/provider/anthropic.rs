@@ -483,6 +483,8 @@ impl AnthropicMapper {
     fn usage(&mut self, u: &AnthropicUsage, out: &mut Vec<ChatEvent>) {
         if let Some(input) = u.input() {
             self.usage.input_tokens = input;
+            self.usage.cache_read_tokens = u.cache_read_input_tokens.unwrap_or(0);
+            self.usage.cache_write_tokens = u.cache_creation_input_tokens.unwrap_or(0);
         }
         if let Some(o) = u.output_tokens {
             self.usage.output_tokens = o;
@@ -913,7 +915,8 @@ mod tests {
                 },
                 ChatEvent::Usage(Usage {
                     input_tokens: 11,
-                    output_tokens: 1
+                    output_tokens: 1,
+                    ..Usage::default()
                 }),
                 ChatEvent::Text("Hello".into()),
                 ChatEvent::Text(" there".into()),
@@ -921,13 +924,40 @@ mod tests {
                 ChatEvent::BlockStop,
                 ChatEvent::Usage(Usage {
                     input_tokens: 11,
-                    output_tokens: 6
+                    output_tokens: 6,
+                    ..Usage::default()
                 }),
                 ChatEvent::Done {
                     stop: StopReason::EndTurn
                 },
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn cache_reads_and_writes_count_in_the_prompt_and_apart() {
+        let bytes = br#"event: message_start
+data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-opus-4-8","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":6,"cache_creation_input_tokens":1000,"cache_read_input_tokens":20000,"output_tokens":1}}}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":5}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+"#;
+        let got = http::map_transcript(bytes, 7, Mode::Standard, AnthropicMapper::default()).await;
+        let last = got.iter().rev().find_map(|e| match e {
+            Ok(ChatEvent::Usage(u)) => Some(*u),
+            _ => None,
+        });
+        let expected = Usage {
+            input_tokens: 21_006,
+            output_tokens: 5,
+            cache_read_tokens: 20_000,
+            cache_write_tokens: 1000,
+        };
+        assert_eq!(last, Some(expected), "{got:?}");
     }
 
     #[tokio::test]

@@ -484,6 +484,7 @@ struct GeminiUsage {
     prompt_token_count: u64,
     candidates_token_count: u64,
     thoughts_token_count: u64,
+    cached_content_token_count: u64,
 }
 
 /// A fresh tool-call id: Gemini 2.x sends none, and every other vendor needs one.
@@ -601,6 +602,8 @@ impl StreamMapper for GeminiMapper {
             let usage = Usage {
                 input_tokens: meta.prompt_token_count,
                 output_tokens: meta.candidates_token_count + meta.thoughts_token_count,
+                cache_read_tokens: meta.cached_content_token_count,
+                cache_write_tokens: 0,
             };
             if self.usage != Some(usage) {
                 self.usage = Some(usage);
@@ -986,6 +989,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cached_content_tokens_are_counted_apart() {
+        let bytes = br#"data: {"candidates":[{"content":{"parts":[{"text":"hi"}],"role":"model"},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":5000,"candidatesTokenCount":2,"cachedContentTokenCount":4096,"totalTokenCount":5002},"modelVersion":"gemini-2.5-pro"}
+
+"#;
+        let got =
+            http::map_transcript(bytes, 11, Mode::WithBareJson, GeminiMapper::default()).await;
+        let last = got.iter().rev().find_map(|e| match e {
+            Ok(ChatEvent::Usage(u)) => Some(*u),
+            _ => None,
+        });
+        let expected = Usage {
+            input_tokens: 5000,
+            output_tokens: 2,
+            cache_read_tokens: 4096,
+            cache_write_tokens: 0,
+        };
+        assert_eq!(last, Some(expected), "{got:?}");
+    }
+
+    #[tokio::test]
     async fn text_stream_maps_to_events() {
         let got = http::replay_ok::<GeminiMapper>("gemini/text.txt", 20, Mode::WithBareJson).await;
         assert_eq!(
@@ -997,7 +1020,8 @@ mod tests {
                 ChatEvent::Text("The".into()),
                 ChatEvent::Usage(Usage {
                     input_tokens: 7,
-                    output_tokens: 0
+                    output_tokens: 0,
+                    ..Usage::default()
                 }),
                 ChatEvent::Thinking("thinking...".into()),
                 ChatEvent::BlockStop,
@@ -1005,7 +1029,8 @@ mod tests {
                 ChatEvent::Text(" is **Cheyenne**.\n".into()),
                 ChatEvent::Usage(Usage {
                     input_tokens: 7,
-                    output_tokens: 10
+                    output_tokens: 10,
+                    ..Usage::default()
                 }),
                 ChatEvent::Done {
                     stop: StopReason::EndTurn

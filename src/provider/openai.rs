@@ -378,6 +378,14 @@ struct OpenAiFunctionDelta {
 struct OpenAiUsage {
     prompt_tokens: u64,
     completion_tokens: u64,
+    prompt_tokens_details: Option<OpenAiPromptDetails>,
+}
+
+/// `usage.prompt_tokens_details`: how many of the prompt tokens were cache hits.
+#[derive(Deserialize, Default, PartialEq, Clone, Copy)]
+#[serde(default)]
+struct OpenAiPromptDetails {
+    cached_tokens: u64,
 }
 
 /// Maps Chat Completions chunks. `[DONE]` is the terminal event; a chunk with
@@ -508,6 +516,8 @@ impl StreamMapper for OpenAiMapper {
             let usage = Usage {
                 input_tokens: u.prompt_tokens,
                 output_tokens: u.completion_tokens,
+                cache_read_tokens: u.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
+                cache_write_tokens: 0,
             };
             if self.usage != Some(usage) {
                 self.start(model, out);
@@ -895,13 +905,37 @@ mod tests {
                 ChatEvent::Text("Bar".into()),
                 ChatEvent::Usage(Usage {
                     input_tokens: 9,
-                    output_tokens: 2
+                    output_tokens: 2,
+                    ..Usage::default()
                 }),
                 ChatEvent::Done {
                     stop: StopReason::EndTurn
                 },
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn cached_prompt_tokens_are_counted_apart() {
+        let bytes = br#"data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-5.5","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":"stop"}]}
+
+data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"gpt-5.5","choices":[],"usage":{"prompt_tokens":2006,"completion_tokens":3,"total_tokens":2009,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0}}}
+
+data: [DONE]
+
+"#;
+        let got = http::map_transcript(bytes, 9, Mode::Standard, OpenAiMapper::default()).await;
+        let last = got.iter().rev().find_map(|e| match e {
+            Ok(ChatEvent::Usage(u)) => Some(*u),
+            _ => None,
+        });
+        let expected = Usage {
+            input_tokens: 2006,
+            output_tokens: 3,
+            cache_read_tokens: 1920,
+            cache_write_tokens: 0,
+        };
+        assert_eq!(last, Some(expected), "{got:?}");
     }
 
     #[tokio::test]

@@ -70,6 +70,7 @@ mod tests {
             usage: Usage {
                 input_tokens: 10,
                 output_tokens,
+                ..Usage::default()
             },
             stop,
             ttft_ms: Some(5),

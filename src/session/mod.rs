@@ -550,6 +550,7 @@ pub(crate) mod tests {
             usage: Usage {
                 input_tokens: 30,
                 output_tokens: 4,
+                ..Usage::default()
             },
             partial: false,
             at: "2026-11-23T14:15:09.000Z".into(),

@@ -241,7 +241,8 @@ async fn streams_text_and_usage_on_each_host() {
             usage,
             Some(Usage {
                 input_tokens: 31,
-                output_tokens: 7
+                output_tokens: 7,
+                ..Usage::default()
             }),
             "{t:?}"
         );

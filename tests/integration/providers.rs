@@ -169,7 +169,8 @@ async fn text_streaming_and_usage() {
             out.last_usage(),
             Some(Usage {
                 input_tokens: 31,
-                output_tokens: 7
+                output_tokens: 7,
+                ..Usage::default()
             }),
             "{kind:?}"
         );

@@ -117,6 +117,7 @@ fn two_sessions(env: &Env) {
         usage: Usage {
             input_tokens: 100,
             output_tokens: 12,
+            ..Usage::default()
         },
         partial: false,
         at: "2026-11-23T14:15:09.000Z".into(),

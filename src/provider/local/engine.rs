@@ -536,6 +536,7 @@ impl Serving<'_> {
         let _ = events.send(Ok(ChatEvent::Usage(Usage {
             input_tokens: tokens.len() as u64,
             output_tokens: generated as u64,
+            ..Usage::default()
         })));
         let _ = events.send(Ok(ChatEvent::Done { stop }));
         Ok(())

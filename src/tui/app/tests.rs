@@ -90,6 +90,7 @@ pub(crate) fn answer(model: &str, text: &str, degraded: bool) -> Answer {
         usage: Usage {
             input_tokens: 100,
             output_tokens: 20,
+            ..Usage::default()
         },
         ttft_ms: Some(300),
         total_ms: 900,
@@ -1269,6 +1270,7 @@ fn a_due_summary_starts_in_the_background_and_fits_become_transcript_lines() {
         usage: Usage {
             input_tokens: 300,
             output_tokens: 40,
+            ..Usage::default()
         },
         at: String::new(),
     };

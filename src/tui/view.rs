@@ -490,12 +490,7 @@ fn draw_input(app: &App, input: &InputRows, area: Rect, buf: &mut Buffer) -> Opt
     }
     let hint = match &app.phase {
         // Waiting for a first token with a model left to go to: the skip key helps.
-        Phase::Busy(p)
-            if !p.answering
-                && p.route.len() > 1
-                && p.current.is_some()
-                && p.route.last() != p.current.as_ref() =>
-        {
+        Phase::Busy(p) if !p.answering && p.current.is_some() && p.others_left() => {
             let skip = app
                 .keymap
                 .key_for(super::keys::Action::Skip)

@@ -214,7 +214,10 @@ fn the_input_rule_offers_the_skip_key_only_while_waiting() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("answering… (type ahead; Esc cancels)"), "{s}");
     assert!(!s.contains("skips"), "{s}");
-    // The last model of the route has nowhere to skip to.
+    // A model is still to come after the first: the key helps.
+    update(&mut app, attempting(GPT));
+    assert!(screen(&app, 80, 24).contains("F4 skips"));
+    // The last model left to try has nowhere to skip to.
     update(&mut app, attempting(LOCAL));
     assert!(!screen(&app, 80, 24).contains("skips"));
 }

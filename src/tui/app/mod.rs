@@ -107,6 +107,10 @@ pub struct Pending {
     pub route: Vec<ModelRef>,
     /// The model being called now.
     pub current: Option<ModelRef>,
+    /// The models of the route this request has been through (called, or passed over as out
+    /// of rotation), in the router's order: the router may reorder the route, so the last
+    /// model of `route` is not always the last one left.
+    pub passed: Vec<ModelRef>,
     /// The model being called now has sent content (text, reasoning, a tool call): it is
     /// answering, no longer waiting for its first token, so the skip key leaves it alone.
     pub answering: bool,
@@ -122,6 +126,12 @@ impl Pending {
     /// All text so far.
     pub fn text(&self) -> String {
         self.segments.iter().map(Segment::text).collect()
+    }
+
+    /// Whether a model of the route is still to come after the current one: a skip has
+    /// somewhere to go.
+    pub fn others_left(&self) -> bool {
+        self.route.iter().any(|m| !self.passed.contains(m))
     }
 }
 

@@ -81,6 +81,7 @@ fn start_on(
         started: app.now,
         route: route.clone(),
         current: None,
+        passed: Vec::new(),
         answering: false,
         segments: Vec::new(),
         usage: Usage::default(),

@@ -22,7 +22,7 @@ pub(super) fn skip(app: &mut App) -> Vec<Effect> {
         );
         return Vec::new();
     };
-    let (id, route) = (p.id, p.route.clone());
+    let (id, route, others_left) = (p.id, p.route.clone(), p.others_left());
     let Some(current) = p.current.clone() else {
         app.flash("no model is being called yet", Level::Info);
         return Vec::new();
@@ -46,9 +46,9 @@ pub(super) fn skip(app: &mut App) -> Vec<Effect> {
         app.flash(text, Level::Warn);
         return Vec::new();
     }
-    if route.last() == Some(&current) {
+    if !others_left {
         app.flash(
-            format!("{current} is the last model of the route: nothing to skip to ({esc} stops the answer)"),
+            format!("{current} is the last model of the route left to try: nothing to skip to ({esc} stops the answer)"),
             Level::Warn,
         );
         return Vec::new();

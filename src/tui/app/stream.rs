@@ -34,6 +34,11 @@ pub(super) fn on_router(app: &mut App, id: RequestId, event: RouterEvent) -> Vec
     let mut fit = None;
     let mut fx: Vec<Effect> = Vec::new();
     let mut note = None;
+    if let RouterEvent::Attempting { model, .. } | RouterEvent::Skipped { model, .. } = &event
+        && !p.passed.contains(model)
+    {
+        p.passed.push(model.clone());
+    }
     match event {
         RouterEvent::Attempting { model, .. } => {
             p.current = Some(model);

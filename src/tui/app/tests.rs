@@ -1487,15 +1487,38 @@ fn an_answer_already_streaming_is_not_skipped() {
 }
 
 #[test]
+fn a_model_the_router_moved_to_the_front_can_be_skipped() {
+    // Status-page hints put the route's last model first: the others are still to come.
+    let mut app = test_app();
+    let id = ask(&mut app, "hi");
+    update(&mut app, attempting(id, LOCAL));
+    let fx = skip_key(&mut app);
+    assert!(matches!(fx.as_slice(), [Effect::Skip { .. }]), "{fx:?}");
+}
+
+#[test]
 fn skip_does_nothing_with_nowhere_to_go() {
     let mut app = test_app();
     assert!(skip_key(&mut app).is_empty(), "idle");
     let id = ask(&mut app, "hi");
     assert!(skip_key(&mut app).is_empty(), "no model called yet");
+    // The primary was passed over (out of rotation), the fallback failed: the local model
+    // is the last one left.
+    update(
+        &mut app,
+        Msg::Router {
+            id,
+            event: RouterEvent::Skipped {
+                model: m(OPUS),
+                reason: "circuit open".into(),
+            },
+        },
+    );
+    update(&mut app, attempting(id, GPT));
     update(&mut app, attempting(id, LOCAL));
     assert!(skip_key(&mut app).is_empty());
     assert!(
-        flash(&app).contains("last model of the route"),
+        flash(&app).contains("last model of the route left to try"),
         "{}",
         flash(&app)
     );

@@ -94,11 +94,15 @@ fn model(arg: &str) -> Result<Command, ParseError> {
     })
 }
 
+/// `/add FILE`, also written `/add @FILE` the way a mention names it.
 fn add(arg: &str) -> Result<Command, ParseError> {
-    if arg.is_empty() {
-        return Err(ParseError::Usage("usage: /add FILE"));
+    let path = arg.strip_prefix('@').unwrap_or(arg);
+    if path.is_empty() {
+        return Err(ParseError::Usage(
+            "usage: /add FILE (or /add @FILE; Tab completes it)",
+        ));
     }
-    Ok(Command::Add(PathBuf::from(arg)))
+    Ok(Command::Add(PathBuf::from(path)))
 }
 
 fn copy(arg: &str) -> Result<Command, ParseError> {
@@ -229,12 +233,17 @@ impl Command {
             Some((n, a)) => (n, a.trim()),
             None => (text, ""),
         };
-        COMMANDS
-            .iter()
-            .find(|s| s.name == name || s.aliases.contains(&name))
+        spec(name)
             .ok_or_else(|| ParseError::Unknown(name.to_string()))
             .and_then(|s| (s.build)(arg))
     }
+}
+
+/// The command named `name` (after the slash), by its name or an alias.
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    COMMANDS
+        .iter()
+        .find(|s| s.name == name || s.aliases.contains(&name))
 }
 
 /// The commands the help lists, in order.
@@ -279,6 +288,11 @@ mod tests {
             Err(ParseError::Usage(_))
         ));
         assert!(matches!(Command::parse("add"), Err(ParseError::Usage(_))));
+        assert!(matches!(Command::parse("add @"), Err(ParseError::Usage(_))));
+        assert_eq!(
+            Command::parse("add @src/main.rs"),
+            Ok(Command::Add(PathBuf::from("src/main.rs")))
+        );
         assert_eq!(Command::parse("export"), Ok(Command::Export(None)));
         assert_eq!(
             Command::parse("nope x"),

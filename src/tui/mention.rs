@@ -30,7 +30,7 @@ pub struct Completer {
 /// A completion that repeated Tab moves through.
 #[derive(Clone, Debug)]
 struct Cycle {
-    /// The draft before the `@`.
+    /// The draft before the path (its `@` included).
     base: String,
     /// The matching files.
     matches: Vec<String>,
@@ -112,13 +112,30 @@ fn walk(dir: &Path) -> Vec<String> {
 
 /// The `@` word the draft ends with: where its `@` is and the prefix after it.
 pub fn mention_at_end(text: &str) -> Option<(usize, &str)> {
-    let start = text
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_whitespace())
-        .map_or(0, |(i, c)| i + c.len_utf8());
+    let start = last_word_start(text);
     let prefix = text[start..].strip_prefix('@')?;
     Some((start, prefix))
+}
+
+/// The path a `/add` draft is typing (`/add src/ma`, `/a @src/ma`): where the path starts
+/// (after any `@`) and the prefix so far.
+pub fn add_path_at_end(text: &str) -> Option<(usize, &str)> {
+    let (name, arg) = text.strip_prefix('/')?.split_once(' ')?;
+    let spec = super::command::spec(name)?;
+    if spec.name != "add" || arg.contains(char::is_whitespace) {
+        return None;
+    }
+    let start = text.len() - arg.len();
+    let at = usize::from(arg.starts_with('@'));
+    Some((start + at, &arg[at..]))
+}
+
+/// Where the last word of `text` starts.
+fn last_word_start(text: &str) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// The files for a typed prefix: paths that start with it, then paths with a later part
@@ -164,7 +181,7 @@ pub fn complete(app: &mut App) -> bool {
         && c.shown == text
     {
         c.index = (c.index + 1) % c.matches.len();
-        c.shown = format!("{}@{}", c.base, c.matches[c.index]);
+        c.shown = format!("{}{}", c.base, c.matches[c.index]);
         let (shown, n, of) = (c.shown.clone(), c.index + 1, c.matches.len());
         app.editor = Editor::with_text(&shown);
         say(
@@ -175,7 +192,10 @@ pub fn complete(app: &mut App) -> bool {
         return true;
     }
     app.mention.cycle = None;
-    let Some((start, prefix)) = mention_at_end(&text) else {
+    // A path after `/add`, else an `@` mention (its `@` stays in the draft).
+    let Some((start, prefix)) = add_path_at_end(&text)
+        .or_else(|| mention_at_end(&text).map(|(at, prefix)| (at + 1, prefix)))
+    else {
         return false;
     };
     let found = matches(&app.mention.files, prefix);
@@ -183,12 +203,12 @@ pub fn complete(app: &mut App) -> bool {
     match found.len() {
         0 => say(
             app,
-            format!("no file of the working directory matches @{prefix}"),
+            format!("no file of the working directory matches {prefix:?}"),
             Level::Warn,
         ),
-        1 => app.editor = Editor::with_text(&format!("{base}@{} ", found[0])),
+        1 => app.editor = Editor::with_text(&format!("{base}{} ", found[0])),
         of => {
-            let shown = format!("{base}@{}", found[0]);
+            let shown = format!("{base}{}", found[0]);
             app.editor = Editor::with_text(&shown);
             app.mention.cycle = Some(Cycle {
                 base,
@@ -275,6 +295,12 @@ mod tests {
         assert_eq!(mention_at_end("a\n@x"), Some((2, "x")));
         assert_eq!(mention_at_end("mail me@host"), None);
         assert_eq!(mention_at_end("@src "), None);
+        assert_eq!(add_path_at_end("/add src/t"), Some((5, "src/t")));
+        assert_eq!(add_path_at_end("/a @src/t"), Some((4, "src/t")));
+        assert_eq!(add_path_at_end("/add "), Some((5, "")));
+        assert_eq!(add_path_at_end("/add a b"), None);
+        assert_eq!(add_path_at_end("/export src/t"), None);
+        assert_eq!(add_path_at_end("/add"), None);
     }
 
     #[test]
@@ -328,6 +354,17 @@ mod tests {
             "explain @src/tui/app.rs and @src/tui/view.rs @zz"
         );
         assert!(app.flash.as_ref().unwrap().text.contains("no file"));
+        // After /add the path completes with or without its @.
+        app.editor = Editor::default();
+        typed(&mut app, "/add src/tui/v");
+        tab(&mut app);
+        assert_eq!(app.editor.text(), "/add src/tui/view.rs ");
+        app.editor = Editor::default();
+        typed(&mut app, "/a @src/tui/");
+        tab(&mut app);
+        assert_eq!(app.editor.text(), "/a @src/tui/app.rs");
+        tab(&mut app);
+        assert_eq!(app.editor.text(), "/a @src/tui/view.rs");
         // Slash commands still complete, and Tab elsewhere is a tab.
         app.editor = Editor::default();
         typed(&mut app, "/he");

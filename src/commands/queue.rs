@@ -1,6 +1,6 @@
 //! `aiw queue list | run | drop ID`: inspect and replay reviews that were queued with
 //! `aiw review --on-unavailable queue`. The storage and its crash-safety rules live in
-//! `commands/review/queue.rs`; this file is the command.
+//! `commands/review/queue/`; this file is the command.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -18,7 +18,7 @@ const JOB_BUDGET: Duration = Duration::from_mins(20);
 /// Runs `aiw queue`.
 pub async fn run(ctx: &Context, args: QueueArgs) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
-    let q = store::Queue::configured(&ctx.settings.paths.state_dir, &env);
+    let q = store::Queue::configured(&ctx.settings, &env)?;
     for id in q.recover()? {
         output::note(&format!(
             "job {id} was claimed by a runner that stopped; it is queued again"

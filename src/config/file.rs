@@ -228,6 +228,8 @@ pub struct ReviewFile {
     pub trust_pr_policy: Option<bool>,
     /// Most chunks one review sends (user file only); the rest make the review partial.
     pub max_chunks: Option<i64>,
+    /// The Redis or Valkey store of the review queue (user file only).
+    pub queue_store: Option<String>,
 }
 
 /// `[limits]`: sizes as a number of bytes or a string like `"8 MiB"`.

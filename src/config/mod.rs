@@ -391,6 +391,9 @@ pub struct ReviewSettings {
     pub queue_max_attempts: Option<u32>,
     /// Most chunks one review sends; `None` = the built-in budget.
     pub max_chunks: Option<usize>,
+    /// The Redis or Valkey URL of a queue shared by every runner (`review.queue_store`,
+    /// `AIW_QUEUE_STORE`); `None`: a directory.
+    pub queue_store: Option<String>,
 }
 
 /// Size bounds that keep memory bounded whatever a server or an input sends.

@@ -10,7 +10,7 @@
 //! | `[routes]` naming other models | no | no | yes |
 //! | `[timeouts]`, `[fallback]`, `[review] exclude/include/concurrency/queue_max_attempts` | no | yes | yes |
 //! | `[providers.*]` (every field: endpoints, key variables, the local model file, sizes, Bedrock/Vertex region, project, profile and model map), `[health]` | no | no | yes |
-//! | `status_page`, `credentials_file`, `[review] trust_pr_policy` | never: the user's own file only | | |
+//! | `status_page`, `credentials_file`, `[review] trust_pr_policy`, `queue_store`, `max_chunks` | never: the user's own file only | | |
 //!
 //! A setting that is not allowed is ignored, and one warning line per file names the file,
 //! the keys and the `aiw config trust` command; nothing is silently applied or dropped.
@@ -366,6 +366,9 @@ pub(crate) fn merge(
     let r = proj.review;
     if r.trust_pr_policy.is_some() {
         user_only.push("review.trust_pr_policy".into());
+    }
+    if r.queue_store.is_some() {
+        user_only.push("review.queue_store".into());
     }
     if r.max_chunks.is_some() {
         user_only.push("review.max_chunks".into());

@@ -34,7 +34,7 @@ impl Settings {
             .into_iter()
             .map(|(k, v)| (k, v.into_vec()))
             .collect();
-        let review = resolve_review(&mut cfg, &user_file)?;
+        let review = resolve_review(&mut cfg, &user_file, env)?;
         let limits = resolve_limits(&cfg, &user_file)?;
         let gateway = resolve_gateway(&cfg, &user_file, &routes, &default_route)?;
         let summary = resolve_summary(&cfg.summary, &providers, &user_file)?;
@@ -223,22 +223,13 @@ fn resolve_health(
             validate::QUALITY_THRESHOLD,
         )?;
     }
-    health.store = env("AIW_HEALTH_STORE")
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| h.store.clone());
-    if let Some(url) = &health.store {
-        let scheme = url.split("://").next().unwrap_or("");
-        if !matches!(scheme, "redis" | "rediss" | "valkey") || !url.contains("://") {
-            return Err(ConfigError::Invalid {
-                path: origin.to_path_buf(),
-                what: "health.store".into(),
-                message: format!(
-                    "= `{}` is not a Redis or Valkey URL: write it like redis://127.0.0.1:6379/0 (or set AIW_HEALTH_STORE)",
-                    shown_url(url)
-                ),
-            });
-        }
-    }
+    health.store = store_url(
+        origin,
+        "health.store",
+        h.store.as_ref(),
+        "AIW_HEALTH_STORE",
+        env,
+    )?;
     if let Some(v) = h.min_output_ratio {
         health.min_output_ratio =
             validate::float(origin, "health.min_output_ratio", v, validate::OUTPUT_RATIO)?;
@@ -407,10 +398,49 @@ fn resolve_fallback(
     })
 }
 
-/// `[review]`.
-fn resolve_review(cfg: &mut FileConfig, user_file: &Path) -> Result<ReviewSettings, ConfigError> {
+/// A Redis or Valkey store's URL: the environment variable `var` over the file's `field`,
+/// checked for its scheme (the URL shown in an error has no password).
+fn store_url(
+    origin: &Path,
+    field: &str,
+    file: Option<&String>,
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let url = env(var)
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| file.cloned());
+    if let Some(url) = &url {
+        let scheme = url.split("://").next().unwrap_or("");
+        if !matches!(scheme, "redis" | "rediss" | "valkey") || !url.contains("://") {
+            return Err(ConfigError::Invalid {
+                path: origin.to_path_buf(),
+                what: field.into(),
+                message: format!(
+                    "= `{}` is not a Redis or Valkey URL: write it like redis://127.0.0.1:6379/0 (or set {var})",
+                    shown_url(url)
+                ),
+            });
+        }
+    }
+    Ok(url)
+}
+
+/// `[review]`, with `AIW_QUEUE_STORE` over the file's `queue_store`.
+fn resolve_review(
+    cfg: &mut FileConfig,
+    user_file: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ReviewSettings, ConfigError> {
     let origin = cfg.origin_of("review", user_file).to_path_buf();
     let review = ReviewSettings {
+        queue_store: store_url(
+            &origin,
+            "review.queue_store",
+            cfg.review.queue_store.as_ref(),
+            "AIW_QUEUE_STORE",
+            env,
+        )?,
         concurrency: cfg
             .review
             .concurrency

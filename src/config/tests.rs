@@ -339,6 +339,40 @@ fn status_pages_and_trust_pr_policy_come_only_from_the_users_file() {
 }
 
 #[test]
+fn the_queue_store_comes_from_the_users_file_or_the_environment_only() {
+    let file = "[review]\nqueue_store = \"redis://127.0.0.1:6379/2\"\n";
+    let s = resolve(file, &[]).unwrap();
+    assert_eq!(
+        s.review.queue_store.as_deref(),
+        Some("redis://127.0.0.1:6379/2")
+    );
+    let s = resolve(file, &[("AIW_QUEUE_STORE", "valkey://cache:6379/0")]).unwrap();
+    assert_eq!(
+        s.review.queue_store.as_deref(),
+        Some("valkey://cache:6379/0")
+    );
+    let e = resolve(
+        "[review]\nqueue_store = \"http://:pw@evil.example/\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("review.queue_store") && e.contains("AIW_QUEUE_STORE"),
+        "{e}"
+    );
+    assert!(!e.contains(":pw@"), "{e}");
+    // A repository cannot send the queue (its diffs) to a store of its choosing.
+    let project = "[review]\nqueue_store = \"redis://evil.example:6379/0\"\n";
+    let (merged, warnings) = merge_with("", project, TrustState::Trusted, ReviewPolicy::Granted);
+    assert_eq!(merged.review.queue_store, None);
+    assert!(
+        warnings.join("\n").contains("review.queue_store"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
 fn a_trusted_project_applies_everything_else() {
     let (merged, warnings) = merge_with("", HOSTILE, TrustState::Trusted, ReviewPolicy::NeedsTrust);
     assert!(merged.providers.contains_key("evil"));

@@ -55,6 +55,10 @@ mod local_route;
 /// clients (streaming, usage, every error class, truncation, malformed and error events,
 /// connection failures, exact request shape, missing key).
 mod providers;
+/// The review queue in a real Redis shared by runners: exclusive claims kept alive by a
+/// lease, a dead runner's job back, back-off and dead letters, a review queued on one
+/// runner replayed by another.
+mod queue_store;
 /// The README's GitHub Actions and GitLab CI examples run as shell against the emulator.
 mod readme_ci;
 /// `aiw review` and `aiw queue` on fixture diffs: policies, outputs, wrap mode, timeout flush.

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests: settings and routers whose providers point at a
-//! provider emulator, and a hermetic `aiw` command.
+//! provider emulator, a hermetic `aiw` command, and a real Redis server.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aiw::config::{FileConfig, ModelRef, Paths, Settings};
 use aiw::router::health::HealthStore;
@@ -183,4 +184,60 @@ pub fn test_model() -> PathBuf {
             )),
         ],
     )
+}
+
+/// A `redis-server` on a free loopback port, stopped when dropped.
+pub struct Redis {
+    child: std::process::Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Redis {
+    /// Starts one on `port`, or on a free port.
+    pub fn start(port: Option<u16>) -> Self {
+        let bin = required_command("a Redis server", &["redis-server", "valkey-server"]);
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .unwrap()
+        });
+        let child = std::process::Command::new(bin)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+
+    /// Its URL, database 0.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1325,7 +1325,7 @@ pub async fn run(ctx: &Context, args: ReviewArgs) -> anyhow::Result<ExitCode> {
             text,
             &gathered.description,
         );
-        match queue::Queue::configured(&ctx.settings.paths.state_dir, &env).enqueue(&job) {
+        match queue::Queue::configured(&ctx.settings, &env).and_then(|q| q.enqueue(&job)) {
             Ok(()) => report.queued_job = Some(job.id.clone()),
             Err(e) => {
                 report.notes.push(format!(

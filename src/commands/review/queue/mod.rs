@@ -1,27 +1,21 @@
-//! The durable queue of reviews that waited for a model (`--on-unavailable queue`), in
-//! `$AIW_QUEUE_DIR` (a cache path CI keeps between runs) or `{state_dir}/queue/`: one JSON
-//! file per job holding the diff, the options, where the change came from (repository, PR,
-//! head and base) and the report files to write again (never keys).
+//! The durable queue of reviews that waited for a model (`--on-unavailable queue`): one job
+//! per review holding the diff, the options, where the change came from (repository, PR,
+//! head and base) and the report files to write again (never keys). This file holds the job
+//! and the [`Queue`] every command uses; the job lists live in one of two stores:
+//! - `dir`: a directory, `$AIW_QUEUE_DIR` (a cache path CI keeps between runs) or
+//!   `{state_dir}/queue/`, one JSON file per job, claims by file lock and rename;
+//! - `redis_store`: Redis or Valkey (`[review] queue_store` or `AIW_QUEUE_STORE`), shared by every
+//!   runner of a fleet, claims by a lease a running job keeps renewing.
 //!
-//! Layout and crash safety:
-//! - `pending/ID.json`: waiting; written atomically (temp file, fsync, rename, fsync dir).
-//! - `running/ID.json`: claimed. A runner first takes an exclusive lock on `locks/ID.lock`
-//!   (`File::try_lock`, released by the OS if the process dies), then renames the job from
-//!   `pending/` (the rename is the claim: only one runner can win it). It keeps the lock until
-//!   the job has left `running/`.
-//! - `dead/ID.json`: failed `max_attempts` times; kept for inspection or `aiw queue run --dead`.
-//! - `done/ID.json`: the finished job with its JSON report.
-//!
-//! Recovery (before every list and run): a job in `running/` whose lock is free belongs to a
-//! dead runner. If a newer copy exists in `done/`, `pending/` or `dead/` (the runner died
-//! between writing it and removing the claim), the stale claim is removed; otherwise the job
-//! goes back to `pending/`. So a crash never loses a job, and never runs one twice at once.
+//! Both keep the same promises: a crash never loses a job and never runs one twice at once;
+//! a job that failed `max_attempts` times is kept as dead until `aiw queue run --dead`.
 
-use std::fs::{self, File};
+mod dir;
+mod redis_store;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{FailOn, FailOnTier, FilterMode};
@@ -246,24 +240,27 @@ pub struct Listed {
     pub diff_bytes: usize,
 }
 
-/// A job claimed by this process; the lock is held until it is finished or dropped.
+/// A job claimed by this process: no other runner takes it until it is finished, failed or
+/// dropped (or this process dies).
 pub struct Claim {
     /// The job.
     pub job: Job,
-    _lock: File,
+    hold: Hold,
 }
 
-/// The queue directory.
-pub struct Queue {
-    root: PathBuf,
+/// What keeps a claim: the directory store's file lock, or the Redis store's renewed lease.
+enum Hold {
+    Lock(
+        #[expect(
+            dead_code,
+            reason = "held for as long as the claim: dropping it unlocks"
+        )]
+        std::fs::File,
+    ),
+    Lease(redis_store::Lease),
 }
 
-/// Stores one queue file: atomically, 0600, in a 0700 queue directory.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    crate::files::private_dir(dir)?;
-    crate::files::write_atomic(&dir.join(name), bytes, crate::files::Access::Private).map(drop)
-}
-
+/// Whether `id` can be a job id (it names files and keys).
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
@@ -271,174 +268,95 @@ fn valid_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// The review queue, in the store the settings name.
+pub enum Queue {
+    /// A directory (`$AIW_QUEUE_DIR` or the state dir).
+    Dir(dir::DirQueue),
+    /// Redis or Valkey.
+    Redis(redis_store::RedisQueue),
+}
+
 impl Queue {
-    /// The queue under `state_dir/queue`.
+    /// The directory queue under `state_dir/queue`.
     pub fn new(state_dir: &Path) -> Self {
-        Self {
-            root: state_dir.join("queue"),
+        Self::Dir(dir::DirQueue::new(state_dir.join("queue")))
+    }
+
+    /// The queue the settings name: the Redis store of `review.queue_store` (or
+    /// `AIW_QUEUE_STORE`, already resolved into it), else `$AIW_QUEUE_DIR` when set (`env`
+    /// injected for tests), else under `state_dir/queue`.
+    pub fn configured(
+        settings: &crate::config::Settings,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        if let Some(url) = &settings.review.queue_store {
+            return Ok(Self::Redis(redis_store::RedisQueue::new(
+                url,
+                redis_store::LEASE,
+            )?));
+        }
+        Ok(match env(QUEUE_DIR_ENV).filter(|v| !v.trim().is_empty()) {
+            Some(dir) => Self::Dir(dir::DirQueue::new(PathBuf::from(dir))),
+            None => Self::new(&settings.paths.state_dir),
+        })
+    }
+
+    /// The Redis queue at `url` whose claims last `lease` unless renewed (tests use a short
+    /// one to see a dead runner's job come back).
+    pub fn redis(url: &str, lease: std::time::Duration) -> anyhow::Result<Self> {
+        Ok(Self::Redis(redis_store::RedisQueue::new(url, lease)?))
+    }
+
+    /// Where the queue is, for messages (a Redis URL without its password).
+    pub fn location(&self) -> String {
+        match self {
+            Self::Dir(d) => d.root().display().to_string(),
+            Self::Redis(r) => r.url().to_string(),
         }
     }
 
-    /// The queue in `$AIW_QUEUE_DIR` when set (`env` injected for tests), else under
-    /// `state_dir/queue`.
-    pub fn configured(state_dir: &Path, env: &dyn Fn(&str) -> Option<String>) -> Self {
-        match env(QUEUE_DIR_ENV).filter(|v| !v.trim().is_empty()) {
-            Some(dir) => Self {
-                root: PathBuf::from(dir),
-            },
-            None => Self::new(state_dir),
-        }
-    }
-
-    fn dir(&self, d: &str) -> PathBuf {
-        self.root.join(d)
-    }
-
-    fn file(&self, d: &str, id: &str) -> PathBuf {
-        self.dir(d).join(format!("{id}.json"))
-    }
-
-    fn lock_file(&self, id: &str) -> anyhow::Result<File> {
-        let dir = self.dir("locks");
-        crate::files::open_private(&dir.join(format!("{id}.lock")))
-            .with_context(|| format!("cannot open the lock for queued job {id}"))
-    }
-
-    /// Takes the job's lock if nobody holds it.
-    fn try_lock(&self, id: &str) -> anyhow::Result<Option<File>> {
-        let f = self.lock_file(id)?;
-        match f.try_lock() {
-            Ok(()) => Ok(Some(f)),
-            Err(fs::TryLockError::WouldBlock) => Ok(None),
-            Err(fs::TryLockError::Error(e)) => {
-                Err(anyhow::Error::new(e).context(format!("cannot lock queued job {id}")))
-            }
-        }
-    }
-
-    /// Stores a job durably in `pending/`.
+    /// Stores a job durably, due at its `next_attempt_at`.
     pub fn enqueue(&self, job: &Job) -> anyhow::Result<()> {
-        let bytes = serde_json::to_vec_pretty(job)?;
-        write_atomic(&self.dir("pending"), &format!("{}.json", job.id), &bytes)
-            .with_context(|| format!("cannot write the review queue in {}", self.root.display()))
-    }
-
-    fn ids(&self, d: &str) -> Vec<String> {
-        let Ok(rd) = fs::read_dir(self.dir(d)) else {
-            return Vec::new();
-        };
-        let mut ids: Vec<String> = rd
-            .filter_map(Result::ok)
-            .filter_map(|e| {
-                let n = e.file_name().to_string_lossy().into_owned();
-                n.strip_suffix(".json")
-                    .filter(|s| !s.starts_with('.'))
-                    .map(str::to_string)
-            })
-            .collect();
-        ids.sort();
-        ids
-    }
-
-    fn read(&self, d: &str, id: &str) -> anyhow::Result<Job> {
-        let p = self.file(d, id);
-        let bytes = fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a valid queued job", p.display()))
-    }
-
-    /// Returns jobs abandoned by dead runners to `pending/` (see the module docs).
-    pub fn recover(&self) -> anyhow::Result<Vec<String>> {
-        let mut recovered = Vec::new();
-        for id in self.ids("running") {
-            let Some(lock) = self.try_lock(&id)? else {
-                continue; // a live runner holds it
-            };
-            let running = self.file("running", &id);
-            let newer = ["done", "pending", "dead"]
-                .iter()
-                .any(|d| self.file(d, &id).exists());
-            if newer {
-                let _ = fs::remove_file(&running);
-            } else if fs::rename(&running, self.file("pending", &id)).is_ok() {
-                recovered.push(id);
-            }
-            drop(lock);
+        match self {
+            Self::Dir(d) => d.enqueue(job),
+            Self::Redis(r) => r.enqueue(job),
         }
-        Ok(recovered)
+    }
+
+    /// Returns jobs abandoned by dead runners to pending; their ids.
+    pub fn recover(&self) -> anyhow::Result<Vec<String>> {
+        match self {
+            Self::Dir(d) => d.recover(),
+            Self::Redis(r) => r.recover(),
+        }
     }
 
     /// Every job in pending, running and dead, oldest first.
     pub fn list(&self) -> anyhow::Result<Vec<Listed>> {
-        let mut out = Vec::new();
-        for (d, state) in [
-            ("running", JobState::Running),
-            ("pending", JobState::Pending),
-            ("dead", JobState::Dead),
-        ] {
-            for id in self.ids(d) {
-                let Ok(j) = self.read(d, &id) else { continue };
-                out.push(Listed {
-                    id: j.id,
-                    state,
-                    created_at: j.created_at,
-                    attempts: j.attempts,
-                    next_attempt_at: rfc3339(j.next_attempt_at),
-                    last_error: j.last_error,
-                    description: j.description,
-                    diff_bytes: j.diff.len(),
-                });
-            }
+        match self {
+            Self::Dir(d) => Ok(d.list()),
+            Self::Redis(r) => r.list(),
         }
-        Ok(out)
     }
 
-    /// Claims the next due pending job (at `now`), if any.
+    /// Claims the next due pending job (at `now`, unix seconds), if any.
     pub fn claim_due(&self, now: u64) -> anyhow::Result<Option<Claim>> {
-        let mut due: Vec<(u64, String)> = self
-            .ids("pending")
-            .into_iter()
-            .filter_map(|id| {
-                self.read("pending", &id)
-                    .ok()
-                    .map(|j| (j.next_attempt_at, id))
-            })
-            .filter(|(t, _)| *t <= now)
-            .collect();
-        due.sort();
-        for (_, id) in due {
-            let Some(lock) = self.try_lock(&id)? else {
-                continue;
-            };
-            crate::files::private_dir(&self.dir("running"))?;
-            match fs::rename(self.file("pending", &id), self.file("running", &id)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(anyhow::Error::new(e).context("cannot claim a queued job")),
-            }
-            let job = self.read("running", &id)?;
-            return Ok(Some(Claim { job, _lock: lock }));
+        match self {
+            Self::Dir(d) => d.claim_due(now),
+            Self::Redis(r) => r.claim_due(now),
         }
-        Ok(None)
     }
 
-    /// Finishes a claimed job: stores `result` in `done/`, then releases the claim.
+    /// Finishes a claimed job: stores `result` with it as done, then releases the claim.
     pub fn complete(&self, claim: Claim, result: &serde_json::Value) -> anyhow::Result<()> {
-        let id = claim.job.id.clone();
-        let record = serde_json::json!({ "job": claim.job, "finished_at": rfc3339(now_unix()), "report": result });
-        write_atomic(
-            &self.dir("done"),
-            &format!("{id}.json"),
-            &serde_json::to_vec_pretty(&record)?,
-        )?;
-        fs::remove_file(self.file("running", &id))?;
-        let _ = fs::remove_file(self.dir("locks").join(format!("{id}.lock")));
-        drop(claim);
-        Ok(())
+        match self {
+            Self::Dir(d) => d.complete(claim, result),
+            Self::Redis(r) => r.complete(claim, result),
+        }
     }
 
-    /// Records a failed attempt: back to `pending/` with a later `next_attempt_at`, or to
-    /// `dead/` after `max_attempts`. Returns the state it went to.
+    /// Records a failed attempt: back to pending with a later `next_attempt_at`, or to dead
+    /// after `max_attempts`. Returns the state it went to.
     pub fn fail(&self, claim: Claim, error: &str, max_attempts: u32) -> anyhow::Result<JobState> {
         let mut job = claim.job.clone();
         job.attempts += 1;
@@ -449,41 +367,19 @@ impl Queue {
             job.next_attempt_at = now_unix() + backoff(job.attempts).as_secs();
             JobState::Pending
         };
-        let dir = if state == JobState::Dead {
-            "dead"
-        } else {
-            "pending"
-        };
-        write_atomic(
-            &self.dir(dir),
-            &format!("{}.json", job.id),
-            &serde_json::to_vec_pretty(&job)?,
-        )?;
-        fs::remove_file(self.file("running", &job.id))?;
-        drop(claim);
+        match self {
+            Self::Dir(d) => d.fail(claim, &job, state)?,
+            Self::Redis(r) => r.fail(claim, &job, state)?,
+        }
         Ok(state)
     }
 
-    /// Moves every dead job back to pending with its attempts reset.
+    /// Moves every dead job back to pending with its attempts reset; how many.
     pub fn revive_dead(&self) -> anyhow::Result<usize> {
-        let mut n = 0;
-        for id in self.ids("dead") {
-            let Some(lock) = self.try_lock(&id)? else {
-                continue;
-            };
-            let mut job = self.read("dead", &id)?;
-            job.attempts = 0;
-            job.next_attempt_at = now_unix();
-            write_atomic(
-                &self.dir("pending"),
-                &format!("{id}.json"),
-                &serde_json::to_vec_pretty(&job)?,
-            )?;
-            fs::remove_file(self.file("dead", &id))?;
-            drop(lock);
-            n += 1;
+        match self {
+            Self::Dir(d) => d.revive_dead(),
+            Self::Redis(r) => r.revive_dead(),
         }
-        Ok(n)
     }
 
     /// Removes a job (a unique id prefix is enough) from pending or dead, or from running
@@ -492,29 +388,52 @@ impl Queue {
         if !valid_id(id) {
             anyhow::bail!("`{id}` is not a job id; `aiw queue list` shows them");
         }
-        let mut matches: Vec<String> = ["pending", "dead", "running"]
-            .iter()
-            .flat_map(|d| self.ids(d))
-            .filter(|x| x.starts_with(id))
-            .collect();
-        matches.dedup();
-        let full = match matches.as_slice() {
-            [one] => one.clone(),
-            [] => anyhow::bail!("no queued job `{id}`; `aiw queue list` shows them"),
-            many => anyhow::bail!("`{id}` matches several jobs: {}", many.join(", ")),
-        };
-        let Some(lock) = self.try_lock(&full)? else {
-            anyhow::bail!("job {full} is running right now; drop it after it finishes");
-        };
-        for d in ["pending", "dead", "running"] {
-            let _ = fs::remove_file(self.file(d, &full));
+        match self {
+            Self::Dir(d) => d.drop_job(id),
+            Self::Redis(r) => r.drop_job(id),
         }
-        let _ = fs::remove_file(self.dir("locks").join(format!("{full}.lock")));
-        drop(lock);
-        Ok(full)
     }
 }
 
+/// The one job an id prefix names among `ids`, or why not.
+fn unique_match(ids: impl IntoIterator<Item = String>, prefix: &str) -> anyhow::Result<String> {
+    let mut matches: Vec<String> = ids.into_iter().filter(|x| x.starts_with(prefix)).collect();
+    matches.sort();
+    matches.dedup();
+    match matches.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => anyhow::bail!("no queued job `{prefix}`; `aiw queue list` shows them"),
+        many => anyhow::bail!("`{prefix}` matches several jobs: {}", many.join(", ")),
+    }
+}
+
+impl Listed {
+    /// How `job` in `state` is listed.
+    fn of(job: Job, state: JobState) -> Self {
+        Self {
+            diff_bytes: job.diff.len(),
+            next_attempt_at: rfc3339(job.next_attempt_at),
+            id: job.id,
+            state,
+            created_at: job.created_at,
+            attempts: job.attempts,
+            last_error: job.last_error,
+            description: job.description,
+        }
+    }
+}
+
+/// What a finished job is kept as: the job, when it finished and its JSON report.
+fn done_record(job: &Job, result: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({ "job": job, "finished_at": rfc3339(now_unix()), "report": result })
+}
+
+/// Sets a revived dead job's attempts and time back.
+fn revived(mut job: Job) -> Job {
+    job.attempts = 0;
+    job.next_attempt_at = now_unix();
+    job
+}
 #[cfg(test)]
 mod tests {
     #[test]
@@ -652,7 +571,9 @@ mod tests {
         // A runner that died after writing done/ but before removing its claim: the stale
         // claim is removed, the job is not run again.
         let c = q.claim_due(now_unix()).expect("claim").expect("due");
-        write_atomic(&q.dir("done"), &format!("{}.json", j.id), b"{}").expect("write");
+        let done = dir.path().join("queue/done");
+        std::fs::create_dir_all(&done).expect("done dir");
+        std::fs::write(done.join(format!("{}.json", j.id)), b"{}").expect("write");
         drop(c);
         assert!(q.recover().expect("recover").is_empty());
         assert!(q.list().expect("list").is_empty());
